@@ -1,0 +1,56 @@
+"""`portfolio-bot`: the command line for staff and operators (see README)."""
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from bot.config import Settings
+
+
+def load_settings() -> Settings:
+    return Settings.from_env()
+
+
+@click.group()
+def main() -> None:
+    """學習歷程檔案 LINE bot."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+@main.group()
+def db() -> None:
+    """The portfolio database."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema (Alembic)."""
+    from bot.migrate import upgrade
+
+    settings = load_settings()
+    upgrade(settings.database_url)
+    click.echo("資料庫已更新至最新版本。")
+
+
+@main.command()
+def worker() -> None:
+    """Run the scheduler: retries of unsent pushes and retention."""
+    from bot.services import Services
+    from scheduler.worker import run_forever
+
+    run_forever(Services.build(load_settings()))
+
+
+def _register() -> None:
+    from bot.binding_codes import codes_command
+    from bot.demo import demo_command
+    from bot.importer.command import import_command
+
+    main.add_command(import_command, "import")
+    main.add_command(codes_command, "codes")
+    main.add_command(demo_command, "demo")
+
+
+_register()

@@ -1,0 +1,1 @@
+"""Imports of the school's CSV/XLSX templates into the portfolio database."""

@@ -1,0 +1,69 @@
+"""LINE's hard limits on what one request may carry; anything over them is refused before sending."""
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable
+
+MAX_MESSAGES = 5
+MAX_TEXT_UTF16 = 5000
+MAX_QUICK_REPLY_ITEMS = 13
+MAX_POSTBACK_DATA = 300
+MAX_BUBBLE_BYTES = 30 * 1024
+MAX_CAROUSEL_BUBBLES = 12
+MAX_CAROUSEL_BYTES = 50 * 1024
+MAX_ALT_TEXT = 1500
+MAX_MULTICAST_RECIPIENTS = 500
+
+
+class MessageLimitError(ValueError):
+    """A message that LINE would reject (or truncate) was about to be sent."""
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _json_bytes(obj: Any) -> int:
+    return len(json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
+def _walk(obj: Any) -> Iterable[dict]:
+    if isinstance(obj, dict):
+        yield obj
+        for value in obj.values():
+            yield from _walk(value)
+    elif isinstance(obj, list):
+        for value in obj:
+            yield from _walk(value)
+
+
+def check_messages(messages: list[dict]) -> None:
+    """Raise MessageLimitError if ``messages`` breaks any of LINE's limits."""
+    if not messages:
+        raise MessageLimitError("no messages")
+    if len(messages) > MAX_MESSAGES:
+        raise MessageLimitError(f"{len(messages)} messages in one request (max {MAX_MESSAGES})")
+    for index, message in enumerate(messages):
+        where = f"message {index + 1}"
+        if message.get("type") == "text" and utf16_len(message.get("text", "")) > MAX_TEXT_UTF16:
+            raise MessageLimitError(f"{where}: text over {MAX_TEXT_UTF16} UTF-16 units")
+        items = (message.get("quickReply") or {}).get("items", [])
+        if len(items) > MAX_QUICK_REPLY_ITEMS:
+            raise MessageLimitError(f"{where}: {len(items)} quick replies (max {MAX_QUICK_REPLY_ITEMS})")
+        if "altText" in message and utf16_len(message["altText"]) > MAX_ALT_TEXT:
+            raise MessageLimitError(f"{where}: altText over {MAX_ALT_TEXT} characters")
+        if message.get("type") == "flex":
+            contents = message.get("contents", {})
+            if contents.get("type") == "bubble" and _json_bytes(contents) > MAX_BUBBLE_BYTES:
+                raise MessageLimitError(f"{where}: bubble over 30 KB")
+            if contents.get("type") == "carousel":
+                bubbles = contents.get("contents", [])
+                if len(bubbles) > MAX_CAROUSEL_BUBBLES:
+                    raise MessageLimitError(f"{where}: {len(bubbles)} bubbles in a carousel (max 12)")
+                if _json_bytes(contents) > MAX_CAROUSEL_BYTES:
+                    raise MessageLimitError(f"{where}: carousel over 50 KB")
+                if any(_json_bytes(b) > MAX_BUBBLE_BYTES for b in bubbles):
+                    raise MessageLimitError(f"{where}: a carousel bubble over 30 KB")
+        for node in _walk(message):
+            if node.get("type") == "postback" and len(node.get("data", "")) > MAX_POSTBACK_DATA:
+                raise MessageLimitError(f"{where}: postback data over {MAX_POSTBACK_DATA} characters")

@@ -1,0 +1,12 @@
+"""The portfolio database's models (SQLAlchemy 2, typed)."""
+from .base import Base, UTCDateTime, utcnow
+from .line import BindingCode, LineBinding, OutboxMessage, ReminderLedger
+from .portfolio import Objection, Outcome, OutcomeEvent, Performance, ReceiptBatch, ReceiptLine, Window
+from .school import Course, CourseProxy, SchoolClass, Student, Teacher, TeacherDuty, Term
+
+__all__ = [
+    "Base", "UTCDateTime", "utcnow",
+    "Term", "SchoolClass", "Student", "Teacher", "TeacherDuty", "Course", "CourseProxy",
+    "Outcome", "OutcomeEvent", "Performance", "ReceiptBatch", "ReceiptLine", "Objection", "Window",
+    "LineBinding", "BindingCode", "OutboxMessage", "ReminderLedger",
+]

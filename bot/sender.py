@@ -1,0 +1,249 @@
+"""The sender: the one place that calls LINE's Messaging API.
+
+Reply first (free); push only when there is no fresh reply token. Every push and
+multicast is written to the outbox with its ``X-Line-Retry-Key`` before the call, so
+a retry after a timeout or a 5xx reuses the key and LINE's 409 (already accepted) counts
+as delivered. A 429 for the monthly limit is told apart from a rate limit: it is
+reported and not retried. Messages over LINE's limits are never sent.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+from linebot.v3.messaging import (
+    ApiClient,
+    Configuration,
+    MessagingApi,
+    MulticastRequest,
+    PushMessageRequest,
+    ReplyMessageRequest,
+)
+from linebot.v3.messaging.exceptions import ApiException
+from sqlalchemy import select
+
+from bot.config import Settings
+from bot.db import Database
+from bot.line_limits import MAX_MULTICAST_RECIPIENTS, MessageLimitError, check_messages
+from bot.models import OutboxMessage
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+MONTHLY_LIMIT_TEXT = "monthly limit"
+QUOTA_FLAG = "line:monthly-limit-reached"
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What happened to one send: ``sent``, ``failed``, ``quota`` or ``refused`` (over limits)."""
+
+    status: str
+    detail: str = ""
+    outbox_id: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "sent"
+
+
+@dataclass(frozen=True)
+class Quota:
+    limit: int | None  # None: no monthly limit ("none" type)
+    used: int
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.limit is None else max(self.limit - self.used, 0)
+
+
+def _error_message(exc: ApiException) -> str:
+    try:
+        return str(json.loads(exc.body or b"{}").get("message", ""))
+    except (ValueError, AttributeError):
+        return ""
+
+
+class Sender:
+    """Sends through line-bot-sdk v3 with ``Configuration(host=LINE_API_BASE)``."""
+
+    def __init__(self, settings: Settings, db: Database, store: Store,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.settings = settings
+        self.db = db
+        self.store = store
+        self.sleep = sleep
+        self.configuration = Configuration(
+            host=settings.line_api_base, access_token=settings.channel_access_token or "local-mode"
+        )
+        self._client = ApiClient(self.configuration)
+        self.api = MessagingApi(self._client)
+
+    def close(self) -> None:
+        self._client.close()
+
+    # -- reply -------------------------------------------------------------
+    def reply(self, reply_token: str | None, messages: list[dict], fallback_to: str | None = None,
+              purpose: str = "reply") -> SendResult:
+        """Answer with the free reply; if the token is missing or stale, push instead."""
+        if not messages:
+            return SendResult("sent", "nothing to send")
+        try:
+            check_messages(messages)
+        except MessageLimitError as exc:
+            log.error("refused to send a reply over LINE's limits: %s", exc)
+            return SendResult("refused", str(exc))
+        if reply_token:
+            request = ReplyMessageRequest.from_dict({"replyToken": reply_token, "messages": messages})
+            for attempt in range(1, self.settings.sender_attempts + 1):
+                try:
+                    self.api.reply_message_with_http_info(request, _request_timeout=self.settings.sender_timeout)
+                    return SendResult("sent")
+                except ApiException as exc:
+                    if exc.status and exc.status >= 500 and attempt < self.settings.sender_attempts:
+                        self._backoff(attempt)
+                        continue
+                    log.warning("reply failed with %s; falling back to push", exc.status)
+                    break
+                except Exception as exc:  # timeouts and connection errors
+                    # A reply after a timeout may already have landed; replying again is
+                    # refused by LINE (the token is used), so a push could duplicate it.
+                    log.warning("reply raised %s; not retried", type(exc).__name__)
+                    return SendResult("failed", type(exc).__name__)
+        if fallback_to:
+            return self.push(fallback_to, messages, purpose=purpose)
+        return SendResult("failed", "no reply token and nobody to push to")
+
+    # -- push / multicast ---------------------------------------------------
+    def push(self, to: str, messages: list[dict], purpose: str = "") -> SendResult:
+        return self._send_new("push", [to], messages, purpose)
+
+    def multicast(self, to: list[str], messages: list[dict], purpose: str = "") -> list[SendResult]:
+        """Multicast in chunks of at most 500 recipients, one outbox row per chunk."""
+        return [
+            self._send_new("multicast", to[i:i + MAX_MULTICAST_RECIPIENTS], messages, purpose)
+            for i in range(0, len(to), MAX_MULTICAST_RECIPIENTS)
+        ]
+
+    def enqueue(self, kind: str, recipients: list[str], messages: list[dict], purpose: str,
+                session=None) -> OutboxMessage:
+        """Write an outbox row (with its retry key) without sending; `deliver` sends it."""
+        check_messages(messages)
+        row = OutboxMessage(
+            retry_key=str(uuid.uuid4()), kind=kind, recipients=recipients, messages=messages, purpose=purpose
+        )
+        if session is not None:
+            session.add(row)
+            session.flush()
+            return row
+        with self.db.session() as own:
+            own.add(row)
+        return row
+
+    def _send_new(self, kind: str, recipients: list[str], messages: list[dict], purpose: str) -> SendResult:
+        try:
+            row = self.enqueue(kind, recipients, messages, purpose)
+        except MessageLimitError as exc:
+            log.error("refused to %s over LINE's limits: %s", kind, exc)
+            return SendResult("refused", str(exc))
+        return self.deliver(row.id)
+
+    def deliver(self, outbox_id: int) -> SendResult:
+        """Send one outbox row with its stored retry key; safe to call again after a crash."""
+        with self.db.session() as session:
+            row = session.get(OutboxMessage, outbox_id)
+            if row is None:
+                return SendResult("failed", "no such outbox row")
+            if row.status == "sent":
+                return SendResult("sent", "already delivered", row.id)
+            kind, recipients, messages, key = row.kind, list(row.recipients), list(row.messages), row.retry_key
+        if self.store.get(QUOTA_FLAG):
+            return self._finish(outbox_id, "quota", "monthly limit reached earlier this month", count=False)
+        if kind == "push":
+            request = PushMessageRequest.from_dict({"to": recipients[0], "messages": messages})
+            call = lambda: self.api.push_message_with_http_info(  # noqa: E731
+                request, x_line_retry_key=key, _request_timeout=self.settings.sender_timeout)
+        else:
+            request = MulticastRequest.from_dict({"to": recipients, "messages": messages})
+            call = lambda: self.api.multicast_with_http_info(  # noqa: E731
+                request, x_line_retry_key=key, _request_timeout=self.settings.sender_timeout)
+        detail = ""
+        for attempt in range(1, self.settings.sender_attempts + 1):
+            try:
+                call()
+                return self._finish(outbox_id, "sent", "", attempt)
+            except ApiException as exc:
+                status = exc.status or 0
+                message = _error_message(exc)
+                if status == 409:  # LINE already accepted a request with this retry key
+                    return self._finish(outbox_id, "sent", "409: accepted earlier", attempt)
+                if status == 429 and MONTHLY_LIMIT_TEXT in message.lower():
+                    self._flag_monthly_limit()
+                    log.error("LINE monthly message limit reached; %s #%s kept for later", kind, outbox_id)
+                    return self._finish(outbox_id, "quota", message, attempt)
+                detail = f"{status}: {message}"
+                if status == 429 or status >= 500:
+                    if attempt < self.settings.sender_attempts:
+                        self._backoff(attempt)
+                    continue
+                log.error("%s #%s rejected by LINE: %s", kind, outbox_id, detail)
+                return self._finish(outbox_id, "failed", detail, attempt)
+            except Exception as exc:  # timeouts, connection resets: the retry key makes a retry safe
+                detail = type(exc).__name__
+                if attempt < self.settings.sender_attempts:
+                    self._backoff(attempt)
+        log.warning("%s #%s still pending after %s attempts (%s)", kind, outbox_id,
+                    self.settings.sender_attempts, detail)
+        return self._finish(outbox_id, "pending", detail, self.settings.sender_attempts)
+
+    def _finish(self, outbox_id: int, status: str, detail: str, attempts: int = 0, count: bool = True) -> SendResult:
+        with self.db.session() as session:
+            row = session.get(OutboxMessage, outbox_id)
+            row.status = status
+            if count:
+                row.attempts += attempts
+            row.last_error = detail or None
+            if status == "sent":
+                row.sent_at = datetime.now(timezone.utc)
+        return SendResult("sent" if status == "sent" else status, detail, outbox_id)
+
+    def _backoff(self, attempt: int) -> None:
+        self.sleep(self.settings.sender_backoff * (2 ** (attempt - 1)))
+
+    def _flag_monthly_limit(self) -> None:
+        now = datetime.now(self.settings.tz)
+        first_of_next = (now.replace(day=28) + timedelta(days=4)).replace(
+            day=1, hour=0, minute=0, second=0, microsecond=0)
+        self.store.set(QUOTA_FLAG, "1", max(int((first_of_next - now).total_seconds()), 60))
+
+    def retry_pending(self, older_than_seconds: int = 60, limit: int = 200) -> int:
+        """Deliver outbox rows left pending (a crash or an outage); returns how many were sent."""
+        cutoff = datetime.now(timezone.utc).timestamp() - older_than_seconds
+        with self.db.session() as session:
+            ids = [
+                row.id for row in session.scalars(
+                    select(OutboxMessage).where(OutboxMessage.status == "pending").order_by(OutboxMessage.id).limit(limit)
+                )
+                if row.created_at.timestamp() <= cutoff
+            ]
+        return sum(1 for outbox_id in ids if self.deliver(outbox_id).ok)
+
+    # -- quota and bot info -------------------------------------------------
+    def quota(self) -> Quota:
+        """The month's message quota and what has been used (GET quota and quota/consumption)."""
+        q = self.api.get_message_quota()
+        used = self.api.get_message_quota_consumption().total_usage
+        limit = q.value if getattr(q, "type", "none") == "limited" else None
+        return Quota(limit=limit, used=used)
+
+    def bot_basic_id(self) -> str | None:
+        try:
+            return self.api.get_bot_info().basic_id
+        except Exception as exc:
+            log.warning("could not read the bot's basic id: %s", type(exc).__name__)
+            return None

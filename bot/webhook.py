@@ -1,0 +1,62 @@
+"""`POST /callback` (LINE's webhook) and `GET /healthz`.
+
+Signature check, then de-duplication on ``webhookEventId``, then hand-off to the
+dispatcher; a well-signed body always gets 200 at once, whatever its events.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+
+from flask import Blueprint, abort, jsonify, request
+
+from bot.services import services
+
+log = logging.getLogger(__name__)
+bp = Blueprint("webhook", __name__)
+
+DEDUP_TTL = 7 * 24 * 3600  # LINE redelivers for a while; a week is plenty
+
+
+def signature_for(secret: str, body: bytes) -> str:
+    return base64.b64encode(hmac.new(secret.encode("utf-8"), body, hashlib.sha256).digest()).decode("ascii")
+
+
+def signature_ok(secret: str | None, body: bytes, signature: str | None) -> bool:
+    if not secret or not signature:
+        return False
+    return hmac.compare_digest(signature_for(secret, body), signature)
+
+
+@bp.post("/callback")
+def callback():
+    svc = services()
+    body = request.get_data(cache=False)
+    if not signature_ok(svc.settings.channel_secret, body, request.headers.get("X-Line-Signature")):
+        abort(400, "bad signature")
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        abort(400, "body is not JSON")
+    events = payload.get("events") if isinstance(payload, dict) else None
+    for event in events if isinstance(events, list) else []:
+        if not isinstance(event, dict):
+            continue
+        event_id = event.get("webhookEventId")
+        if event_id and not svc.store.add_once(f"webhook:{event_id}", DEDUP_TTL):
+            continue
+        svc.dispatcher.submit(event)
+    return "OK"
+
+
+@bp.get("/healthz")
+def healthz():
+    svc = services()
+    checks = {"database": svc.db.ping()}
+    if svc.settings.redis_url:
+        checks["redis"] = svc.store.ping()
+    ok = all(checks.values())
+    return jsonify(status="ok" if ok else "unavailable", **checks), 200 if ok else 503

@@ -1,0 +1,27 @@
+"""Follow and unfollow: a block stops every push to that person until they follow again."""
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from bot.context import EventContext
+from bot.people import active_binding
+from handlers import router
+from messages import common, texts
+
+
+@router.event("follow")
+def followed(ctx: EventContext, session: Session) -> list[dict]:
+    binding = active_binding(session, ctx.user_id) if ctx.user_id else None
+    if binding is not None:
+        binding.blocked = False
+    if ctx.person is None:
+        return [common.please_bind()]
+    return [common.menu(ctx.person.roles, f"{ctx.person.name}，歡迎回來！{texts.MENU_TITLE}")]
+
+
+@router.event("unfollow")
+def unfollowed(ctx: EventContext, session: Session) -> list[dict]:
+    binding = active_binding(session, ctx.user_id) if ctx.user_id else None
+    if binding is not None:
+        binding.blocked = True
+    return []

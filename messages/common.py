@@ -1,0 +1,74 @@
+"""Small builders every intent uses: text with quick replies, the menu, and stock answers."""
+from __future__ import annotations
+
+from typing import Iterable
+
+from messages import texts
+
+# Labels of quick-reply buttons are at most 20 characters (LINE's limit).
+MENU_BY_ROLE: dict[str, list[str]] = {
+    "": ["綁定說明", "說明"],
+    "student": ["我的進度", "期限", "收訖明細", "設定", "說明"],
+    "teacher": ["待認證", "說明"],
+    "homeroom": ["班級名單"],
+    "staff": ["統計"],
+}
+
+
+def message_action(label: str, text: str | None = None) -> dict:
+    return {"type": "message", "label": label[:20], "text": text or label}
+
+
+def postback_action(label: str, data: str, display_text: str | None = None) -> dict:
+    action = {"type": "postback", "label": label[:20], "data": data}
+    if display_text:
+        action["displayText"] = display_text
+    return action
+
+
+def quick_reply(actions: Iterable[dict]) -> dict:
+    return {"items": [{"type": "action", "action": a} for a in list(actions)[:13]]}
+
+
+def text(body: str, quick: Iterable[str] | None = None) -> dict:
+    """A text message, optionally with quick-reply buttons that send their own label."""
+    message: dict = {"type": "text", "text": body}
+    if quick:
+        message["quickReply"] = quick_reply(message_action(label) for label in quick)
+    return message
+
+
+def menu_labels(roles: Iterable[str]) -> list[str]:
+    labels: list[str] = []
+    roles = list(roles) or [""]
+    for role in ["student", "teacher", "homeroom", "staff", ""]:
+        if role in roles:
+            labels += [label for label in MENU_BY_ROLE[role] if label not in labels]
+    if "說明" in labels:  # help last
+        labels.remove("說明")
+        labels.append("說明")
+    return labels
+
+
+def menu(roles: Iterable[str], intro: str = texts.MENU_TITLE) -> dict:
+    return text(intro, quick=menu_labels(roles))
+
+
+def please_bind() -> dict:
+    return text(texts.HOW_TO_BIND, quick=MENU_BY_ROLE[""])
+
+
+def not_for_your_role() -> dict:
+    return text(texts.NOT_FOR_YOUR_ROLE, quick=["選單"])
+
+
+def try_again_later() -> dict:
+    return text(texts.TRY_AGAIN_LATER)
+
+
+def faq(roles: Iterable[str]) -> dict:
+    return text(texts.FAQ, quick=menu_labels(roles))
+
+
+def unknown_input(roles: Iterable[str]) -> dict:
+    return menu(roles, texts.UNKNOWN_INPUT)

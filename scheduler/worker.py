@@ -1,0 +1,66 @@
+"""The worker: APScheduler jobs wrapped behind a small API (`build_scheduler`, `run_forever`).
+
+Jobs run under a store lock (Redis when configured) so several workers never run the
+same job at once.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from sqlalchemy import delete
+
+from bot.models import OutboxMessage
+from bot.services import Services
+from bot.store import held
+
+log = logging.getLogger(__name__)
+
+OUTBOX_RETENTION_DAYS = 180
+
+
+def locked(services: Services, name: str, ttl: int, job: Callable[[], object]) -> Callable[[], None]:
+    def run() -> None:
+        with held(services.store, f"job:{name}", ttl) as got:
+            if not got:
+                log.info("job %s is running elsewhere; skipped", name)
+                return
+            job()
+    return run
+
+
+def retry_outbox(services: Services) -> int:
+    """Deliver pushes left pending by a crash or an outage (same retry key)."""
+    return services.sender.retry_pending(older_than_seconds=60)
+
+
+def retention(services: Services) -> int:
+    """Forget delivered pushes after the retention period (no personal data is kept longer)."""
+    cutoff = datetime.now(timezone.utc) - timedelta(days=OUTBOX_RETENTION_DAYS)
+    with services.db.session() as session:
+        result = session.execute(
+            delete(OutboxMessage).where(OutboxMessage.status != "pending", OutboxMessage.created_at < cutoff)
+        )
+        return result.rowcount or 0
+
+
+def add_jobs(scheduler: BaseScheduler, services: Services) -> BaseScheduler:
+    scheduler.add_job(locked(services, "outbox", 300, lambda: retry_outbox(services)),
+                      "interval", minutes=1, id="outbox", max_instances=1, coalesce=True)
+    scheduler.add_job(locked(services, "retention", 3600, lambda: retention(services)),
+                      "cron", hour=3, minute=15, id="retention", max_instances=1, coalesce=True)
+    return scheduler
+
+
+def build_scheduler(services: Services, background: bool = False) -> BaseScheduler:
+    cls = BackgroundScheduler if background else BlockingScheduler
+    return add_jobs(cls(timezone=services.settings.tz), services)
+
+
+def run_forever(services: Services) -> None:
+    log.info("worker started")
+    build_scheduler(services).start()
