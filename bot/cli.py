@@ -51,6 +51,7 @@ def _register() -> None:
     main.add_command(import_command, "import")
     main.add_command(codes_command, "codes")
     main.add_command(demo_command, "demo")
+    from bot.remind_command import remind_command; main.add_command(remind_command, "remind")  # noqa: E702
 
 
 _register()

@@ -12,15 +12,16 @@ from typing import Callable
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
-from sqlalchemy import delete
+from sqlalchemy import delete, select, update
 
-from bot.models import OutboxMessage
+from bot.models import OutboxMessage, ReminderLedger
 from bot.services import Services
 from bot.store import held
 
 log = logging.getLogger(__name__)
 
 OUTBOX_RETENTION_DAYS = 180
+SWEEP_MINUTES = 5
 
 
 def locked(services: Services, name: str, ttl: int, job: Callable[[], object]) -> Callable[[], None]:
@@ -42,15 +43,37 @@ def retention(services: Services) -> int:
     """Forget delivered pushes after the retention period (no personal data is kept longer)."""
     cutoff = datetime.now(timezone.utc) - timedelta(days=OUTBOX_RETENTION_DAYS)
     with services.db.session() as session:
+        old = select(OutboxMessage.id).where(OutboxMessage.status != "pending", OutboxMessage.created_at < cutoff)
+        # The ledger keeps its rows (they stop reminders repeating); only the link to the send goes.
+        session.execute(update(ReminderLedger).where(ReminderLedger.outbox_id.in_(old)).values(outbox_id=None)
+                        .execution_options(synchronize_session=False))
         result = session.execute(
             delete(OutboxMessage).where(OutboxMessage.status != "pending", OutboxMessage.created_at < cutoff)
         )
         return result.rowcount or 0
 
 
+def sweep(services: Services) -> object:
+    """One reminder sweep (scheduler.sweep); the sweep takes its own lock too."""
+    from scheduler.sweep import run_sweep
+
+    return run_sweep(services)
+
+
+def deemed(services: Services) -> int:
+    """Unconfirmed receipt batches of closed windows become deemed confirmed (視為確認)."""
+    from scheduler.deemed import deem_confirmed
+
+    return deem_confirmed(services)
+
+
 def add_jobs(scheduler: BaseScheduler, services: Services) -> BaseScheduler:
     scheduler.add_job(locked(services, "outbox", 300, lambda: retry_outbox(services)),
                       "interval", minutes=1, id="outbox", max_instances=1, coalesce=True)
+    scheduler.add_job(locked(services, "sweep", 600, lambda: sweep(services)),
+                      "interval", minutes=SWEEP_MINUTES, id="sweep", max_instances=1, coalesce=True)
+    scheduler.add_job(locked(services, "deemed", 3600, lambda: deemed(services)),
+                      "cron", hour=0, minute=5, id="deemed", max_instances=1, coalesce=True)
     scheduler.add_job(locked(services, "retention", 3600, lambda: retention(services)),
                       "cron", hour=3, minute=15, id="retention", max_instances=1, coalesce=True)
     return scheduler

@@ -1,6 +1,7 @@
 """The portfolio database's models (SQLAlchemy 2, typed)."""
 from .base import Base, UTCDateTime, utcnow
 from .line import BindingCode, LineBinding, OutboxMessage, ReminderLedger
+from .preferences import MUTABLE_KINDS, STATUS_CHANGE, ReminderMute
 from .portfolio import Objection, Outcome, OutcomeEvent, Performance, ReceiptBatch, ReceiptLine, Window
 from .school import Course, CourseProxy, SchoolClass, Student, Teacher, TeacherDuty, Term
 
@@ -9,4 +10,5 @@ __all__ = [
     "Term", "SchoolClass", "Student", "Teacher", "TeacherDuty", "Course", "CourseProxy",
     "Outcome", "OutcomeEvent", "Performance", "ReceiptBatch", "ReceiptLine", "Objection", "Window",
     "LineBinding", "BindingCode", "OutboxMessage", "ReminderLedger",
+    "ReminderMute", "MUTABLE_KINDS", "STATUS_CHANGE",
 ]

@@ -1,0 +1,192 @@
+"""Reminder texts (zh-TW) and the one message a person gets per sweep.
+
+Each rule contributes a `Section` (a heading and a few lines); `reminder_message` folds
+one person's sections into one Flex bubble whose ``altText`` is the full text fallback.
+Builders are deterministic, so people owed the same reminder get byte-identical messages
+(which the sweep multicasts).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.line_limits import MAX_ALT_TEXT, utf16_len
+from bot.vocab import (
+    OUTCOME_UPLOADS_PER_TERM,
+    PERFORMANCE_UPLOADS_PER_TERM,
+    PERFORMANCE_UPLOADS_PER_YEAR,
+    OUTCOME_PICKS_PER_YEAR,
+    PERFORMANCE_PICKS_PER_YEAR,
+)
+from messages.texts import BOT_NAME
+
+MAX_LIST_LINES = 30
+WEEKDAYS = "一二三四五六日"
+TITLE = "學習歷程提醒"
+
+
+@dataclass(frozen=True)
+class Section:
+    """One reminder inside a message: a heading and its lines."""
+
+    heading: str
+    lines: tuple[str, ...]
+
+
+def when(moment: datetime, tz: ZoneInfo) -> str:
+    """A deadline as people read it: 9/30（二）17:00."""
+    local = moment.astimezone(tz)
+    return f"{local.month}/{local.day}（{WEEKDAYS[local.weekday()]}）{local:%H:%M}"
+
+
+def _capped(lines: list[str], unit: str = "人") -> list[str]:
+    if len(lines) <= MAX_LIST_LINES:
+        return lines
+    return lines[:MAX_LIST_LINES] + [f"…另有 {len(lines) - MAX_LIST_LINES} {unit}"]
+
+
+# -- 課程學習成果上傳 ------------------------------------------------------------
+def outcome_upload_opening(term: str, deadline: str) -> Section:
+    return Section(f"{term} 課程學習成果上傳開放", (
+        f"截止：{deadline}",
+        f"每學期至多上傳 {OUTCOME_UPLOADS_PER_TERM} 件（依學校規定），上傳後記得「送出認證」。",
+    ))
+
+
+def outcome_upload_todo(term: str, deadline: str, drafts: int, failed: list[tuple[str, str, str]]) -> Section:
+    """``failed``: (subject, title, the teacher's reason) of items that can still be fixed."""
+    lines = [f"截止：{deadline}"]
+    if drafts:
+        lines.append(f"你有 {drafts} 件成果尚未送出認證，請在截止前送出。")
+    if failed:
+        lines.append(f"你有 {len(failed)} 件成果認證失敗，可修改後重新送出：")
+        lines += _capped([f"• {subject}「{title}」：{reason or '（老師未填說明）'}"
+                          for subject, title, reason in failed], "件")
+    return Section(f"{term} 課程學習成果上傳即將截止", tuple(lines))
+
+
+# -- 課程學習成果認證 ------------------------------------------------------------
+def certification_todo(term: str, deadline: str, count: int, classes: list[str], oldest_days: int,
+                       proxies_told: list[str]) -> Section:
+    lines = [
+        f"截止：{deadline}",
+        f"您有 {count} 件課程學習成果待認證（班級：{'、'.join(classes)}）。",
+        f"最久的一件已等待 {oldest_days} 天。",
+    ]
+    if proxies_told:
+        lines.append(f"期限將至，已同時通知代理教師：{'、'.join(proxies_told)}。")
+    return Section(f"{term} 課程學習成果待認證", tuple(lines))
+
+
+def certification_proxy(term: str, deadline: str, teachers: list[tuple[str, int, list[str]]]) -> Section:
+    """``teachers``: (teacher's name, pending count, classes) whose proxy you are."""
+    lines = [f"截止：{deadline}", "您是下列課程的代理教師，任課教師尚未完成認證："]
+    lines += _capped([f"• {name} 老師：{count} 件（{'、'.join(classes)}）" for name, count, classes in teachers])
+    return Section(f"{term} 代理認證通知", tuple(lines))
+
+
+# -- 多元表現上傳 ----------------------------------------------------------------
+def performance_upload_opening(term: str, deadline: str) -> Section:
+    return Section(f"{term} 多元表現上傳開放", (
+        f"截止：{deadline}",
+        f"每學期至多 {PERFORMANCE_UPLOADS_PER_TERM} 件、每學年至多 {PERFORMANCE_UPLOADS_PER_YEAR} 件（依學校規定）。",
+    ))
+
+
+def performance_upload_none(term: str, deadline: str) -> Section:
+    return Section(f"{term} 多元表現上傳即將截止", (
+        f"截止：{deadline}",
+        "你這學年還沒有上傳任何多元表現（幹部、競賽、志工、檢定、社團等都可以）。",
+    ))
+
+
+# -- 勾選 -------------------------------------------------------------------------
+def pick_opening(year: int, deadline: str) -> Section:
+    return Section(f"{year} 學年度勾選開放", (
+        f"截止：{deadline}",
+        f"請勾選要提交中央的項目：課程學習成果至多 {OUTCOME_PICKS_PER_YEAR} 件、"
+        f"多元表現至多 {PERFORMANCE_PICKS_PER_YEAR} 件。",
+    ))
+
+
+def pick_todo(year: int, deadline: str, outcomes: bool, performances: bool) -> Section:
+    what = "、".join(w for w, on in (("課程學習成果", outcomes), ("多元表現", performances)) if on)
+    return Section(f"{year} 學年度勾選即將截止", (
+        f"截止：{deadline}",
+        f"你有{what}但還沒有勾選任何一件；未勾選就不會提交到中央資料庫。",
+    ))
+
+
+def pick_class_list(year: int, deadline: str, class_code: str, students: list[tuple[int, str, str]]) -> Section:
+    """``students``: (seat, name, what is not picked) of the class."""
+    lines = [f"截止：{deadline}", f"{class_code} 班尚未勾選的同學（{len(students)} 人）："]
+    lines += _capped([f"{seat:02d} {name}（{what}）" for seat, name, what in students])
+    return Section(f"{year} 學年度勾選：班級名單", tuple(lines))
+
+
+# -- 收訖明細確認 ----------------------------------------------------------------
+def receipt_todo(term: str, deadline: str, last_day: bool) -> Section:
+    lines = [f"截止：{deadline}", "學校已提交你的收訖明細，請輸入「收訖明細」查看並確認；有疑義請在期限內提出。"]
+    if last_day:
+        lines.append("今天是最後一天，逾期未確認視為確認。")
+    return Section(f"{term} 收訖明細確認", tuple(lines))
+
+
+def receipt_class_list(term: str, deadline: str, class_code: str, students: list[tuple[int, str]]) -> Section:
+    lines = [f"截止：{deadline}", f"{class_code} 班尚未確認的同學（{len(students)} 人）："]
+    lines += _capped([f"{seat:02d} {name}" for seat, name in students])
+    return Section(f"{term} 收訖明細確認：班級名單", tuple(lines))
+
+
+# -- status changes and notices ---------------------------------------------------
+def outcome_failed(subject: str, title: str, reason: str | None) -> Section:
+    return Section("課程學習成果認證失敗", (
+        f"{subject}「{title}」認證失敗。",
+        f"老師的說明：{reason or '（未填寫）'}",
+        "請在上傳期限內修改後重新送出認證。",
+    ))
+
+
+def quota_notice(kept: int, remaining: int) -> Section:
+    return Section("LINE 訊息額度不足", (
+        f"本月剩餘額度 {remaining} 則，本次有 {kept} 人的提醒暫緩發送。",
+        "已先送出期限最近的提醒；其餘會在額度恢復（下個月或提高方案）後補送。",
+    ))
+
+
+# -- the one message ---------------------------------------------------------------
+def text_fallback(sections: list[Section]) -> str:
+    parts = [f"【{TITLE}】"]
+    for section in sections:
+        parts.append(f"■ {section.heading}\n" + "\n".join(section.lines))
+    body = "\n\n".join(parts)
+    if utf16_len(body) > MAX_ALT_TEXT:
+        cut = body
+        while utf16_len(cut) > MAX_ALT_TEXT - 2:
+            cut = cut[: len(cut) - 50]
+        body = cut + "…"
+    return body
+
+
+def _text(value: str, **style) -> dict:
+    return {"type": "text", "text": value, "wrap": True, **style}
+
+
+def reminder_message(sections: list[Section]) -> dict:
+    """One Flex bubble holding every section; altText is the whole reminder as plain text."""
+    body: list[dict] = []
+    for index, section in enumerate(sections):
+        if index:
+            body.append({"type": "separator", "margin": "lg"})
+        body.append(_text(section.heading, weight="bold", size="md", margin="lg" if index else "none"))
+        body += [_text(line, size="sm", color="#555555", margin="sm") for line in section.lines]
+    bubble = {
+        "type": "bubble",
+        "header": {"type": "box", "layout": "vertical", "contents": [
+            _text(f"📌 {TITLE}", weight="bold", size="lg", color="#1B5E20"),
+            _text(BOT_NAME, size="xs", color="#888888"),
+        ]},
+        "body": {"type": "box", "layout": "vertical", "contents": body},
+    }
+    return {"type": "flex", "altText": text_fallback(sections), "contents": bubble}

@@ -1,0 +1,47 @@
+"""視為確認: when a 收訖明細確認 window has closed, what is still unconfirmed counts as confirmed.
+
+Unconfirmed batches of the window's term whose student is in the window's audience get
+``confirmed_how='deemed'`` and ``confirmed_at`` = the window's end; nobody is asked to
+confirm them again. One UPDATE per closed window; safe to run any number of times.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from bot.models import ReceiptBatch, SchoolClass, Student, Window
+from bot.services import Services
+from bot.vocab import WindowKind
+from scheduler.rules.audience import parse_audience
+
+log = logging.getLogger(__name__)
+
+DEEMED = "deemed"
+
+
+def deem_confirmed(services: Services, now: datetime | None = None) -> int:
+    """Mark unconfirmed batches of closed receipt windows as deemed confirmed; returns how many."""
+    now = now or services.clock()
+    total = 0
+    with services.db.session() as session:
+        windows = session.scalars(select(Window).where(
+            Window.kind == WindowKind.receipt, Window.ends_at <= now).order_by(Window.id)).all()
+        for window in windows:
+            try:
+                audience = parse_audience(window.audience).condition()
+            except ValueError as exc:
+                log.error("window %s skipped: %s", window.id, exc)
+                continue
+            students = select(Student.id).join(SchoolClass, Student.class_id == SchoolClass.id).where(audience)
+            result = session.execute(
+                update(ReceiptBatch)
+                .where(ReceiptBatch.term_id == window.term_id, ReceiptBatch.confirmed_at.is_(None),
+                       ReceiptBatch.student_id.in_(students))
+                .values(confirmed_at=window.ends_at, confirmed_how=DEEMED)
+                .execution_options(synchronize_session=False))
+            total += result.rowcount or 0
+    if total:
+        log.info("%s receipt batches deemed confirmed", total)
+    return total

@@ -1,0 +1,92 @@
+"""What every rule shares: the reminder `Item`, the sweep's context, and reachability.
+
+A rule turns one open window (or recent status changes) into items, one per person owed
+a reminder, with a few set-based queries. Reachable means: an active binding
+(``unbound_at IS NULL``), not blocked, the reminder kind not muted, and for students,
+still enrolled.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, and_, exists, select
+from sqlalchemy.orm import aliased
+
+from bot.models import LineBinding, ReminderMute, SchoolClass, Student, Window
+from bot.vocab import PersonKind
+from messages.reminders import Section, when
+from scheduler.rules.audience import parse_audience
+from scheduler.stages import Stage, StageConfig, due_stage, window_stages
+
+
+@dataclass(frozen=True)
+class Item:
+    """One reminder owed to one person: its ledger key, its section, and how urgent it is."""
+
+    rule: str
+    scope: str
+    stage: str
+    person_kind: PersonKind
+    person_id: int
+    line_user_id: str
+    section: Section
+    deadline: datetime | None = None
+
+    @property
+    def key(self) -> tuple[str, int, str, str, str]:
+        return (self.person_kind.value, self.person_id, self.rule, self.scope, self.stage)
+
+
+@dataclass(frozen=True)
+class SweepContext:
+    now: datetime
+    cfg: StageConfig
+    tz: ZoneInfo
+
+    def deadline(self, window: Window) -> str:
+        return when(window.ends_at, self.tz)
+
+
+def reachable(stmt: Select, kind: PersonKind, id_col, mute_kind: str, group_by: tuple = ()) -> Select:
+    """Join the person's active, unblocked binding (adds its line_user_id) and drop muted people.
+
+    With ``group_by`` the statement is grouped by those columns and the LINE user id.
+    """
+    binding = aliased(LineBinding)
+    muted = exists().where(
+        ReminderMute.person_kind == kind, ReminderMute.person_id == id_col, ReminderMute.kind == mute_kind)
+    stmt = stmt.add_columns(binding.line_user_id).join(binding, and_(
+        binding.person_kind == kind, binding.person_id == id_col,
+        binding.unbound_at.is_(None), binding.blocked.is_(False),
+    )).where(~muted)
+    if kind == PersonKind.student:
+        stmt = stmt.where(Student.enrolled.is_(True))
+    if group_by:
+        stmt = stmt.group_by(*group_by, binding.line_user_id)
+    return stmt
+
+
+def window_scope(window: Window) -> str:
+    return f"window:{window.id}"
+
+
+def audience_students(window: Window, *columns) -> Select:
+    """Students of the window's audience (Student joined to SchoolClass), selecting ``columns``."""
+    return (select(*(columns or (Student.id,)))
+            .select_from(Student).join(SchoolClass, Student.class_id == SchoolClass.id)
+            .where(parse_audience(window.audience).condition(), Student.enrolled.is_(True)))
+
+
+def stage_due(window: Window, ctx: SweepContext, names: tuple[str, ...]) -> Stage | None:
+    """The window's stage due now among ``names``, if any."""
+    stages = window_stages(window.starts_at, window.ends_at, ctx.cfg, ctx.tz, names)
+    return due_stage(stages, window.ends_at, ctx.now)
+
+
+def items_for(rows, rule: str, scope: str, stage: str, kind: PersonKind, section: Section,
+              deadline: datetime | None) -> list[Item]:
+    """One item per (person id, line user id) row, all with the same section."""
+    return [Item(rule, scope, stage, kind, person_id, line_user_id, section, deadline)
+            for person_id, line_user_id in rows]

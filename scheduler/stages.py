@@ -1,0 +1,139 @@
+"""When reminders fall due: a school's stage settings and the stages of a window at a moment.
+
+A window (作業期程) has up to four stages: ``opening``, ``before:N`` (N days before the
+last day), ``escalate:E`` (certification only: the proxy teacher is told too) and
+``last_day``. Each stage has a moment (the send time, local, on its day). A stage is due
+once its moment has passed and the window has not closed; after downtime only the latest
+passed stage is due (the earlier ones are no longer worth a message). Closed windows have
+nothing due. Homeroom teachers' daily lists use one stage per local day: ``day:YYYY-MM-DD``.
+
+Settings (environment, with defaults): ``REMINDER_DAYS_BEFORE`` (3), ``REMINDER_SEND_TIME``
+(08:00, local), ``ESCALATE_DAYS_BEFORE`` (2).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Mapping
+from zoneinfo import ZoneInfo
+
+OPENING = "opening"
+LAST_DAY = "last_day"
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    """A school's reminder stages: N days before closing, the send time, the escalation point."""
+
+    days_before: int = 3
+    send_time: time = time(8, 0)
+    escalate_days_before: int = 2
+
+    @property
+    def before(self) -> str:
+        return f"before:{self.days_before}"
+
+    @property
+    def escalate(self) -> str:
+        return f"escalate:{self.escalate_days_before}"
+
+
+def _days(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 0 < int(raw) <= 60:
+        raise ValueError(f"{name} must be a whole number of days between 1 and 60, got {raw!r}")
+    return int(raw)
+
+
+def stage_config_from_env(env: Mapping[str, str] | None = None) -> StageConfig:
+    """Read REMINDER_DAYS_BEFORE, REMINDER_SEND_TIME (HH:MM) and ESCALATE_DAYS_BEFORE."""
+    env = os.environ if env is None else env
+    raw_time = (env.get("REMINDER_SEND_TIME") or "").strip()
+    try:
+        send_time = time.fromisoformat(raw_time) if raw_time else time(8, 0)
+    except ValueError as exc:
+        raise ValueError(f"REMINDER_SEND_TIME must look like 08:00, got {raw_time!r}") from exc
+    return StageConfig(
+        days_before=_days(env, "REMINDER_DAYS_BEFORE", 3),
+        send_time=send_time,
+        escalate_days_before=_days(env, "ESCALATE_DAYS_BEFORE", 2),
+    )
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    at: datetime  # aware UTC
+
+
+def _at(day: date, send_time: time, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, send_time, tzinfo=tz).astimezone(timezone.utc)
+
+
+def last_local_day(ends_at: datetime, tz: ZoneInfo) -> date:
+    """The window's last day: a window ending at local midnight ends with the day before."""
+    return (ends_at.astimezone(tz) - timedelta(microseconds=1)).date()
+
+
+def opening_moment(starts_at: datetime, cfg: StageConfig, tz: ZoneInfo) -> datetime:
+    return max(starts_at, _at(starts_at.astimezone(tz).date(), cfg.send_time, tz))
+
+
+def window_stages(starts_at: datetime, ends_at: datetime, cfg: StageConfig, tz: ZoneInfo,
+                  names: tuple[str, ...] = (OPENING, "before", LAST_DAY)) -> list[Stage]:
+    """The window's stages (among ``names``: opening, before, escalate, last_day) in time order.
+
+    A stage whose moment is not after the opening's, or not before the window's end, is dropped.
+    """
+    opening = opening_moment(starts_at, cfg, tz)
+    last = last_local_day(ends_at, tz)
+    wanted: list[Stage] = []
+    if OPENING in names and opening < ends_at:
+        wanted.append(Stage(OPENING, opening))
+    candidates = {
+        "before": Stage(cfg.before, _at(last - timedelta(days=cfg.days_before), cfg.send_time, tz)),
+        "escalate": Stage(cfg.escalate, _at(last - timedelta(days=cfg.escalate_days_before), cfg.send_time, tz)),
+        LAST_DAY: Stage(LAST_DAY, _at(last, cfg.send_time, tz)),
+    }
+    for name in names:
+        stage = candidates.get(name)
+        if stage is not None and opening < stage.at < ends_at:
+            wanted.append(stage)
+    wanted.sort(key=lambda s: s.at)
+    return wanted
+
+
+def due_stage(stages: list[Stage], ends_at: datetime, now: datetime) -> Stage | None:
+    """The latest stage whose moment has passed, while the window is open; else None."""
+    if now >= ends_at:
+        return None
+    passed = [s for s in stages if s.at <= now]
+    return passed[-1] if passed else None
+
+
+def daily_stage(starts_at: datetime, ends_at: datetime, now: datetime, cfg: StageConfig,
+                tz: ZoneInfo) -> Stage | None:
+    """Today's ``day:YYYY-MM-DD`` stage once today's send time has passed inside the window."""
+    if not starts_at <= now < ends_at:
+        return None
+    today = now.astimezone(tz).date()
+    moment = max(starts_at, _at(today, cfg.send_time, tz))
+    return Stage(f"day:{today.isoformat()}", moment) if moment <= now else None
+
+
+def escalation_moment(ends_at: datetime, cfg: StageConfig, tz: ZoneInfo) -> datetime:
+    return _at(last_local_day(ends_at, tz) - timedelta(days=cfg.escalate_days_before), cfg.send_time, tz)
+
+
+def in_quiet_hours(now: datetime, quiet: tuple[time, time], tz: ZoneInfo) -> bool:
+    """Whether local ``now`` falls inside QUIET_HOURS (start inclusive, end exclusive; may wrap)."""
+    start, end = quiet
+    if start == end:
+        return False
+    local = now.astimezone(tz).time().replace(tzinfo=None)
+    if start < end:
+        return start <= local < end
+    return local >= start or local < end

@@ -1,0 +1,297 @@
+"""One reminder sweep: what is due, folded to one message per person, sent exactly once.
+
+1. collect: the rules (a few set-based queries) list every item due now; items already
+   in the ledger are dropped (one query).
+2. fold: each person's items become ONE message; identical messages are grouped for
+   multicast (chunks of at most 500).
+3. hold / budget: inside QUIET_HOURS nothing is written or sent (``held``). When the
+   month's remaining quota is short, the most urgent people go first (soonest deadline,
+   teachers before students) and staff (管理者, 註冊組) are told once a day; the rest get
+   no ledger rows and wait for a later sweep.
+4. record, then send: in one transaction the ledger rows are inserted (a row someone else
+   already inserted makes this sweep drop that person), the outbox rows are written with
+   their retry keys and linked; after commit the outbox rows are delivered. A crash after
+   commit leaves outbox rows pending for `retry_outbox` (same retry key: LINE answers 409
+   if it had accepted). A store lock keeps sweeps from overlapping; the ledger's unique
+   constraint is the second line of defence.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Iterable
+
+from sqlalchemy import bindparam, delete, exists, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from bot.line_limits import MAX_MULTICAST_RECIPIENTS
+from bot.models import ReminderLedger, Teacher, TeacherDuty
+from bot.services import Services
+from bot.store import held
+from bot.vocab import Duty, PersonKind
+from messages import reminders
+from scheduler.rules import Item, SweepContext, collect
+from scheduler.rules.base import reachable
+from scheduler.stages import StageConfig, in_quiet_hours, stage_config_from_env
+
+log = logging.getLogger(__name__)
+
+LOCK_NAME = "sweep"
+LOCK_TTL = 600
+QUOTA_RULE = "quota_notice"
+NOTICE_DUTIES = (Duty.admin, Duty.registry)
+PURPOSE = "reminder"
+FAR_FUTURE = datetime.max.replace(tzinfo=None)
+
+LedgerKey = tuple[str, int, str, str, str]
+
+
+@dataclass
+class SweepReport:
+    """What one sweep did (or, in a dry run, would do)."""
+
+    now: datetime
+    dry_run: bool = False
+    skipped: str | None = None             # "locked": another worker is sweeping
+    held: int = 0                          # people waiting for quiet hours to end
+    reached: Counter = field(default_factory=Counter)  # (rule, stage) -> people
+    people: int = 0                        # people messaged (or to be)
+    counted: int = 0                       # counted LINE messages (a multicast to n counts n)
+    requests: int = 0                      # push / multicast requests
+    deferred: int = 0                      # people kept for a later sweep (quota)
+    staff_notified: int = 0
+    quota_remaining: int | None = None
+    undelivered: int = 0                   # outbox rows left for retry_outbox
+
+    def lines(self) -> list[str]:
+        head = "（試算，未寫入也未發送）" if self.dry_run else ""
+        out = [f"提醒掃描 {self.now.isoformat()} {head}".rstrip()]
+        if self.skipped:
+            return out + ["另一個排程正在執行，本次略過。"]
+        for (rule, stage), n in sorted(self.reached.items()):
+            out.append(f"  {rule:<22} {stage:<16} {n:>6} 人")
+        if self.held:
+            out.append(f"安靜時段：{self.held} 人的提醒暫緩，時段結束後送出。")
+        out.append(f"合計：{self.people} 人，計費訊息 {self.counted} 則，LINE 請求 {self.requests} 次")
+        if self.quota_remaining is not None:
+            out.append(f"本月剩餘額度：{self.quota_remaining} 則")
+        if self.deferred:
+            out.append(f"額度不足：{self.deferred} 人暫緩，已通知 {self.staff_notified} 位管理者/註冊組。")
+        if self.undelivered:
+            out.append(f"尚未送達（稍後重試）：{self.undelivered} 則請求")
+        return out
+
+
+@dataclass
+class Recipient:
+    """One person's folded reminder for this sweep."""
+
+    line_user_id: str
+    person_kind: PersonKind
+    items: list[Item]
+
+    def urgency(self) -> tuple:
+        deadlines = [i.deadline.replace(tzinfo=None) for i in self.items if i.deadline is not None]
+        soonest = min(deadlines) if deadlines else FAR_FUTURE
+        return (soonest, 0 if self.person_kind == PersonKind.teacher else 1, self.line_user_id)
+
+    def message(self) -> dict:
+        ordered = sorted(self.items, key=lambda i: (i.rule != QUOTA_RULE, i.deadline is None,
+                                                    i.deadline or datetime.min, i.rule, i.scope))
+        return reminders.reminder_message([i.section for i in ordered])
+
+
+def run_sweep(services: Services, now: datetime | None = None, dry_run: bool = False,
+              cfg: StageConfig | None = None) -> SweepReport:
+    """Run one sweep as of ``now`` (default: the services' clock)."""
+    now = now or services.clock()
+    ctx = SweepContext(now=now, cfg=cfg or stage_config_from_env(), tz=services.settings.tz)
+    if dry_run:
+        return _sweep(services, ctx, dry_run=True)
+    with held(services.store, LOCK_NAME, LOCK_TTL) as got:
+        if not got:
+            log.info("a sweep is running elsewhere; skipped")
+            return SweepReport(now=now, skipped="locked")
+        return _sweep(services, ctx, dry_run=False)
+
+
+def _sweep(services: Services, ctx: SweepContext, dry_run: bool) -> SweepReport:
+    report = SweepReport(now=ctx.now, dry_run=dry_run)
+    with services.db.session() as session:
+        items = collect(session, ctx)
+        done = _existing(session, items)
+        recipients = fold(item for item in items if item.key not in done)
+        if not recipients:
+            return report
+        if in_quiet_hours(ctx.now, services.settings.quiet_hours, ctx.tz):
+            report.held = len(recipients)
+            return report
+        recipients = _budget(services, session, ctx, recipients, report)
+    if dry_run:
+        _tally(report, recipients, requests=len(group(recipients)))
+        return report
+    outbox_ids, sent = _record(services, recipients)
+    _tally(report, sent, requests=len(outbox_ids))
+    for outbox_id in outbox_ids:
+        result = services.sender.deliver(outbox_id)
+        if result.status == "quota":
+            report.deferred += _forget(services, outbox_id)
+        elif not result.ok:
+            report.undelivered += 1
+    return report
+
+
+def fold(items: Iterable[Item]) -> dict[str, Recipient]:
+    """Everything due for one LINE account, in one place."""
+    folded: dict[str, Recipient] = {}
+    for item in items:
+        recipient = folded.setdefault(item.line_user_id, Recipient(item.line_user_id, item.person_kind, []))
+        recipient.items.append(item)
+    return folded
+
+
+def group(recipients: dict[str, Recipient]) -> list[tuple[dict, list[Recipient]]]:
+    """Recipients with byte-identical messages together, in chunks of at most 500."""
+    by_payload: dict[str, tuple[dict, list[Recipient]]] = {}
+    for uid in sorted(recipients):
+        message = recipients[uid].message()
+        key = json.dumps(message, ensure_ascii=False, sort_keys=True)
+        by_payload.setdefault(key, (message, []))[1].append(recipients[uid])
+    chunks = []
+    for message, members in by_payload.values():
+        for start in range(0, len(members), MAX_MULTICAST_RECIPIENTS):
+            chunks.append((message, members[start:start + MAX_MULTICAST_RECIPIENTS]))
+    return chunks
+
+
+def _existing(session: Session, items: list[Item]) -> set[LedgerKey]:
+    """Ledger keys already recorded for these items (one query)."""
+    triples = sorted({(i.rule, i.scope, i.stage) for i in items})
+    if not triples:
+        return set()
+    L = ReminderLedger
+    rows = session.execute(select(L.person_kind, L.person_id, L.rule, L.scope, L.stage)
+                           .where(tuple_(L.rule, L.scope, L.stage).in_(triples)))
+    return {(kind.value if hasattr(kind, "value") else kind, pid, rule, scope, stage)
+            for kind, pid, rule, scope, stage in rows}
+
+
+def _budget(services: Services, session: Session, ctx: SweepContext, recipients: dict[str, Recipient],
+            report: SweepReport) -> dict[str, Recipient]:
+    """Keep what the month's remaining quota allows: staff notice first, then by urgency."""
+    try:
+        remaining = services.sender.quota().remaining
+    except Exception as exc:  # the quota API failing must not stop reminders
+        log.warning("could not read the message quota (%s); sending without a budget", type(exc).__name__)
+        return recipients
+    report.quota_remaining = remaining
+    if remaining is None or len(recipients) <= remaining:
+        return recipients
+    ordered = sorted(recipients.values(), key=Recipient.urgency)
+    notices = _staff_notices(session, ctx)
+    kept: dict[str, Recipient] = {}
+    for uid, notice in notices.items():
+        if len(kept) >= remaining:
+            break
+        kept[uid] = recipients.get(uid) or Recipient(uid, PersonKind.teacher, [])
+        kept[uid].items.append(notice)
+    for recipient in ordered:
+        if len(kept) >= remaining:
+            break
+        kept.setdefault(recipient.line_user_id, recipient)
+    report.deferred = sum(1 for uid in recipients if uid not in kept)
+    report.staff_notified = sum(1 for uid in notices if uid in kept)
+    if notices:  # now that the count of kept-back people is known, write it in the notice
+        section = reminders.quota_notice(report.deferred, remaining)
+        for uid in notices:
+            if uid in kept:
+                kept[uid].items = [_with_section(i, section) if i.rule == QUOTA_RULE else i for i in kept[uid].items]
+    log.warning("quota: %s left this month; %s people kept for later", remaining, report.deferred)
+    return kept
+
+
+def _with_section(item: Item, section) -> Item:
+    return Item(item.rule, item.scope, item.stage, item.person_kind, item.person_id, item.line_user_id,
+                section, item.deadline)
+
+
+def _staff_notices(session: Session, ctx: SweepContext) -> dict[str, Item]:
+    """Today's quota notice for each reachable 管理者/註冊組 not told yet today."""
+    scope = f"day:{ctx.now.astimezone(ctx.tz).date().isoformat()}"
+    told = exists().where(ReminderLedger.person_kind == PersonKind.teacher, ReminderLedger.person_id == Teacher.id,
+                          ReminderLedger.rule == QUOTA_RULE, ReminderLedger.scope == scope)
+    staff = select(Teacher.id).where(
+        Teacher.id.in_(select(TeacherDuty.teacher_id).where(TeacherDuty.duty.in_(NOTICE_DUTIES))), ~told)
+    placeholder = reminders.quota_notice(0, 0)
+    return {uid: Item(QUOTA_RULE, scope, "notice", PersonKind.teacher, teacher_id, uid, placeholder, ctx.now)
+            for teacher_id, uid in session.execute(
+                reachable(staff, PersonKind.teacher, Teacher.id, QUOTA_RULE).order_by(Teacher.id))}
+
+
+def _ledger_insert(session: Session):
+    table = ReminderLedger.__table__
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return insert(table).on_conflict_do_nothing().returning(
+        table.c.id, table.c.person_kind, table.c.person_id, table.c.rule, table.c.scope, table.c.stage)
+
+
+def _record(services: Services, recipients: dict[str, Recipient]) -> tuple[list[int], dict[str, Recipient]]:
+    """Insert ledger rows and outbox rows in one transaction; returns outbox ids and who they reach.
+
+    A person any of whose ledger rows was already inserted by someone else (a concurrent
+    sweep) is dropped whole: the other sweep sends those items, and the rest stay owed.
+    """
+    table = ReminderLedger.__table__
+    now = services.clock()
+    with services.db.session() as session:
+        rows = [{"person_kind": i.person_kind.value, "person_id": i.person_id, "rule": i.rule,
+                 "scope": i.scope, "stage": i.stage, "created_at": now}
+                for r in recipients.values() for i in r.items]
+        ours: dict[LedgerKey, int] = {}
+        for ledger_id, kind, pid, rule, scope, stage in session.execute(_ledger_insert(session), rows):
+            ours[(kind.value if hasattr(kind, "value") else kind, pid, rule, scope, stage)] = ledger_id
+        taken = {uid for uid, r in recipients.items() if any(i.key not in ours for i in r.items)}
+        if taken:
+            log.info("%s people were already being reminded by another sweep", len(taken))
+            drop = [ours[i.key] for uid in taken for i in recipients[uid].items if i.key in ours]
+            if drop:
+                session.execute(delete(table).where(table.c.id.in_(drop)))
+        sending = {uid: r for uid, r in recipients.items() if uid not in taken}
+        outbox_ids: list[int] = []
+        links: list[dict] = []
+        for message, members in group(sending):
+            kind = "push" if len(members) == 1 else "multicast"
+            row = services.sender.enqueue(kind, [m.line_user_id for m in members], [message], PURPOSE,
+                                          session=session)
+            outbox_ids.append(row.id)
+            links += [{"lid": ours[i.key], "oid": row.id} for m in members for i in m.items]
+        if links:
+            session.execute(update(table).where(table.c.id == bindparam("lid")).values(outbox_id=bindparam("oid")),
+                            links)
+    return outbox_ids, sending
+
+
+def _forget(services: Services, outbox_id: int) -> int:
+    """LINE refused a send for the monthly limit: drop its ledger rows so a later sweep sends it."""
+    table = ReminderLedger.__table__
+    with services.db.session() as session:
+        people = session.execute(select(table.c.person_kind, table.c.person_id)
+                                 .where(table.c.outbox_id == outbox_id).distinct()).all()
+        session.execute(delete(table).where(table.c.outbox_id == outbox_id))
+    return len(people)
+
+
+def _tally(report: SweepReport, recipients: dict[str, Recipient], requests: int) -> None:
+    reached: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for uid, recipient in recipients.items():
+        for item in recipient.items:
+            reached[(item.rule, item.stage)].add(uid)
+    report.reached.update({key: len(uids) for key, uids in reached.items()})
+    report.people = len(recipients)
+    report.counted = len(recipients)  # one message object per person
+    report.requests = requests
