@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -16,14 +17,15 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.models import BindingCode, LineBinding, Student, Teacher
-from bot.people import Person, active_binding, person_of
+from bot.people import Person, active_binding, load_person, person_of
 from bot.store import Store
 from bot.vocab import PersonKind
 
 # No 0/O, 1/I/L: codes are read off paper.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
-CODE_PATTERN = re.compile(r"^(?:綁定)?\s*([A-Za-z0-9]{8})$")
+# "AB12CD34", "綁定 ab12cd34", "綁定碼：AB12CD34" (after NFKC, so full-width input works too).
+CODE_PATTERN = re.compile(r"^(?:綁定碼?)?[\s:]*([A-Za-z0-9]{8})$")
 MAX_FAILURES = 10
 LOCK_SECONDS = 3600
 
@@ -38,13 +40,14 @@ class BindOutcome(Enum):
 @dataclass(frozen=True)
 class BindResult:
     outcome: BindOutcome
-    person: Person | None = None
+    person: Person | None = None       # bound: the person; already_bound: whom it is bound to (if readable)
     failures_left: int | None = None
+    replaced: bool = False             # bound: the person's earlier LINE account was unbound (a new phone)
 
 
 def parse_code(text: str) -> str | None:
     """The code in a chat message (``AB12CD34`` or ``綁定 ab12cd34``), upper-cased; or None."""
-    match = CODE_PATTERN.match(text.strip())
+    match = CODE_PATTERN.match(unicodedata.normalize("NFKC", text).strip())
     return match.group(1).upper() if match else None
 
 
@@ -88,7 +91,7 @@ def redeem(session: Session, store: Store, line_user_id: str, code: str, now: da
         return BindResult(BindOutcome.locked)
     current = active_binding(session, line_user_id)
     if current is not None:
-        return BindResult(BindOutcome.already_bound)
+        return BindResult(BindOutcome.already_bound, load_person(session, line_user_id))
     digest = hash_code(code)
     row = session.scalar(select(BindingCode).where(BindingCode.code_hash == digest, BindingCode.used_at.is_(None)))
     person_model = None
@@ -108,7 +111,7 @@ def redeem(session: Session, store: Store, line_user_id: str, code: str, now: da
         left = _record_failure(store, line_user_id)
         return BindResult(BindOutcome.bad_code, failures_left=left)
     # A person re-binding (a new phone) ends their earlier binding.
-    session.execute(
+    moved = session.execute(
         update(LineBinding).where(LineBinding.person_kind == row.person_kind, LineBinding.person_id == row.person_id,
                                   LineBinding.unbound_at.is_(None)).values(unbound_at=now)
     )
@@ -116,10 +119,11 @@ def redeem(session: Session, store: Store, line_user_id: str, code: str, now: da
                             bound_at=now))
     session.flush()
     store.delete(f"bind-fail:{line_user_id}")
-    return BindResult(BindOutcome.bound, person_of(person_model))
+    return BindResult(BindOutcome.bound, person_of(person_model), replaced=bool(moved.rowcount))
 
 
 def unbind(session: Session, line_user_id: str, now: datetime) -> bool:
+    """End this LINE account's binding; False when it was not bound."""
     binding = active_binding(session, line_user_id)
     if binding is None:
         return False

@@ -52,9 +52,16 @@ class Router:
             return handler
         return register
 
-    def text(self, *patterns: str, roles: Iterable[str] | None = None):
-        """A text message matching any of ``patterns`` (regular expressions, case-insensitive)."""
-        return self._add("message", text_matcher(patterns), roles)
+    def text(self, *patterns: str, roles: Iterable[str] | None = None, when: Matcher | None = None):
+        """A text message matching any of ``patterns`` (regular expressions, case-insensitive).
+
+        ``when``, if given, must also hold (it sees the context, e.g. whether the sender is bound).
+        """
+        matcher = text_matcher(patterns)
+        if when is not None:
+            pattern_matcher, extra = matcher, when
+            matcher = lambda ctx: pattern_matcher(ctx) and extra(ctx)  # noqa: E731
+        return self._add("message", matcher, roles)
 
     def postback(self, action: str, roles: Iterable[str] | None = None):
         """A postback whose data carries ``a=<action>``."""

@@ -1,13 +1,82 @@
-"""Binding a LINE account with a one-time code, and 解除綁定. (Filled in by the binding work.)"""
+"""Binding a LINE account with a one-time code, and 解除綁定 (with a confirm step).
+
+A bare 8-character word is taken as a code only from an unbound sender; with a leading
+綁定 it always is. So a bound user's 8-letter word reaches the other routes (or the
+fallback) and never counts toward the lockout.
+"""
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from bot.binding import BindOutcome, parse_code, redeem, unbind
 from bot.context import EventContext
+from bot.models import Student
+from bot.people import Person, active_binding
+from bot.vocab import PersonKind
 from handlers import router
+from messages import binding as msg
 from messages import common
 
 
-@router.text(r"^綁定說明$")
+def _seat(session: Session, person: Person | None) -> int | None:
+    if person is None or person.kind != PersonKind.student:
+        return None
+    student = session.get(Student, person.id)
+    return student.seat if student else None
+
+
+def _is_code_attempt(ctx: EventContext) -> bool:
+    text = ctx.text or ""
+    return parse_code(text) is not None and (ctx.person is None or text.startswith("綁定"))
+
+
+@router.text(r"^綁定說明$", r"^綁定碼?$")
 def how_to_bind(ctx: EventContext, session: Session) -> list[dict]:
     return [common.please_bind()]
+
+
+@router.text(r".", when=_is_code_attempt)  # parse_code decides what a code looks like
+def bind_with_code(ctx: EventContext, session: Session) -> list[dict]:
+    code = parse_code(ctx.text or "")
+    if code is None or ctx.user_id is None:  # the matcher rules out the first
+        return [common.please_bind()]
+    result = redeem(session, ctx.services.store, ctx.user_id, code, ctx.now)
+    if result.outcome == BindOutcome.bound:
+        return [msg.welcome(result.person, _seat(session, result.person), result.replaced)]
+    if result.outcome == BindOutcome.already_bound:
+        return [msg.already_bound(result.person, _seat(session, result.person))]
+    if result.outcome == BindOutcome.locked:
+        return [msg.locked()]
+    return [msg.bad_code(result.failures_left or 0)]
+
+
+# 綁定 followed by letters/digits that are not a code (7 or 9 characters, a dash...): no try is counted.
+@router.text(r"^綁定碼?[\s:：]*[-A-Za-z0-9Ａ-Ｚａ-ｚ０-９\s]+$")
+def malformed_code(ctx: EventContext, session: Session) -> list[dict]:
+    return [msg.malformed_code()]
+
+
+@router.text(r"^解除綁定$")
+def ask_to_unbind(ctx: EventContext, session: Session) -> list[dict]:
+    binding = active_binding(session, ctx.user_id) if ctx.user_id else None
+    if binding is None:
+        return [msg.not_bound()]
+    return [msg.confirm_unbind(ctx.person, binding.id, _seat(session, ctx.person))]
+
+
+@router.postback(msg.UNBIND_ACTION)
+def confirm_unbind(ctx: EventContext, session: Session) -> list[dict]:
+    binding = active_binding(session, ctx.user_id) if ctx.user_id else None
+    if binding is None:
+        return [msg.not_bound()]
+    if ctx.postback.get("b") not in (None, str(binding.id)):
+        return [msg.unbind_expired()]
+    unbind(session, ctx.user_id, ctx.now)
+    return [msg.unbound()]
+
+
+@router.postback(msg.UNBIND_CANCEL_ACTION)
+def cancel_unbind(ctx: EventContext, session: Session) -> list[dict]:
+    if ctx.person is None:
+        return [common.please_bind()]
+    return [msg.unbind_cancelled(ctx.person.roles)]
