@@ -45,6 +45,8 @@ def check_messages(messages: list[dict]) -> None:
         raise MessageLimitError(f"{len(messages)} messages in one request (max {MAX_MESSAGES})")
     for index, message in enumerate(messages):
         where = f"message {index + 1}"
+        if not isinstance(message, dict):
+            raise MessageLimitError(f"{where}: not a message object")
         if message.get("type") == "text" and utf16_len(message.get("text", "")) > MAX_TEXT_UTF16:
             raise MessageLimitError(f"{where}: text over {MAX_TEXT_UTF16} UTF-16 units")
         items = (message.get("quickReply") or {}).get("items", [])

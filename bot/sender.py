@@ -5,6 +5,10 @@ multicast is written to the outbox with its ``X-Line-Retry-Key`` before the call
 a retry after a timeout or a 5xx reuses the key and LINE's 409 (already accepted) counts
 as delivered. A 429 for the monthly limit is told apart from a rate limit: it is
 reported and not retried. Messages over LINE's limits are never sent.
+
+Message bodies go out exactly as built (plain dicts through the SDK's ``ApiClient``): the
+SDK's request models (``PushMessageRequest.from_dict`` ...) drop fields they do not know,
+add defaults (a Flex image gains ``size``/``animated``) and raise on unknown types.
 """
 from __future__ import annotations
 
@@ -16,14 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from linebot.v3.messaging import (
-    ApiClient,
-    Configuration,
-    MessagingApi,
-    MulticastRequest,
-    PushMessageRequest,
-    ReplyMessageRequest,
-)
+from linebot.v3.messaging import ApiClient, Configuration, MessagingApi
 from linebot.v3.messaging.exceptions import ApiException
 from sqlalchemy import select
 
@@ -99,10 +96,10 @@ class Sender:
             log.error("refused to send a reply over LINE's limits: %s", exc)
             return SendResult("refused", str(exc))
         if reply_token:
-            request = ReplyMessageRequest.from_dict({"replyToken": reply_token, "messages": messages})
+            body = {"replyToken": reply_token, "messages": messages}
             for attempt in range(1, self.settings.sender_attempts + 1):
                 try:
-                    self.api.reply_message_with_http_info(request, _request_timeout=self.settings.sender_timeout)
+                    self._post("/v2/bot/message/reply", body)
                     return SendResult("sent")
                 except ApiException as exc:
                     if exc.status and exc.status >= 500 and attempt < self.settings.sender_attempts:
@@ -165,17 +162,13 @@ class Sender:
         if self.store.get(QUOTA_FLAG):
             return self._finish(outbox_id, "quota", "monthly limit reached earlier this month", count=False)
         if kind == "push":
-            request = PushMessageRequest.from_dict({"to": recipients[0], "messages": messages})
-            call = lambda: self.api.push_message_with_http_info(  # noqa: E731
-                request, x_line_retry_key=key, _request_timeout=self.settings.sender_timeout)
+            path, body = "/v2/bot/message/push", {"to": recipients[0], "messages": messages}
         else:
-            request = MulticastRequest.from_dict({"to": recipients, "messages": messages})
-            call = lambda: self.api.multicast_with_http_info(  # noqa: E731
-                request, x_line_retry_key=key, _request_timeout=self.settings.sender_timeout)
+            path, body = "/v2/bot/message/multicast", {"to": recipients, "messages": messages}
         detail = ""
         for attempt in range(1, self.settings.sender_attempts + 1):
             try:
-                call()
+                self._post(path, body, retry_key=key)
                 return self._finish(outbox_id, "sent", "", attempt)
             except ApiException as exc:
                 status = exc.status or 0
@@ -200,6 +193,17 @@ class Sender:
         log.warning("%s #%s still pending after %s attempts (%s)", kind, outbox_id,
                     self.settings.sender_attempts, detail)
         return self._finish(outbox_id, "pending", detail, self.settings.sender_attempts)
+
+    def _post(self, path: str, body: dict, retry_key: str | None = None) -> None:
+        """POST ``body`` unchanged via the SDK's ApiClient (host, auth, timeout, ApiException on 4xx/5xx)."""
+        headers = {"Accept": "application/json", "Content-Type": "application/json"}
+        if retry_key:
+            headers["X-Line-Retry-Key"] = retry_key
+        self._client.call_api(
+            path, "POST", header_params=headers, body=body, response_types_map={},
+            auth_settings=["Bearer"], _request_timeout=self.settings.sender_timeout,
+            _host=self.api.line_base_path,
+        )
 
     def _finish(self, outbox_id: int, status: str, detail: str, attempts: int = 0, count: bool = True) -> SendResult:
         with self.db.session() as session:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Flask
 
 from bot.simulator.line_api import LineStandIn
+from bot.simulator.page import bp as page_bp
 
 STANDIN_PREFIX = "/_line"
 
@@ -16,8 +17,4 @@ def register_local_mode(app: Flask) -> None:
     standin = app.extensions.get("line_standin") or LineStandIn()
     app.extensions["line_standin"] = standin
     app.register_blueprint(standin.blueprint(), url_prefix=STANDIN_PREFIX)
-    try:
-        from bot.simulator.page import bp as page_bp
-    except ImportError:  # the page is optional in a stripped-down build
-        return
     app.register_blueprint(page_bp)

@@ -42,5 +42,5 @@ def unfollow_event(user_id: str) -> dict:
     return _base("unfollow", user_id)
 
 
-def callback_body(events: list[dict], destination: str = "Ubotdestination0000000000000000000") -> bytes:
+def callback_body(events: list[dict], destination: str = "U" + "0123456789abcdef" * 2) -> bytes:
     return json.dumps({"destination": destination, "events": events}, ensure_ascii=False).encode("utf-8")

@@ -7,6 +7,7 @@ failures. It keeps what each user was sent, which is what the simulator page sho
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import uuid
 from collections import defaultdict, deque
@@ -25,7 +26,7 @@ class Recorded:
     path: str
     headers: dict[str, str]
     body: dict | None
-    status: int
+    status: int       # 0: the request was processed, then the connection dropped (no answer)
 
 
 @dataclass
@@ -106,9 +107,32 @@ class LineStandIn:
                 response.headers[key] = value
             return response
 
+        def drop() -> Response:
+            """Record the request, then cut the connection so the client gets no answer at all.
+
+            Under werkzeug's server the socket is shut down (what is returned never arrives);
+            elsewhere the error surfaces as a 500, the nearest a WSGI app can get.
+            """
+            body = json.loads(request.get_data() or b"null")
+            standin.requests.append(Recorded(request.method, request.path, dict(request.headers), body, 0))
+            sock = request.environ.get("werkzeug.socket")
+            if sock is None:
+                raise ConnectionAbortedError("stand-in dropped the connection")
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return Response(status=500)
+
         def check(endpoint: str) -> Response | None:
             if not request.headers.get("Authorization", "").startswith("Bearer "):
                 return answer(401, {"message": "Authentication failed"})
+            key = request.headers.get("X-Line-Retry-Key")
+            if key is not None:
+                try:
+                    uuid.UUID(key)
+                except ValueError:
+                    return answer(400, {"message": "The value for the 'X-Line-Retry-Key' header is invalid"})
             body = json.loads(request.get_data() or b"null") if request.method == "POST" else None
             if standin.validator is not None:
                 errors = standin.validator(request.method, "/v2/bot/" + request.path.split("/v2/bot/", 1)[1], body)
@@ -145,8 +169,8 @@ class LineStandIn:
                 standin._retry_keys[key] = request_id
             with standin._lock:
                 standin._deliver(via, users, messages)
-            if failure:  # processed, then the connection "dropped"
-                raise ConnectionAbortedError("stand-in dropped the connection")
+            if failure:  # processed, then the connection dropped
+                return drop()
             return answer(200, {"sentMessages": [{"id": uuid.uuid4().hex[:18]} for _ in messages]})
 
         @bp.post("/v2/bot/message/reply")
@@ -155,7 +179,7 @@ class LineStandIn:
             if bad:
                 return bad
             failure = scripted("reply")
-            if failure:
+            if failure and not failure[2]:
                 return answer(failure[0], {"message": failure[1]})
             body = request.get_json()
             with standin._lock:
@@ -163,6 +187,8 @@ class LineStandIn:
                 if user is None:
                     return answer(400, {"message": "Invalid reply token"})
                 standin._deliver("reply", [user], body["messages"])
+            if failure:
+                return drop()
             return answer(200, {"sentMessages": [{"id": uuid.uuid4().hex[:18]} for _ in body["messages"]]})
 
         @bp.post("/v2/bot/message/push")

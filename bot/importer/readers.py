@@ -1,0 +1,139 @@
+"""Reading a CSV (UTF-8, UTF-8 with BOM, Big5/CP950) or XLSX file into a header and rows.
+
+Row numbers are the spreadsheet's (the header is row 1 unless blank rows precede it).
+Blank rows are skipped (their numbers are not reused). XLSX: the first sheet; date cells become `date` (or `datetime`
+when the cell's format shows a time); whole numbers become their digits.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Union
+
+Value = Union[str, date, datetime]
+
+_WS = re.compile(r"\s+")
+
+
+class ReadError(Exception):
+    """The file cannot be read at all (zh-TW message)."""
+
+
+@dataclass(frozen=True)
+class Row:
+    number: int
+    values: dict[str, Value]
+    overflow: bool = False  # non-empty cells to the right of the last header column
+
+
+@dataclass
+class Table:
+    file: str  # the file's name, as shown in messages
+    header: list[str]
+    rows: list[Row] = field(default_factory=list)
+
+
+def normalize_header_cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    return _WS.sub("", text.replace("\ufeff", ""))
+
+
+def clean_cell(value: object) -> Value:
+    """Strip text (full-width spaces too); keep dates; whole numbers as digits."""
+    if value is None:
+        return ""
+    if isinstance(value, (datetime, date)):
+        return value
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    return str(value).replace("\ufeff", "").strip()
+
+
+def decode_csv(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp950")
+    except UnicodeDecodeError as exc:
+        raise ReadError("無法辨識檔案的編碼（請存成 UTF-8 或 Big5 的 CSV，或 XLSX）") from exc
+
+
+def _csv_rows(path: Path) -> list[list[Value]]:
+    text = decode_csv(path.read_bytes())
+    try:
+        return [[cell.strip() for cell in r] for r in csv.reader(io.StringIO(text, newline=""))]
+    except csv.Error as exc:
+        raise ReadError(f"CSV 格式有誤：{exc}") from exc
+
+
+def _xlsx_cell(cell) -> Value:
+    value = getattr(cell, "value", None)
+    if isinstance(value, datetime):
+        fmt = (getattr(cell, "number_format", "") or "").lower()
+        shows_time = "h" in fmt or ":" in fmt
+        if not shows_time and value.time() == time(0, 0):
+            return value.date()
+    return clean_cell(value)
+
+
+def _xlsx_rows(path: Path) -> list[list[Value]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        raise ReadError("無法開啟 XLSX 檔（檔案損毀或不是 Excel 活頁簿）") from exc
+    try:
+        if not workbook.worksheets:
+            raise ReadError("活頁簿沒有工作表")
+        sheet = workbook.worksheets[0]
+        return [[_xlsx_cell(c) for c in row] for row in sheet.iter_rows()]
+    finally:
+        workbook.close()
+
+
+def _is_blank(cells: list[Value]) -> bool:
+    return all(c == "" for c in cells)
+
+
+def read_table(path: str | Path) -> Table:
+    """Read one file; ReadError when it is missing, empty, or not CSV/XLSX."""
+    path = Path(path)
+    if not path.is_file():
+        raise ReadError("找不到檔案")
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        raw = _xlsx_rows(path)
+    elif suffix in (".csv", ".txt"):
+        raw = _csv_rows(path)
+    else:
+        raise ReadError("只能匯入 .csv 或 .xlsx 檔")
+    numbered = [(i + 1, cells) for i, cells in enumerate(raw)]
+    while numbered and _is_blank(numbered[0][1]):
+        numbered.pop(0)
+    if not numbered:
+        raise ReadError("檔案是空的（沒有標題列）")
+    _, header_cells = numbered[0]
+    header = [normalize_header_cell(c) for c in header_cells]
+    while header and header[-1] == "":
+        header.pop()
+    table = Table(file=path.name, header=header)
+    for number, cells in numbered[1:]:
+        if _is_blank(cells):
+            continue
+        values = {name: cells[i] if i < len(cells) else "" for i, name in enumerate(header)}
+        overflow = not _is_blank(list(cells[len(header):]))
+        table.rows.append(Row(number, values, overflow))
+    return table

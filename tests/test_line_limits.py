@@ -1,0 +1,97 @@
+"""check_messages at and just over each of LINE's limits."""
+from __future__ import annotations
+
+import pytest
+
+from bot.line_limits import MAX_BUBBLE_BYTES, MessageLimitError, _json_bytes, check_messages, utf16_len
+from messages.common import message_action, postback_action, quick_reply, text
+
+EMOJI = "😀"  # outside the BMP: two UTF-16 units, one Python character
+
+
+def with_quick(n: int) -> dict:
+    message = text("選一個")
+    message["quickReply"] = {"items": [{"type": "action", "action": message_action(str(i))} for i in range(n)]}
+    return message
+
+
+def with_postback(data: str) -> dict:
+    message = text("選一個")
+    message["quickReply"] = quick_reply([postback_action("勾選", data)])
+    return message
+
+
+def bubble_of(size: int) -> dict:
+    """A Flex message whose bubble is about ``size`` bytes of UTF-8 JSON."""
+    body = {"type": "box", "layout": "vertical", "contents": [{"type": "text", "text": ""}]}
+    contents = {"type": "bubble", "body": body}
+    body["contents"][0]["text"] = "x" * (size - _json_bytes(contents))
+    assert _json_bytes(contents) == size
+    return {"type": "flex", "altText": "x", "contents": contents}
+
+
+def refused(messages: list[dict]) -> str:
+    with pytest.raises(MessageLimitError) as info:
+        check_messages(messages)
+    return str(info.value)
+
+
+def test_utf16_counts_surrogate_pairs_twice():
+    assert utf16_len("學習歷程") == 4
+    assert utf16_len(EMOJI) == 2 and len(EMOJI) == 1
+
+
+def test_text_of_5000_units_passes_5001_is_refused():
+    check_messages([text("字" * 5000)])
+    check_messages([text("字" * 4998 + EMOJI)])
+    assert "5000" in refused([text("字" * 5001)])
+    # 5000 Python characters, 5001 UTF-16 units: refused although len() says 5000
+    assert "UTF-16" in refused([text("字" * 4999 + EMOJI)])
+
+
+def test_13_quick_replies_pass_14_are_refused():
+    check_messages([with_quick(13)])
+    assert "14 quick replies" in refused([with_quick(14)])
+
+
+def test_postback_data_of_300_passes_301_is_refused():
+    check_messages([with_postback("a" * 300)])
+    assert "postback data" in refused([with_postback("a" * 301)])
+
+
+def test_postback_data_inside_a_flex_button_is_checked_too():
+    button = {"type": "button", "action": postback_action("認證", "b" * 301)}
+    flex = {"type": "flex", "altText": "x", "contents": {
+        "type": "bubble", "body": {"type": "box", "layout": "vertical", "contents": [button]}}}
+    assert "postback data" in refused([flex])
+
+
+def test_five_messages_pass_six_are_refused():
+    check_messages([text(str(i)) for i in range(5)])
+    assert "6 messages" in refused([text(str(i)) for i in range(6)])
+
+
+def test_no_messages_and_non_objects_are_refused():
+    assert refused([]) == "no messages"
+    assert "not a message object" in refused(["just a string"])  # type: ignore[list-item]
+
+
+def test_bubble_of_30_kb_passes_one_byte_more_is_refused():
+    check_messages([bubble_of(MAX_BUBBLE_BYTES)])
+    assert "30 KB" in refused([bubble_of(MAX_BUBBLE_BYTES + 1)])
+
+
+def test_carousel_of_12_bubbles_passes_13_are_refused():
+    small = bubble_of(200)["contents"]
+    carousel = {"type": "flex", "altText": "x", "contents": {"type": "carousel", "contents": [small] * 12}}
+    check_messages([carousel])
+    carousel["contents"]["contents"] = [small] * 13
+    assert "13 bubbles" in refused([carousel])
+
+
+def test_alt_text_of_1500_passes_1501_is_refused():
+    flex = bubble_of(200)
+    flex["altText"] = "字" * 1500
+    check_messages([flex])
+    flex["altText"] = "字" * 1501
+    assert "altText" in refused([flex])

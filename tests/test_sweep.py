@@ -1,0 +1,277 @@
+"""The sweep's mechanics: exactly once under reruns, crashes and concurrency; quiet hours; quota; CLI."""
+from __future__ import annotations
+
+import threading
+from datetime import datetime, time, timedelta, timezone
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from bot.models import OutboxMessage, ReminderLedger
+from bot.sender import Sender
+from bot.services import Services
+from bot.vocab import WindowKind
+from scheduler.stages import (
+    LAST_DAY, OPENING, StageConfig, daily_stage, due_stage, in_quiet_hours, stage_config_from_env, window_stages,
+)
+from scheduler.sweep import Recipient, group, run_sweep
+from scheduler.worker import retry_outbox
+from tests.conftest import texts_of
+from tests.reminder_factories import TZ, add_window, build_school, local
+
+CFG = StageConfig()
+REACHABLE = ["amy", "ben", "cat", "dan"]  # of the factory school, for an opening to 全校
+
+
+@pytest.fixture
+def school(db):
+    with db.session() as s:
+        school = build_school(s)
+        add_window(s, school, WindowKind.outcome_upload, "2026-11-02 00:00", "2026-11-20 17:00")
+    return school
+
+
+def copies(line_api, school, names=REACHABLE) -> dict[str, int]:
+    return {name: len(line_api.sent_to(school.line(name))) for name in names}
+
+
+def ledger_count(db) -> int:
+    with db.session() as s:
+        return s.scalar(select(func.count()).select_from(ReminderLedger))
+
+
+# -- stages -------------------------------------------------------------------------
+def test_stages_of_a_window_and_catch_up_after_downtime():
+    start, end = local("2026-11-02 00:00"), local("2026-11-20 17:00")
+    stages = window_stages(start, end, CFG, TZ)
+    assert [(s.name, s.at) for s in stages] == [
+        (OPENING, local("2026-11-02 08:00")), ("before:3", local("2026-11-17 08:00")), (LAST_DAY, local("2026-11-20 08:00"))]
+    assert due_stage(stages, end, local("2026-11-02 07:59")) is None
+    assert due_stage(stages, end, local("2026-11-19 10:00")).name == "before:3"
+    assert due_stage(stages, end, local("2026-11-20 16:59")).name == LAST_DAY   # both passed: only the latest
+    assert due_stage(stages, end, local("2026-11-20 17:00")) is None            # closed: nothing
+    # a window ending at midnight: its last day is the day before
+    assert window_stages(start, local("2026-11-21 00:00"), CFG, TZ)[-1].at == local("2026-11-20 08:00")
+    # a short window keeps only stages after its opening
+    assert [s.name for s in window_stages(local("2026-11-19 10:00"), end, CFG, TZ)] == [OPENING, LAST_DAY]
+    assert daily_stage(start, end, local("2026-11-05 09:00"), CFG, TZ).name == "day:2026-11-05"
+    assert daily_stage(start, end, local("2026-11-05 07:00"), CFG, TZ) is None
+
+
+def test_stage_settings_from_the_environment():
+    assert stage_config_from_env({}) == StageConfig(3, time(8, 0), 2)
+    cfg = stage_config_from_env({"REMINDER_DAYS_BEFORE": "5", "REMINDER_SEND_TIME": "07:45", "ESCALATE_DAYS_BEFORE": "1"})
+    assert cfg == StageConfig(5, time(7, 45), 1)
+    for bad in ({"REMINDER_DAYS_BEFORE": "-1"}, {"REMINDER_SEND_TIME": "8am"}, {"ESCALATE_DAYS_BEFORE": "x"}):
+        with pytest.raises(ValueError):
+            stage_config_from_env(bad)
+
+
+def test_quiet_hours_wrap_midnight():
+    quiet = (time(21, 30), time(7, 30))
+    assert in_quiet_hours(local("2026-11-02 22:00"), quiet, TZ)
+    assert in_quiet_hours(local("2026-11-02 07:29"), quiet, TZ)
+    assert not in_quiet_hours(local("2026-11-02 07:30"), quiet, TZ)
+    assert not in_quiet_hours(local("2026-11-02 21:29"), quiet, TZ)
+
+
+# -- exactly once -----------------------------------------------------------------
+def test_rerun_sends_nothing_more_and_every_ledger_row_points_at_its_send(services, line_api, db, school):
+    first = run_sweep(services, local("2026-11-02 08:05"), cfg=CFG)
+    assert first.people == 4
+    again = run_sweep(services, local("2026-11-02 08:05"), cfg=CFG)
+    assert again.people == 0 and again.requests == 0
+    assert copies(line_api, school) == dict.fromkeys(REACHABLE, 1)
+    with db.session() as s:
+        rows = s.scalars(select(ReminderLedger)).all()
+        assert len(rows) == 4 and all(r.outbox_id is not None for r in rows)
+        assert {s.get(OutboxMessage, r.outbox_id).status for r in rows} == {"sent"}
+
+
+def test_crash_after_the_ledger_commit_is_delivered_once_by_retry(services, line_api, db, school, monkeypatch):
+    class Crash(Exception):
+        pass
+
+    def die(outbox_id):
+        raise Crash("the process died before calling LINE")
+
+    monkeypatch.setattr(services.sender, "deliver", die)
+    with pytest.raises(Crash):
+        run_sweep(services, local("2026-11-02 08:05"), cfg=CFG)
+    monkeypatch.undo()
+    assert copies(line_api, school) == dict.fromkeys(REACHABLE, 0) and ledger_count(db) == 4
+    assert run_sweep(services, local("2026-11-02 08:10"), cfg=CFG).people == 0   # the ledger says: owed, not re-sent
+    with db.session() as s:  # the outbox row waits for the retry job
+        for row in s.scalars(select(OutboxMessage)):
+            assert row.status == "pending"
+            row.created_at = datetime.now(timezone.utc) - timedelta(minutes=5)
+    assert retry_outbox(services) == 1
+    assert retry_outbox(services) == 0
+    assert copies(line_api, school) == dict.fromkeys(REACHABLE, 1)
+
+
+def test_lost_answer_after_line_accepted_is_retried_with_the_same_key(services, line_api, db, school):
+    line_api.fail_next("multicast", 500, exception=True)   # LINE delivers, the answer is lost
+    report = run_sweep(services, local("2026-11-02 08:05"), cfg=CFG)
+    assert report.undelivered == 0
+    calls = line_api.calls("multicast")
+    assert len(calls) == 2 and calls[-1].status == 409       # the retry was told "already accepted"
+    assert calls[0].headers["X-Line-Retry-Key"] == calls[1].headers["X-Line-Retry-Key"]
+    assert copies(line_api, school) == dict.fromkeys(REACHABLE, 1)
+    with db.session() as s:
+        assert s.scalars(select(OutboxMessage.status)).all() == ["sent"]
+
+
+def test_crash_between_send_and_outbox_update_then_retry_gets_409(services, line_api, db, school, monkeypatch):
+    real_finish = services.sender._finish
+
+    def die_after_send(outbox_id, status, *args, **kwargs):
+        raise RuntimeError("died after LINE accepted, before recording it")
+
+    monkeypatch.setattr(services.sender, "_finish", die_after_send)
+    with pytest.raises(RuntimeError):
+        run_sweep(services, local("2026-11-02 08:05"), cfg=CFG)
+    monkeypatch.setattr(services.sender, "_finish", real_finish)
+    with db.session() as s:
+        for row in s.scalars(select(OutboxMessage)):
+            row.created_at = datetime.now(timezone.utc) - timedelta(minutes=5)
+    assert retry_outbox(services) == 1
+    calls = line_api.calls("multicast")
+    assert calls[0].status == 200 and {c.status for c in calls[1:]} == {409} and len(calls) >= 2
+    assert len({c.headers["X-Line-Retry-Key"] for c in calls}) == 1
+    assert copies(line_api, school) == dict.fromkeys(REACHABLE, 1)
+    assert run_sweep(services, local("2026-11-02 09:00"), cfg=CFG).people == 0
+
+
+def test_two_workers_at_once_send_each_reminder_once(services, line_api, db, school, settings):
+    from handlers import router
+    from bot.store import make_store
+    import os
+
+    def worker_services() -> Services:
+        from bot.db import Database
+        database = Database(settings.database_url)
+        store = make_store(os.environ.get("REDIS_URL"))  # shared lock with Redis; separate memory otherwise
+        return Services(settings=settings, db=database, store=store, sender=Sender(settings, database, store),
+                        router=router)
+
+    workers = [worker_services() for _ in range(2)]
+    barrier = threading.Barrier(2)
+    reports, errors = [], []
+
+    def run(svc):
+        try:
+            barrier.wait()
+            reports.append(run_sweep(svc, local("2026-11-02 08:05"), cfg=CFG))
+        except Exception as exc:  # pragma: no cover - shown in the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(svc,)) for svc in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    for svc in workers:
+        svc.close()
+    assert not errors
+    assert copies(line_api, school) == dict.fromkeys(REACHABLE, 1)
+    assert sum(r.people for r in reports) == 4 and ledger_count(db) == 4
+
+
+def test_the_unique_ledger_stops_a_second_sweep_that_skips_the_lock(services, line_api, db, school, monkeypatch):
+    """Even without the lock (second line of defence), a person already in the ledger is not sent again."""
+    import scheduler.sweep as sweep_module
+    from scheduler.rules.base import Item
+
+    real_existing = sweep_module._existing
+    monkeypatch.setattr(sweep_module, "_existing", lambda session, items: set())  # a stale view of the ledger
+    run_sweep(services, local("2026-11-02 08:05"), cfg=CFG)
+    report = run_sweep(services, local("2026-11-02 08:06"), cfg=CFG)
+    assert report.people == 0 and report.requests == 0
+    assert copies(line_api, school) == dict.fromkeys(REACHABLE, 1) and ledger_count(db) == 4
+    monkeypatch.setattr(sweep_module, "_existing", real_existing)
+
+
+# -- quiet hours, quota, grouping ----------------------------------------------------
+def test_quiet_hours_hold_then_release(services, line_api, db, school):
+    services.settings = services.settings.with_(quiet_hours=(time(7, 0), time(9, 0)))
+    report = run_sweep(services, local("2026-11-02 08:05"), cfg=CFG)
+    assert report.held == 4 and report.people == 0
+    assert copies(line_api, school) == dict.fromkeys(REACHABLE, 0) and ledger_count(db) == 0
+    assert "安靜時段" in "\n".join(report.lines())
+    report = run_sweep(services, local("2026-11-02 09:00"), cfg=CFG)
+    assert report.people == 4 and copies(line_api, school) == dict.fromkeys(REACHABLE, 1)
+
+
+def test_quota_short_sends_the_most_urgent_first_and_tells_staff_once_a_day(services, line_api, db, school):
+    from bot.models import Outcome
+    from bot.vocab import OutcomeStatus
+    with db.session() as s:  # wang has a certification due sooner than the students' upload reminders
+        add_window(s, school, WindowKind.certification, "2026-11-01 00:00", "2026-11-10 17:00")
+    line_api.monthly_limit = 3
+    report = run_sweep(services, local("2026-11-02 08:05"), cfg=CFG)
+    assert report.quota_remaining == 3 and report.people == 3 and report.deferred == 3
+    hsu = texts_of([m for d in line_api.sent_to(school.line("hsu")) for m in d.messages])
+    assert "額度不足" in hsu and "3 人的提醒暫緩" in hsu
+    assert len(line_api.sent_to(school.line("wang"))) == 1            # soonest deadline (11/10) first
+    assert sum(copies(line_api, school).values()) == 1               # one of the four students
+    assert ledger_count(db) == 3
+    line_api.monthly_limit = 5                                        # the school raised its plan
+    report = run_sweep(services, local("2026-11-02 10:00"), cfg=CFG)
+    assert report.people == 2 and report.deferred == 1 and report.staff_notified == 0   # told once today
+    assert len(line_api.sent_to(school.line("hsu"))) == 1
+    line_api.monthly_limit = None
+    assert run_sweep(services, local("2026-11-02 11:00"), cfg=CFG).people == 1
+    assert copies(line_api, school) == dict.fromkeys(REACHABLE, 1)
+
+
+def test_line_monthly_limit_during_send_keeps_the_reminder_for_later(services, line_api, db, school, monkeypatch):
+    from bot.sender import Quota
+    monkeypatch.setattr(services.sender, "quota", lambda: Quota(limit=None, used=0))  # the quota read was wrong
+    line_api.monthly_limit = 0
+    report = run_sweep(services, local("2026-11-02 08:05"), cfg=CFG)
+    assert report.deferred == 4 and ledger_count(db) == 0
+    services.store.delete("line:monthly-limit-reached")
+    line_api.monthly_limit = None
+    assert run_sweep(services, local("2026-11-02 09:00"), cfg=CFG).people == 4
+    assert copies(line_api, school) == dict.fromkeys(REACHABLE, 1)
+
+
+def test_identical_messages_go_by_multicast_in_chunks_of_500():
+    from messages.reminders import Section
+    from scheduler.rules.base import Item
+    from bot.vocab import PersonKind
+
+    def person(n: int, text: str) -> Recipient:
+        item = Item("r", "window:1", "opening", PersonKind.student, n, f"U{n:032x}", Section(text, ("x",)))
+        return Recipient(item.line_user_id, PersonKind.student, [item])
+
+    recipients = {r.line_user_id: r for r in [person(n, "same") for n in range(1201)] + [person(5000, "other")]}
+    chunks = group(recipients)
+    assert sorted(len(members) for _, members in chunks) == [1, 201, 500, 500]
+
+
+def test_dry_run_writes_and_sends_nothing(services, line_api, db, school):
+    report = run_sweep(services, local("2026-11-02 08:05"), cfg=CFG, dry_run=True)
+    assert report.people == 4 and report.counted == 4 and report.requests == 1
+    assert ledger_count(db) == 0 and not line_api.calls("multicast") and not line_api.calls("push")
+
+
+def test_remind_command_prints_people_and_counted_messages(services, line_api, db, school, settings, monkeypatch):
+    from bot.cli import main
+    env = {"DATABASE_URL": settings.database_url, "LINE_API_BASE": settings.line_api_base,
+           "LINE_CHANNEL_SECRET": "s", "LINE_CHANNEL_ACCESS_TOKEN": "t", "QUIET_HOURS": "21:30-07:30"}
+    if settings.redis_url:
+        env["REDIS_URL"] = settings.redis_url
+    runner = CliRunner()
+    dry = runner.invoke(main, ["remind", "--now", "2026-11-02T08:05", "--dry-run"], env=env)
+    assert dry.exit_code == 0, dry.output
+    assert "outcome_upload" in dry.output and "opening" in dry.output and "4 人" in dry.output
+    assert "合計：4 人，計費訊息 4 則" in dry.output and "試算" in dry.output
+    assert ledger_count(db) == 0 and not line_api.calls("multicast")
+    real = runner.invoke(main, ["remind", "--now", "2026-11-02T08:05+08:00"], env=env)
+    assert real.exit_code == 0 and "計費訊息 4 則" in real.output
+    assert copies(line_api, school) == dict.fromkeys(REACHABLE, 1)
+    bad = runner.invoke(main, ["remind", "--now", "tomorrow"], env=env)
+    assert bad.exit_code != 0 and "ISO-8601" in bad.output
