@@ -1,14 +1,14 @@
 """The portfolio database's models (SQLAlchemy 2, typed)."""
 from .base import Base, UTCDateTime, utcnow
-from .line import BindingCode, LineBinding, OutboxMessage, ReminderLedger
+from .line import BindingCode, LineBinding, OutboxMessage, ReminderLedger, RichMenu
 from .preferences import MUTABLE_KINDS, STATUS_CHANGE, ReminderMute
 from .portfolio import Objection, Outcome, OutcomeEvent, Performance, ReceiptBatch, ReceiptLine, Window
-from .school import Course, CourseProxy, SchoolClass, Student, Teacher, TeacherDuty, Term
+from .school import Course, CourseProxy, SchoolClass, Student, Teacher, TeacherAbsence, TeacherDuty, Term
 
 __all__ = [
     "Base", "UTCDateTime", "utcnow",
     "Term", "SchoolClass", "Student", "Teacher", "TeacherDuty", "Course", "CourseProxy",
     "Outcome", "OutcomeEvent", "Performance", "ReceiptBatch", "ReceiptLine", "Objection", "Window",
-    "LineBinding", "BindingCode", "OutboxMessage", "ReminderLedger",
+    "LineBinding", "BindingCode", "OutboxMessage", "ReminderLedger", "RichMenu", "TeacherAbsence",
     "ReminderMute", "MUTABLE_KINDS", "STATUS_CHANGE",
 ]

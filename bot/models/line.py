@@ -84,3 +84,14 @@ class ReminderLedger(Base):
     stage: Mapped[str] = mapped_column(String(32))
     outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_message.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RichMenu(Base):
+    """The rich menu deployed for one role (student, teacher, homeroom, staff)."""
+
+    __tablename__ = "rich_menu"
+
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    rich_menu_id: Mapped[str] = mapped_column(String(64))
+    image_sha256: Mapped[str] = mapped_column(String(64))
+    deployed_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,11 +1,13 @@
 """Who is in the school: terms, classes, students, teachers with duties, courses with proxies."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, Enum
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.vocab import DEFAULT_DIVISION, Duty
-from .base import Base
+from .base import Base, utcnow
 
 
 def str_enum(enum_cls, name: str):
@@ -111,3 +113,18 @@ class CourseProxy(Base):
     teacher_id: Mapped[int] = mapped_column(ForeignKey("teacher.id"), index=True)
 
     teacher: Mapped[Teacher] = relationship(lazy="joined")
+
+
+class TeacherAbsence(Base):
+    """A period when a teacher is unavailable (請假); their courses' pending items go to proxies."""
+
+    __tablename__ = "teacher_absence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    teacher_id: Mapped[int] = mapped_column(ForeignKey("teacher.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    note: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    teacher: Mapped[Teacher] = relationship()
