@@ -1,17 +1,26 @@
-"""Benchmark: the webhook under 50 concurrent LINE users, each a bound student asking 說明.
+"""Benchmark: the webhook under 50 concurrent LINE users, each a bound student sending a text.
 
-Serves the real app (``bot.create_app(services=...)``) over real HTTP with werkzeug's
-threaded server, and a `LineStandIn` on another loopback port as ``LINE_API_BASE``.
-The database it is given is reset (PostgreSQL: the ``public`` schema is dropped and
-recreated; SQLite: a fresh file), migrated, and seeded with one class and one bound
-student per sender. The stand-in issues fresh reply tokens for every request; then a
-separate load-generator process (so the senders do not share the server's GIL) runs one
-thread per student, each posting signed text events through its own ``requests.Session``.
-It records each ``POST /callback`` latency (must be 200); this process records when the
-replies reach the stand-in and checks each is what a bound student gets, by reply.
+Serves the real app over real HTTP and measures two latencies per message:
 
-    python bench/bench_webhook.py [--requests-per-sender 20] [--senders 50]
-                                  [--database-url URL] [--redis-url URL]
+* ``/callback``: what LINE sees, from sending the POST to reading the 200;
+* ``reply``: from sending the POST until the bot's reply reaches the LINE stand-in
+  (the reply's arrival is stamped by the stand-in's request hook, keyed by reply token).
+
+``--server gunicorn`` (the default) runs the Procfile's ``web`` line as production does
+(``$PORT`` → a free loopback port, ``0.0.0.0`` → ``127.0.0.1``, extra ``--gunicorn-args``
+appended), configured only through the environment (``LINE_CHANNEL_SECRET``,
+``LINE_API_BASE``, ``DATABASE_URL``, ``REDIS_URL``). ``--server werkzeug`` serves
+``create_app(services=...)`` with werkzeug's threaded server in this process instead.
+A `LineStandIn` on another loopback port plays LINE. The database it is given is reset
+(PostgreSQL: the ``public`` schema is dropped and recreated; SQLite: a fresh file),
+migrated, and seeded with one class and one bound student per sender. A separate
+load-generator process (so the senders do not share a GIL with anything measured) runs
+one thread per student, each posting signed text events one after another on its own
+``requests.Session``. Every reply is checked to be what that bound student gets, by reply.
+
+    python bench/bench_webhook.py [--senders 50] [--requests-per-sender 20] [--text 說明]
+                                  [--server gunicorn|werkzeug] [--gunicorn-args "--workers 2"]
+                                  [--database-url URL] [--redis-url URL] [--line-latency-ms 0]
 
 Traffic goes to 127.0.0.1 only; the run is bounded in count and by --timeout.
 """
@@ -21,13 +30,17 @@ import argparse
 import logging
 import math
 import multiprocessing
+import os
+import shlex
 import shutil
+import signal
+import socket
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 import requests
@@ -52,9 +65,10 @@ from bot.webhook import signature_for
 from handlers import router
 from messages import common
 
+ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-channel-secret"
 TOKEN = "bench-channel-access-token"
-ASK = "說明"
+APP_REDIS_PREFIX = "pb:"  # what the app's RedisStore uses when built from the environment
 
 
 class Served:
@@ -71,13 +85,75 @@ class Served:
         self.server.server_close()
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def procfile_web_command(port: int, extra: str) -> list[str]:
+    """The Procfile's ``web`` line as argv, on a loopback port, with the venv's executables."""
+    for line in (ROOT / "Procfile").read_text(encoding="utf-8").splitlines():
+        if line.startswith("web:"):
+            argv = shlex.split(line[len("web:"):].replace("$PORT", str(port)).replace("0.0.0.0", "127.0.0.1"))
+            local = Path(sys.executable).parent / argv[0]
+            if local.exists():
+                argv[0] = str(local)
+            return argv + shlex.split(extra)
+    raise SystemExit("Procfile has no web: line")
+
+
+class Gunicorn:
+    """The production web command in a child process, configured only by the environment."""
+
+    def __init__(self, database_url: str, redis_url: str | None, line_api_base: str, extra: str,
+                 ready_timeout: float = 30.0) -> None:
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.argv = procfile_web_command(port, extra)
+        env = dict(os.environ, LINE_CHANNEL_SECRET=SECRET, LINE_CHANNEL_ACCESS_TOKEN=TOKEN,
+                   LINE_API_BASE=line_api_base, DATABASE_URL=database_url)
+        env.pop("REDIS_URL", None)
+        if redis_url:
+            env["REDIS_URL"] = redis_url
+        self.log = tempfile.NamedTemporaryFile(prefix="bench-gunicorn-", suffix=".log", delete=False)
+        self.process = subprocess.Popen(self.argv, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+        deadline = time.monotonic() + ready_timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"gunicorn exited with {self.process.returncode}:\n{self.log_tail()}")
+            try:
+                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise SystemExit(f"gunicorn did not answer /healthz within {ready_timeout:.0f} s:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 30) -> str:
+        return "\n".join(Path(self.log.name).read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+        Path(self.log.name).unlink(missing_ok=True)
+
+
 @dataclass
 class LoadResult:
-    """What the load generator measured: per-request latencies (s), errors, and when it started."""
+    """What the load generator measured, per reply token: (wall time posted, /callback latency s)."""
 
-    latencies: list[float] = field(default_factory=list)
+    sent: dict[str, tuple[float, float]] = field(default_factory=dict)
+    event_ids: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    started_wall: float = 0.0
     duration: float = 0.0
 
 
@@ -118,13 +194,13 @@ def seed(db: Database, senders: int) -> list[str]:
     return users
 
 
-def expected_reply(db: Database, line_user: str) -> list[dict]:
-    """What a bound student asking 說明 gets; fails if the binding did not take."""
+def check_bound(db: Database, line_user: str) -> frozenset[str]:
+    """The roles of a seeded user; fails if the binding did not take."""
     with db.session() as session:
         person = load_person(session, line_user)
     if person is None:
         raise SystemExit(f"seeding failed: {line_user} is not bound")
-    return [common.faq(person.roles)]
+    return person.roles
 
 
 def percentile(sorted_values: list[float], p: float) -> float:
@@ -143,17 +219,20 @@ def make_store(redis_url: str | None) -> Store:
     return store
 
 
-def send_all(callback_url: str, line_user: str, tokens: list[str], start: threading.Barrier,
+def send_all(callback_url: str, line_user: str, ask: str, tokens: list[str], start: threading.Barrier,
              out: LoadResult, guard: threading.Lock) -> None:
-    """One LINE user: post a signed 說明 per reply token, one after another, on one Session."""
-    latencies: list[float] = []
+    """One LINE user: post a signed text per reply token, one after another, on one Session."""
+    sent: dict[str, tuple[float, float]] = {}
+    event_ids: list[str] = []
     errors: list[str] = []
     with requests.Session() as http:
         start.wait()
         for token in tokens:
-            body = callback_body([text_event(line_user, ASK, token)])
+            event = text_event(line_user, ask, token)
+            event_ids.append(event["webhookEventId"])
+            body = callback_body([event])
             headers = {"Content-Type": "application/json", "X-Line-Signature": signature_for(SECRET, body)}
-            began = time.perf_counter()
+            posted, began = time.time(), time.perf_counter()
             try:
                 response = http.post(callback_url, data=body, headers=headers, timeout=30)
             except requests.RequestException as exc:
@@ -162,22 +241,23 @@ def send_all(callback_url: str, line_user: str, tokens: list[str], start: thread
             if response.status_code != 200:
                 errors.append(f"HTTP {response.status_code}")
                 continue
-            latencies.append(time.perf_counter() - began)
+            sent[token] = (posted, time.perf_counter() - began)
     with guard:
-        out.latencies.extend(latencies)
+        out.sent.update(sent)
+        out.event_ids.extend(event_ids)
         out.errors.extend(errors)
 
 
-def generate_load(callback_url: str, plan: dict[str, list[str]]) -> LoadResult:
+def generate_load(callback_url: str, ask: str, plan: dict[str, list[str]]) -> LoadResult:
     """Runs in a separate process: one thread per user, all released together."""
     out, guard = LoadResult(), threading.Lock()
     barrier = threading.Barrier(len(plan) + 1)
-    threads = [threading.Thread(target=send_all, args=(callback_url, user, tokens, barrier, out, guard))
+    threads = [threading.Thread(target=send_all, args=(callback_url, user, ask, tokens, barrier, out, guard))
                for user, tokens in plan.items()]
     for thread in threads:
         thread.start()
     barrier.wait()
-    out.started_wall, started = time.time(), time.perf_counter()
+    started = time.perf_counter()
     for thread in threads:
         thread.join()
     out.duration = time.perf_counter() - started
@@ -194,9 +274,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests-per-sender", type=int, default=20)
     parser.add_argument("--senders", type=int, default=50)
+    parser.add_argument("--text", default="說明", help="what each student sends (default 說明)")
+    parser.add_argument("--server", choices=("gunicorn", "werkzeug"), default="gunicorn",
+                        help="gunicorn: the Procfile's web line (default); werkzeug: threaded, in this process")
+    parser.add_argument("--gunicorn-args", default="", help='appended to the Procfile line, e.g. "--workers 2"')
     parser.add_argument("--database-url", default=None,
                         help="reset and used (default: a temporary SQLite file); e.g. postgresql+psycopg://...")
-    parser.add_argument("--redis-url", default=None, help="use Redis for de-duplication (keys prefixed pbbench:)")
+    parser.add_argument("--redis-url", default=None, help="use Redis for de-duplication")
+    parser.add_argument("--line-latency-ms", type=float, default=0.0,
+                        help="the stand-in holds each answer this long (a real round trip to LINE)")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for all replies")
     args = parser.parse_args(argv)
     if args.senders < 1 or args.requests_per_sender < 1:
@@ -216,70 +302,100 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(url: str, args: argparse.Namespace) -> int:
     reset_database(url)
-    standin = LineStandIn()
+    arrived: dict[str, float] = {}
+
+    def stamp(method: str, path: str, body: dict | None) -> list[str]:
+        """The stand-in's request hook: when did the reply for each token reach "LINE"?"""
+        if path.endswith("/message/reply") and body:
+            arrived[body.get("replyToken", "")] = time.time()
+        if args.line_latency_ms:
+            time.sleep(args.line_latency_ms / 1000)  # LINE's answer takes a while to come back
+        return []
+
+    standin = LineStandIn(validator=stamp)
     line_app = Flask("line-standin")
     line_app.register_blueprint(standin.blueprint())
+    quiet_logs()
     line_server = Served(line_app)
 
-    settings = Settings(channel_secret=SECRET, channel_access_token=TOKEN, line_api_base=line_server.url,
-                        database_url=url, redis_url=args.redis_url, local_mode=False)
     db = Database(url)
-    store = make_store(args.redis_url)
-    services = Services(settings=settings, db=db, store=store, sender=Sender(settings, db, store), router=router)
-    app = create_app(services=services)
-    quiet_logs()
-    app_server = Served(app)
-
     users = seed(db, args.senders)
-    expected = expected_reply(db, users[0])
+    roles = check_bound(db, users[0])
+    expected = [common.faq(roles)] if args.text == "說明" else None
+    refusals = [[common.please_bind()], [common.try_again_later()], [common.not_for_your_role()]]
+
+    services = None
+    if args.server == "gunicorn":
+        server = Gunicorn(url, args.redis_url, line_server.url, args.gunicorn_args)
+        server_label = "gunicorn (Procfile web: " + " ".join(server.argv[1:]) + ")"
+    else:
+        settings = Settings(channel_secret=SECRET, channel_access_token=TOKEN, line_api_base=line_server.url,
+                            database_url=url, redis_url=args.redis_url, local_mode=False)
+        store = make_store(args.redis_url)
+        services = Services(settings=settings, db=Database(url), store=store,
+                            sender=Sender(settings, db, store), router=router)
+        server = Served(create_app(services=services))
+        quiet_logs()
+        server_label = "werkzeug threaded, in-process"
+
     total = args.senders * args.requests_per_sender
     plan = {u: [standin.issue_reply_token(u) for _ in range(args.requests_per_sender)] for u in users}
+    try:
+        with multiprocessing.get_context("spawn").Pool(1) as pool:
+            pending = pool.apply_async(generate_load, (server.url + "/callback", args.text, plan))
+            deadline = time.perf_counter() + args.timeout
+            while time.perf_counter() < deadline:
+                if pending.ready() and sum(len(standin.sent_to(u)) for u in users) >= total:
+                    break
+                time.sleep(0.005)
+            if not pending.ready():
+                raise SystemExit(f"the senders did not finish within --timeout {args.timeout:.0f} s")
+            load = pending.get()
+    finally:
+        server.stop()
+        if services is not None:
+            services.close()
+        line_server.stop()
+    if args.redis_url:
+        clean_redis(args.redis_url, load.event_ids)
 
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        pending = pool.apply_async(generate_load, (app_server.url + "/callback", plan))
-        deadline = time.perf_counter() + args.timeout
-        while time.perf_counter() < deadline:
-            if pending.ready() and sum(len(standin.sent_to(u)) for u in users) >= total:
-                break
-            time.sleep(0.005)
-        if not pending.ready():
-            raise SystemExit(f"the senders did not finish within --timeout {args.timeout:.0f} s")
-        load = pending.get()
     replies = [d for u in users for d in standin.sent_to(u)]
-    last_at = max((datetime.fromisoformat(d.at).timestamp() for d in replies), default=load.started_wall)
-    end_to_end = last_at - load.started_wall if len(replies) >= total else None
-
-    app_server.stop()
-    services.close()
-    line_server.stop()
-    if isinstance(store, RedisStore):
-        store.flush()
-
-    latencies = sorted(load.latencies)
+    callback = sorted(latency for _, latency in load.sent.values())
+    reply = sorted(arrived[t] - posted for t, (posted, _) in load.sent.items() if t in arrived)
     errors = load.errors
-    sent_for = load.duration
-    wrong = sum(1 for d in replies if d.via != "reply" or d.messages != expected)
+    wrong = sum(1 for d in replies if d.via != "reply" or (d.messages != expected if expected else d.messages in refusals))
     failed_calls = sum(1 for r in standin.requests if r.status != 200)
 
     backend = make_url(db.url).get_backend_name()
-    print(f"webhook bench: {args.senders} senders x {args.requests_per_sender} '{ASK}' from bound students; "
-          f"database={backend}, store={'redis' if args.redis_url else 'memory'}, server=werkzeug threaded")
-    print(f"  requests        {total} (200 OK: {len(latencies)}, errors: {len(errors)})")
-    print(f"  duration        {sent_for:.2f} s (first POST to last /callback answer)")
-    print(f"  throughput      {len(latencies) / sent_for:.1f} req/s")
-    if latencies:
-        print(f"  /callback       p50 {percentile(latencies, 50) * 1000:.1f} ms, "
-              f"p99 {percentile(latencies, 99) * 1000:.1f} ms, max {latencies[-1] * 1000:.1f} ms")
-    if end_to_end is not None:
-        print(f"  end-to-end      {end_to_end:.2f} s until all {total} replies reached the stand-in")
-    else:
-        print(f"  end-to-end      INCOMPLETE: {len(replies)}/{total} replies within {args.timeout:.0f} s")
-    print(f"  replies         {len(replies)} delivered, {wrong} not the bound student's answer by reply, "
+    db.engine.dispose()
+    print(f"webhook bench: {args.senders} senders x {args.requests_per_sender} '{args.text}' from bound students; "
+          f"database={backend}, store={'redis' if args.redis_url else 'memory'}")
+    print(f"  server          {server_label}")
+    if args.line_latency_ms:
+        print(f"  LINE latency    {args.line_latency_ms:.0f} ms added to every answer of the stand-in")
+    print(f"  requests        {total} (200 OK: {len(callback)}, errors: {len(errors)})")
+    print(f"  duration        {load.duration:.2f} s (first POST to last /callback answer)")
+    print(f"  throughput      {len(callback) / load.duration:.1f} req/s")
+    for name, values in (("/callback 200", callback), ("reply at LINE", reply)):
+        if values:
+            print(f"  {name:<15} p50 {percentile(values, 50) * 1000:.1f} ms, p99 {percentile(values, 99) * 1000:.1f} ms, "
+                  f"max {values[-1] * 1000:.1f} ms")
+    print(f"  replies         {len(replies)}/{total} delivered, {wrong} not the bound student's answer by reply, "
           f"{failed_calls} LINE calls not 200")
     if errors:
         print(f"  errors          {sorted(set(errors))}")
-    ok = not errors and end_to_end is not None and wrong == 0 and failed_calls == 0 and len(replies) == total
+    ok = not errors and wrong == 0 and failed_calls == 0 and len(replies) == total and len(reply) == total
     return 0 if ok else 1
+
+
+def clean_redis(redis_url: str, event_ids: list[str]) -> None:
+    """Remove the de-duplication keys this run left (the app's own prefix, so only ours, by id)."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    for i in range(0, len(event_ids), 500):
+        client.delete(*(f"{APP_REDIS_PREFIX}webhook:{e}" for e in event_ids[i:i + 500]))
+    client.close()
 
 
 if __name__ == "__main__":

@@ -1,12 +1,17 @@
 """Runs each webhook event down the line: context -> router -> handler -> sender.
 
-In "thread" mode events run on a small pool so /callback answers at once; `drain`
-waits for the pool (tests and the demo use it). Events of one user run in order.
+In "thread" mode events run on a pool so /callback answers at once; `drain` waits for
+the pool (tests and the demo use it). Events of one user run one at a time and in the
+order they came: while a worker is on a user's event, later events of that user queue
+behind it and the same worker takes them next. The pool is sized for waiting on LINE,
+not for CPU: a reply is a round trip to LINE (tens of milliseconds from Taiwan), and
+the answers to a burst of messages must all go out well within a reply token's life.
 """
 from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from bot.context import EventContext
@@ -16,24 +21,59 @@ from messages import common
 
 log = logging.getLogger(__name__)
 
+WORKERS = 32  # threads mostly wait on LINE and the database (see the bench: bench/README.md)
+
+
+def _user_of(event: dict) -> str | None:
+    source = event.get("source")
+    user = source.get("userId") if isinstance(source, dict) else None
+    return user if isinstance(user, str) else None
+
 
 class Dispatcher:
-    def __init__(self, services: Services, mode: str = "thread", workers: int = 8) -> None:
+    def __init__(self, services: Services, mode: str = "thread", workers: int = WORKERS) -> None:
         self.services = services
         self.mode = mode
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="event") if mode == "thread" else None
         self._pending: set[Future] = set()
-        self._user_locks: dict[str, threading.Lock] = {}
+        self._queues: dict[str, deque[dict]] = {}  # users with an event in hand -> their events waiting
         self._guard = threading.Lock()
 
     def submit(self, event: dict) -> None:
         if self._pool is None:
             self.process(event)
             return
-        future = self._pool.submit(self.process, event)
+        user = _user_of(event)
         with self._guard:
+            if user is not None:
+                waiting = self._queues.get(user)
+                if waiting is not None:  # a worker is on this user: it takes this one next
+                    waiting.append(event)
+                    return
+                self._queues[user] = deque()
+            try:
+                future = self._pool.submit(self._run, user, event)
+            except RuntimeError:  # shutting down
+                self._queues.pop(user, None)
+                raise
             self._pending.add(future)
         future.add_done_callback(self._done)
+
+    def _run(self, user: str | None, event: dict) -> None:
+        """Process ``event``, then the user's events that queued meanwhile, in order."""
+        while True:
+            try:
+                self.process(event)
+            except Exception:  # never leave the user's queue stuck
+                log.exception("event processing failed")
+            if user is None:
+                return
+            with self._guard:
+                waiting = self._queues[user]
+                if not waiting:
+                    del self._queues[user]
+                    return
+                event = waiting.popleft()
 
     def _done(self, future: Future) -> None:
         with self._guard:
@@ -45,15 +85,10 @@ class Dispatcher:
             pending = set(self._pending)
         wait(pending, timeout=timeout)
 
-    def _lock_for(self, user_id: str | None) -> threading.Lock:
-        with self._guard:
-            return self._user_locks.setdefault(user_id or "", threading.Lock())
-
     def process(self, event: dict) -> None:
         ctx = EventContext.from_event(event, self.services)
         try:
-            with self._lock_for(ctx.user_id):
-                messages = self.handle(ctx)
+            messages = self.handle(ctx)
         except Exception:
             log.exception("handler failed for a %s event", ctx.type)
             messages = [common.try_again_later()]

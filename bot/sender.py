@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 MONTHLY_LIMIT_TEXT = "monthly limit"
 QUOTA_FLAG = "line:monthly-limit-reached"
+CONNECTIONS = 32  # kept-alive connections to LINE: as many as the dispatcher's workers
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,8 @@ class Sender:
         self.configuration = Configuration(
             host=settings.line_api_base, access_token=settings.channel_access_token or "local-mode"
         )
+        # Keep a connection to LINE for each event worker (the SDK's default is 5 per core).
+        self.configuration.connection_pool_maxsize = CONNECTIONS
         self._client = ApiClient(self.configuration)
         self.api = MessagingApi(self._client)
 

@@ -6,6 +6,7 @@ and the in-process store.
 """
 from __future__ import annotations
 
+import json
 import os
 import threading
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from bot.simulator.events import callback_body, follow_event, postback_event, te
 from bot.simulator.line_api import LineStandIn
 from bot.store import MemoryStore, RedisStore
 from bot.webhook import signature_for
-from tests.openapi import messaging_validator
+from tests.openapi import messaging_validator, validate_webhook
 
 SECRET = "test-channel-secret"
 TOKEN = "test-channel-access-token"
@@ -162,6 +163,8 @@ class Chat:
 
     def _post(self, events: list[dict]):
         body = callback_body(events)
+        errors = validate_webhook(json.loads(body))
+        assert errors == [], f"the test's webhook body breaks webhook.yml: {errors}"
         response = self.client.post("/callback", data=body, headers={
             "X-Line-Signature": signature_for(SECRET, body), "Content-Type": "application/json"})
         assert response.status_code == 200, response.data

@@ -1,11 +1,28 @@
-"""The webhook: signature, empty and unknown events, de-duplication, health."""
+"""The webhook: signature, empty and unknown events, de-duplication, ordering, health.
+
+Every body posted here is a real LINE webhook body: the well-formed ones are checked
+against webhook.yml before they are sent (``post``), so the tests speak LINE's format.
+"""
 from __future__ import annotations
 
 import json
+import os
+import threading
+import time
 
-from bot.simulator.events import callback_body, text_event
-from bot.webhook import signature_for
+import pytest
+
+import bot.webhook
+from bot import create_app
+from bot.router import Router
+from bot.simulator.events import callback_body, follow_event, text_event
+from bot.store import RedisStore
+from bot.webhook import DEDUP_TTL, signature_for
 from tests.conftest import SECRET, texts_of
+from tests.openapi import validate_webhook
+
+USER = "U" + "1" * 32
+OTHER = "U" + "3" * 32
 
 
 def post(client, body: bytes, signature: str | None):
@@ -15,22 +32,44 @@ def post(client, body: bytes, signature: str | None):
     return client.post("/callback", data=body, headers=headers)
 
 
+def signed(client, events: list[dict]):
+    """Post well-formed events as LINE would: valid against webhook.yml and signed."""
+    body = callback_body(events)
+    assert validate_webhook(json.loads(body)) == []
+    return post(client, body, signature_for(SECRET, body))
+
+
 def test_missing_or_bad_signature_is_400_and_does_nothing(client, app, line_api):
-    body = callback_body([text_event("U" + "1" * 32, "說明", line_api.issue_reply_token("U" + "1" * 32))])
+    event = text_event(USER, "說明", line_api.issue_reply_token(USER))
+    body = callback_body([event])
     assert post(client, body, None).status_code == 400
+    assert post(client, body, "").status_code == 400
     assert post(client, body, signature_for("wrong-secret", body)).status_code == 400
     assert post(client, body + b" ", signature_for(SECRET, body)).status_code == 400
     app.extensions["portfolio"].dispatcher.drain()
     assert line_api.requests == []
+    # Nothing was recorded either: the same event, properly signed, is still handled.
+    assert post(client, body, signature_for(SECRET, body)).status_code == 200
+    app.extensions["portfolio"].dispatcher.drain()
+    assert len(line_api.calls("reply")) == 1
 
 
 def test_empty_events_and_unknown_types_get_200(client, app, line_api):
-    body = json.dumps({"destination": "Uxxx", "events": []}).encode()
+    body = json.dumps({"destination": "U" + "0" * 32, "events": []}).encode()
+    assert validate_webhook(json.loads(body)) == []
     assert post(client, body, signature_for(SECRET, body)).status_code == 200
+    # A type LINE may add later (not in webhook.yml yet) is acknowledged and ignored.
     odd = json.dumps({"destination": "Uxxx", "events": [
         {"type": "somethingNew", "mode": "active", "timestamp": 1, "webhookEventId": "01X",
          "deliveryContext": {"isRedelivery": False}, "source": {"type": "user", "userId": "U1"}}]}).encode()
     assert post(client, odd, signature_for(SECRET, odd)).status_code == 200
+    app.extensions["portfolio"].dispatcher.drain()
+    assert line_api.requests == []
+
+
+def test_signed_body_that_is_not_json_is_400(client, app, line_api):
+    body = b"not json"
+    assert post(client, body, signature_for(SECRET, body)).status_code == 400
     app.extensions["portfolio"].dispatcher.drain()
     assert line_api.requests == []
 
@@ -42,13 +81,114 @@ def test_unbound_user_asking_for_help_gets_the_faq(chat):
 
 
 def test_redelivered_event_is_handled_once(client, app, line_api):
-    user = "U" + "2" * 32
-    event = text_event(user, "說明", line_api.issue_reply_token(user))
-    body = callback_body([event])
-    for _ in range(3):
-        assert post(client, body, signature_for(SECRET, body)).status_code == 200
+    event = text_event(USER, "說明", line_api.issue_reply_token(USER))
+    redelivered = {**event, "deliveryContext": {"isRedelivery": True}}
+    for again in (event, redelivered, redelivered):
+        assert signed(client, [again]).status_code == 200
     app.extensions["portfolio"].dispatcher.drain()
     assert len(line_api.calls("reply")) == 1
+
+
+def test_a_duplicate_inside_a_batch_is_dropped_and_the_rest_handled(client, app, line_api):
+    first = text_event(USER, "說明", line_api.issue_reply_token(USER))
+    second = text_event(OTHER, "說明", line_api.issue_reply_token(OTHER))
+    assert signed(client, [first, first, second]).status_code == 200
+    app.extensions["portfolio"].dispatcher.drain()
+    assert len(line_api.sent_to(USER)) == 1 and len(line_api.sent_to(OTHER)) == 1
+
+
+def test_deduplication_keys_expire_after_their_ttl(client, app, line_api, store, monkeypatch):
+    """The key lives DEDUP_TTL (a week); once it has expired, the same id counts as new."""
+    event = text_event(USER, "說明", line_api.issue_reply_token(USER))
+    assert signed(client, [event]).status_code == 200
+    if isinstance(store, RedisStore):  # SET NX EX: the key carries the week-long TTL
+        ttl = store.client.ttl(f"{store.prefix}webhook:{event['webhookEventId']}")
+        assert DEDUP_TTL - 60 <= ttl <= DEDUP_TTL
+    monkeypatch.setattr(bot.webhook, "DEDUP_TTL", 1)
+    short = text_event(USER, "說明", line_api.issue_reply_token(USER))
+    assert signed(client, [short]).status_code == 200
+    assert signed(client, [short]).status_code == 200
+    app.extensions["portfolio"].dispatcher.drain()
+    assert len(line_api.calls("reply")) == 2
+    time.sleep(1.2)
+    short["replyToken"] = line_api.issue_reply_token(USER)
+    assert signed(client, [short]).status_code == 200  # expired: handled again
+    assert signed(client, [event]).status_code == 200  # the week-long one still holds
+    app.extensions["portfolio"].dispatcher.drain()
+    assert len(line_api.calls("reply")) == 3
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL: web processes share Redis only")
+def test_two_web_processes_sharing_redis_handle_a_redelivery_once(services, app, line_api):
+    """A second app with its own Redis connection (another gunicorn worker) sees the first one's key."""
+    from bot.services import Services
+
+    other_store = RedisStore(os.environ["REDIS_URL"], prefix=services.store.prefix)
+    other = Services(settings=services.settings, db=services.db, store=other_store,
+                     sender=services.sender, router=services.router)
+    second_app = create_app(services=other)
+    try:
+        event = text_event(USER, "說明", line_api.issue_reply_token(USER))
+        assert signed(app.test_client(), [event]).status_code == 200
+        assert signed(second_app.test_client(), [event]).status_code == 200
+        services.dispatcher.drain()
+        other.dispatcher.drain()
+        assert len(line_api.calls("reply")) == 1
+    finally:
+        other.dispatcher.shutdown()
+        other_store.client.close()
+
+
+def test_events_of_one_user_are_handled_in_order_and_others_are_not_held_up(client, app, services, line_api):
+    """The first event is slow; the user's later ones wait for it, another user's do not."""
+    handled: list[str] = []
+    lock = threading.Lock()
+    router = Router()
+
+    @router.text(r".")
+    def record(ctx, session):
+        if ctx.text == "slow":
+            time.sleep(0.3)
+        with lock:
+            handled.append(f"{ctx.user_id[-1]}:{ctx.text}")
+        return []
+
+    services.router = router
+    mine = [text_event(USER, "slow", line_api.issue_reply_token(USER))]
+    mine += [text_event(USER, str(n), line_api.issue_reply_token(USER)) for n in range(12)]
+    assert signed(client, mine[:5]).status_code == 200
+    assert signed(client, [text_event(OTHER, "quick", line_api.issue_reply_token(OTHER))]).status_code == 200
+    assert signed(client, mine[5:]).status_code == 200
+    services.dispatcher.drain()
+    assert [h for h in handled if h.startswith("1:")] == ["1:slow", *(f"1:{n}" for n in range(12))]
+    assert handled.index("3:quick") < handled.index("1:slow")
+
+
+def test_a_failing_send_does_not_block_the_users_next_events(client, app, services, line_api, monkeypatch):
+    sender = services.sender
+    real_reply = sender.reply
+    calls: list[str] = []
+
+    def reply_failing_once(token, messages, **kwargs):
+        calls.append(token)
+        if len(calls) == 1:
+            raise ConnectionError("network gone")
+        return real_reply(token, messages, **kwargs)
+
+    monkeypatch.setattr(sender, "reply", reply_failing_once)
+    assert signed(client, [text_event(USER, "說明", line_api.issue_reply_token(USER)),
+                           text_event(USER, "說明", line_api.issue_reply_token(USER))]).status_code == 200
+    services.dispatcher.drain()
+    assert len(calls) == 2 and len(line_api.sent_to(USER)) == 1
+    assert signed(client, [text_event(USER, "說明", line_api.issue_reply_token(USER))]).status_code == 200
+    services.dispatcher.drain()
+    assert len(line_api.sent_to(USER)) == 2
+
+
+def test_follow_event_body_is_valid_and_answered(client, app, line_api):
+    assert signed(client, [follow_event(USER, line_api.issue_reply_token(USER))]).status_code == 200
+    app.extensions["portfolio"].dispatcher.drain()
+    assert [d.via for d in line_api.sent_to(USER)] == ["reply"]
 
 
 def test_healthz(client):
