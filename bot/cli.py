@@ -36,10 +36,15 @@ def db_upgrade() -> None:
 
 @main.command()
 def worker() -> None:
-    """Run the scheduler: retries of unsent pushes and retention."""
+    """Run the scheduler: reminder sweeps, retries of unsent pushes, deemed confirmation, retention."""
     from bot.services import Services
+    from scheduler.stages import stage_config_from_env
     from scheduler.worker import run_forever
 
+    try:
+        stage_config_from_env()  # a bad REMINDER_*/ESCALATE_* setting stops the worker at once
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
     run_forever(Services.build(load_settings()))
 
 

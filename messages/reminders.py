@@ -79,10 +79,11 @@ def certification_todo(term: str, deadline: str, count: int, classes: list[str],
     return Section(f"{term} 課程學習成果待認證", tuple(lines))
 
 
-def certification_proxy(term: str, deadline: str, teachers: list[tuple[str, int, list[str]]]) -> Section:
-    """``teachers``: (teacher's name, pending count, classes) whose proxy you are."""
+def certification_proxy(term: str, deadline: str, teachers: list[tuple[str, int, list[str], bool]]) -> Section:
+    """``teachers``: (teacher's name, pending count, classes, on leave now) whose proxy you are."""
     lines = [f"截止：{deadline}", "您是下列課程的代理教師，任課教師尚未完成認證："]
-    lines += _capped([f"• {name} 老師：{count} 件（{'、'.join(classes)}）" for name, count, classes in teachers])
+    lines += _capped([f"• {name} 老師{'（請假中）' if absent else ''}：{count} 件（{'、'.join(classes)}）"
+                      for name, count, classes, absent in teachers])
     return Section(f"{term} 代理認證通知", tuple(lines))
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from bot.models import ReceiptBatch, SchoolClass, Student, Window
 from bot.services import Services
 from bot.vocab import WindowKind
-from scheduler.rules.audience import parse_audience
+from scheduler.rules.audience import audience_where
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ def deem_confirmed(services: Services, now: datetime | None = None) -> int:
             Window.kind == WindowKind.receipt, Window.ends_at <= now).order_by(Window.id)).all()
         for window in windows:
             try:
-                audience = parse_audience(window.audience).condition()
+                audience = audience_where(window.audience)
             except ValueError as exc:
                 log.error("window %s skipped: %s", window.id, exc)
                 continue

@@ -24,9 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Iterable
 
-from sqlalchemy import bindparam, delete, exists, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
 from bot.line_limits import MAX_MULTICAST_RECIPIENTS
@@ -35,6 +33,7 @@ from bot.services import Services
 from bot.store import held
 from bot.vocab import Duty, PersonKind
 from messages import reminders
+from scheduler import ledger
 from scheduler.rules import Item, SweepContext, collect
 from scheduler.rules.base import reachable
 from scheduler.stages import StageConfig, in_quiet_hours, stage_config_from_env
@@ -47,8 +46,6 @@ QUOTA_RULE = "quota_notice"
 NOTICE_DUTIES = (Duty.admin, Duty.registry)
 PURPOSE = "reminder"
 FAR_FUTURE = datetime.max.replace(tzinfo=None)
-
-LedgerKey = tuple[str, int, str, str, str]
 
 
 @dataclass
@@ -76,7 +73,7 @@ class SweepReport:
         for (rule, stage), n in sorted(self.reached.items()):
             out.append(f"  {rule:<22} {stage:<16} {n:>6} 人")
         if self.held:
-            out.append(f"安靜時段：{self.held} 人的提醒暫緩，時段結束後送出。")
+            out.append(f"安靜時段：以上 {self.held} 人的提醒暫緩，時段結束後送出。")
         out.append(f"合計：{self.people} 人，計費訊息 {self.counted} 則，LINE 請求 {self.requests} 次")
         if self.quota_remaining is not None:
             out.append(f"本月剩餘額度：{self.quota_remaining} 則")
@@ -124,12 +121,13 @@ def _sweep(services: Services, ctx: SweepContext, dry_run: bool) -> SweepReport:
     report = SweepReport(now=ctx.now, dry_run=dry_run)
     with services.db.session() as session:
         items = collect(session, ctx)
-        done = _existing(session, items)
+        done = ledger.existing(session, (item.key for item in items))
         recipients = fold(item for item in items if item.key not in done)
         if not recipients:
             return report
         if in_quiet_hours(ctx.now, services.settings.quiet_hours, ctx.tz):
-            report.held = len(recipients)
+            _tally(report, recipients, requests=0)   # what waits, per rule and stage
+            report.held, report.people, report.counted = len(recipients), 0, 0
             return report
         recipients = _budget(services, session, ctx, recipients, report)
     if dry_run:
@@ -167,18 +165,6 @@ def group(recipients: dict[str, Recipient]) -> list[tuple[dict, list[Recipient]]
         for start in range(0, len(members), MAX_MULTICAST_RECIPIENTS):
             chunks.append((message, members[start:start + MAX_MULTICAST_RECIPIENTS]))
     return chunks
-
-
-def _existing(session: Session, items: list[Item]) -> set[LedgerKey]:
-    """Ledger keys already recorded for these items (one query)."""
-    triples = sorted({(i.rule, i.scope, i.stage) for i in items})
-    if not triples:
-        return set()
-    L = ReminderLedger
-    rows = session.execute(select(L.person_kind, L.person_id, L.rule, L.scope, L.stage)
-                           .where(tuple_(L.rule, L.scope, L.stage).in_(triples)))
-    return {(kind.value if hasattr(kind, "value") else kind, pid, rule, scope, stage)
-            for kind, pid, rule, scope, stage in rows}
 
 
 def _budget(services: Services, session: Session, ctx: SweepContext, recipients: dict[str, Recipient],
@@ -233,46 +219,27 @@ def _staff_notices(session: Session, ctx: SweepContext) -> dict[str, Item]:
                 reachable(staff, PersonKind.teacher, Teacher.id, QUOTA_RULE).order_by(Teacher.id))}
 
 
-def _ledger_insert(session: Session):
-    table = ReminderLedger.__table__
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    return insert(table).on_conflict_do_nothing().returning(
-        table.c.id, table.c.person_kind, table.c.person_id, table.c.rule, table.c.scope, table.c.stage)
-
-
 def _record(services: Services, recipients: dict[str, Recipient]) -> tuple[list[int], dict[str, Recipient]]:
-    """Insert ledger rows and outbox rows in one transaction; returns outbox ids and who they reach.
+    """Claim ledger rows and write outbox rows in one transaction; returns outbox ids and who they reach.
 
-    A person any of whose ledger rows was already inserted by someone else (a concurrent
+    A person any of whose ledger rows was already claimed by someone else (a concurrent
     sweep) is dropped whole: the other sweep sends those items, and the rest stay owed.
+    A constant number of statements, however many people.
     """
-    table = ReminderLedger.__table__
     now = services.clock()
     with services.db.session() as session:
-        rows = [{"person_kind": i.person_kind.value, "person_id": i.person_id, "rule": i.rule,
-                 "scope": i.scope, "stage": i.stage, "created_at": now}
-                for r in recipients.values() for i in r.items]
-        ours: dict[LedgerKey, int] = {}
-        for ledger_id, kind, pid, rule, scope, stage in session.execute(_ledger_insert(session), rows):
-            ours[(kind.value if hasattr(kind, "value") else kind, pid, rule, scope, stage)] = ledger_id
+        ours = ledger.claim(session, [i.key for r in recipients.values() for i in r.items], now)
         taken = {uid for uid, r in recipients.items() if any(i.key not in ours for i in r.items)}
         if taken:
             log.info("%s people were already being reminded by another sweep", len(taken))
-            drop = [ours[i.key] for uid in taken for i in recipients[uid].items if i.key in ours]
-            if drop:
-                session.execute(delete(table).where(table.c.id.in_(drop)))
+            ledger.release(session, [ours[i.key] for uid in taken for i in recipients[uid].items if i.key in ours])
         sending = {uid: r for uid, r in recipients.items() if uid not in taken}
-        outbox_ids: list[int] = []
-        links: list[dict] = []
-        for message, members in group(sending):
-            kind = "push" if len(members) == 1 else "multicast"
-            row = services.sender.enqueue(kind, [m.line_user_id for m in members], [message], PURPOSE,
-                                          session=session)
-            outbox_ids.append(row.id)
-            links += [{"lid": ours[i.key], "oid": row.id} for m in members for i in m.items]
-        if links:
-            session.execute(update(table).where(table.c.id == bindparam("lid")).values(outbox_id=bindparam("oid")),
-                            links)
+        chunks = group(sending)
+        outbox_ids = ledger.enqueue(session, [("push" if len(members) == 1 else "multicast",
+                                               [m.line_user_id for m in members], [message])
+                                              for message, members in chunks], PURPOSE, now)
+        ledger.link(session, [(ours[i.key], outbox_id) for outbox_id, (_, members) in zip(outbox_ids, chunks)
+                              for m in members for i in m.items])
     return outbox_ids, sending
 
 

@@ -57,7 +57,10 @@ def sweep(services: Services) -> object:
     """One reminder sweep (scheduler.sweep); the sweep takes its own lock too."""
     from scheduler.sweep import run_sweep
 
-    return run_sweep(services)
+    report = run_sweep(services)
+    if report.people or report.held or report.deferred or report.undelivered:
+        log.info("sweep: %s", " | ".join(line.strip() for line in report.lines()))
+    return report
 
 
 def deemed(services: Services) -> int:
@@ -68,12 +71,20 @@ def deemed(services: Services) -> int:
 
 
 def add_jobs(scheduler: BaseScheduler, services: Services) -> BaseScheduler:
+    """Retries every minute, a sweep every SWEEP_MINUTES, deemed confirmation and retention daily.
+
+    The sweep and the deemed confirmation also run once at start, so a worker back from
+    downtime catches up at once (the sweep sends only stages still worth sending).
+    """
+    started = datetime.now(timezone.utc)
     scheduler.add_job(locked(services, "outbox", 300, lambda: retry_outbox(services)),
                       "interval", minutes=1, id="outbox", max_instances=1, coalesce=True)
-    scheduler.add_job(locked(services, "sweep", 600, lambda: sweep(services)),
-                      "interval", minutes=SWEEP_MINUTES, id="sweep", max_instances=1, coalesce=True)
     scheduler.add_job(locked(services, "deemed", 3600, lambda: deemed(services)),
-                      "cron", hour=0, minute=5, id="deemed", max_instances=1, coalesce=True)
+                      "cron", hour=0, minute=5, id="deemed", max_instances=1, coalesce=True,
+                      next_run_time=started)
+    scheduler.add_job(locked(services, "sweep", 600, lambda: sweep(services)),
+                      "interval", minutes=SWEEP_MINUTES, id="sweep", max_instances=1, coalesce=True,
+                      next_run_time=started + timedelta(seconds=2))
     scheduler.add_job(locked(services, "retention", 3600, lambda: retention(services)),
                       "cron", hour=3, minute=15, id="retention", max_instances=1, coalesce=True)
     return scheduler
@@ -85,5 +96,6 @@ def build_scheduler(services: Services, background: bool = False) -> BaseSchedul
 
 
 def run_forever(services: Services) -> None:
+    logging.getLogger("scheduler").setLevel(logging.INFO)  # each sweep's summary (ids and counts only)
     log.info("worker started")
     build_scheduler(services).start()

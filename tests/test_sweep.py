@@ -184,13 +184,11 @@ def test_the_unique_ledger_stops_a_second_sweep_that_skips_the_lock(services, li
     import scheduler.sweep as sweep_module
     from scheduler.rules.base import Item
 
-    real_existing = sweep_module._existing
-    monkeypatch.setattr(sweep_module, "_existing", lambda session, items: set())  # a stale view of the ledger
+    monkeypatch.setattr(sweep_module.ledger, "existing", lambda session, keys: set())  # a stale view of the ledger
     run_sweep(services, local("2026-11-02 08:05"), cfg=CFG)
     report = run_sweep(services, local("2026-11-02 08:06"), cfg=CFG)
     assert report.people == 0 and report.requests == 0
     assert copies(line_api, school) == dict.fromkeys(REACHABLE, 1) and ledger_count(db) == 4
-    monkeypatch.setattr(sweep_module, "_existing", real_existing)
 
 
 # -- quiet hours, quota, grouping ----------------------------------------------------

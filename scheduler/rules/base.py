@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 from bot.models import LineBinding, ReminderMute, SchoolClass, Student, Window
 from bot.vocab import PersonKind
 from messages.reminders import Section, when
-from scheduler.rules.audience import parse_audience
+from scheduler.rules.audience import audience_where
 from scheduler.stages import Stage, StageConfig, due_stage, window_stages
 
 
@@ -76,7 +76,7 @@ def audience_students(window: Window, *columns) -> Select:
     """Students of the window's audience (Student joined to SchoolClass), selecting ``columns``."""
     return (select(*(columns or (Student.id,)))
             .select_from(Student).join(SchoolClass, Student.class_id == SchoolClass.id)
-            .where(parse_audience(window.audience).condition(), Student.enrolled.is_(True)))
+            .where(audience_where(window.audience), Student.enrolled.is_(True)))
 
 
 def stage_due(window: Window, ctx: SweepContext, names: tuple[str, ...]) -> Stage | None:

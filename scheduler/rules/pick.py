@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from bot.models import Course, Outcome, Performance, SchoolClass, Student, Teacher, Term, Window
 from bot.vocab import OutcomeStatus, PersonKind, WindowKind
 from messages import reminders
-from scheduler.rules.audience import parse_audience
+from scheduler.rules.audience import audience_where
 from scheduler.rules.base import Item, SweepContext, audience_students, reachable, stage_due, window_scope
 from scheduler.stages import LAST_DAY, OPENING
 
@@ -67,7 +67,7 @@ def homeroom_items(session: Session, window: Window, ctx: SweepContext, stage: s
         return []
     teachers = (select(Teacher.id, Teacher.homeroom_class_id)
                 .join(SchoolClass, Teacher.homeroom_class_id == SchoolClass.id)
-                .where(parse_audience(window.audience).condition()))
+                .where(audience_where(window.audience)))
     return [Item(HOMEROOM_RULE, scope, stage, PersonKind.teacher, teacher_id, uid,
                  reminders.pick_class_list(year, deadline, codes[class_id], by_class[class_id]), window.ends_at)
             for teacher_id, class_id, uid in session.execute(

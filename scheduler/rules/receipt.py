@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from bot.models import ReceiptBatch, SchoolClass, Student, Teacher, Window
 from bot.vocab import PersonKind, WindowKind
 from messages import reminders
-from scheduler.rules.audience import parse_audience
+from scheduler.rules.audience import audience_where
 from scheduler.rules.base import Item, SweepContext, audience_students, items_for, reachable, stage_due, window_scope
 from scheduler.stages import LAST_DAY, OPENING, daily_stage
 
@@ -51,7 +51,7 @@ def homeroom_items(session: Session, window: Window, ctx: SweepContext, stage: s
         return []
     teachers = (select(Teacher.id, Teacher.homeroom_class_id)
                 .join(SchoolClass, Teacher.homeroom_class_id == SchoolClass.id)
-                .where(parse_audience(window.audience).condition()))
+                .where(audience_where(window.audience)))
     term, deadline, scope = window.term.label, ctx.deadline(window), window_scope(window)
     return [Item(HOMEROOM_RULE, scope, stage, PersonKind.teacher, teacher_id, uid,
                  reminders.receipt_class_list(term, deadline, codes[class_id], by_class[class_id]), window.ends_at)
