@@ -5,6 +5,7 @@ with the details otherwise), and the tests also re-check the recorded bodies the
 """
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -191,6 +192,52 @@ def test_monthly_limit_is_not_retried_and_stops_further_pushes(sender, line_api,
     assert copies(line_api, USER) == 0 and copies(line_api, OTHER) == 0
     # a reply is still free and still goes out
     assert sender.reply(line_api.issue_reply_token(USER), HELLO).ok
+
+
+def test_timed_out_push_is_retried_with_the_same_key_and_delivered_once(settings, db, store, line_api,
+                                                                       monkeypatch):
+    """LINE is slower than the sender's timeout once: the retry carries the same key, so
+    whichever of the two LINE processes second is answered 409 and nobody gets two copies."""
+    impatient = Sender(settings.with_(sender_timeout=0.3), db, store)
+    original = line_api.validator
+    slowed: list[str] = []
+
+    def slow_first_call(method, path, body):
+        if not slowed:
+            slowed.append(flask.request.headers.get("X-Line-Retry-Key"))
+            time.sleep(0.8)  # longer than the timeout: the sender gives up on this answer
+        return original(method, path, body)
+
+    monkeypatch.setattr(line_api, "validator", slow_first_call)
+    try:
+        result = impatient.push(USER, HELLO)
+    finally:
+        impatient.close()
+    assert result.ok
+    deadline = time.monotonic() + 5
+    while len(line_api.calls("push")) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)  # the slow first request finishes after the sender moved on
+    [row] = rows(db)
+    assert slowed == [row.retry_key] and retry_keys(line_api, "push") == [row.retry_key] * 2
+    assert sorted(statuses(line_api, "push")) == [200, 409]
+    assert row.status == "sent" and row.attempts == 2
+    assert copies(line_api, USER) == 1
+
+
+def test_a_body_breaking_the_spec_is_refused_on_every_route(sender, line_api, db, spec_check,
+                                                           every_request_matches_the_spec):
+    """The stand-in validates reply, push and multicast bodies alike (Flex by its discriminators)."""
+    every_request_matches_the_spec["expect_invalid"] = True
+    bad = {"type": "flex", "altText": "x", "contents": {"type": "bubble", "body": {
+        "type": "box", "layout": "vertical", "contents": [{"type": "icon"}]}}}  # an icon needs its url
+    assert sender.reply(line_api.issue_reply_token(USER), [bad], fallback_to=USER).status == "failed"
+    assert [r.status for r in sender.multicast([USER, OTHER], [bad])] == ["failed"]
+    assert {r.status for r in line_api.requests} == {400}
+    assert [r.path.rsplit("/", 1)[-1] for r in line_api.requests] == ["reply", "push", "multicast"]
+    for r in line_api.requests:
+        assert spec_check(r.method, r.path, r.body) == [
+            "$.messages[0].contents.body.contents[0]: 'url' is a required property"]
+    assert copies(line_api, USER) == 0 and copies(line_api, OTHER) == 0
 
 
 def test_400_is_not_retried_and_marked_failed(sender, line_api, db):
