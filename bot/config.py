@@ -48,6 +48,8 @@ class Settings:
     sender_backoff: float = 0.5
     sender_attempts: int = 4
     sender_timeout: float = 10.0
+    # The school's 學習歷程檔案 platform where teachers certify (PLATFORM_URL); empty: no link button.
+    platform_url: str = ""
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -75,6 +77,7 @@ class Settings:
             school_tz=tz,
             quiet_hours=parse_quiet_hours(env.get("QUIET_HOURS") or "21:30-07:30"),
             local_mode=secret is None,
+            platform_url=(env.get("PLATFORM_URL") or "").strip(),
         )
 
     def with_(self, **changes) -> "Settings":
