@@ -92,8 +92,17 @@ class Dispatcher:
         except Exception:
             log.exception("handler failed for a %s event", ctx.type)
             messages = [common.try_again_later()]
+            ctx.after_reply.clear()  # the handler's transaction was rolled back
         if messages and (ctx.reply_token or ctx.user_id):
-            self.services.sender.reply(ctx.reply_token, messages, fallback_to=ctx.user_id)
+            sender = self.services.sender
+            result = sender.reply(ctx.reply_token, messages, fallback_to=ctx.user_id)
+            if result.status == "refused":  # over LINE's limits (a builder's bug): never silence
+                sender.reply(ctx.reply_token, [common.try_again_later()], fallback_to=ctx.user_id)
+        for job in ctx.after_reply:
+            try:
+                job()
+            except Exception:
+                log.exception("after-reply work failed for a %s event", ctx.type)
 
     def handle(self, ctx: EventContext) -> list[dict]:
         """Route one event and return the messages to answer with."""

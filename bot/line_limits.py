@@ -47,15 +47,24 @@ def check_messages(messages: list[dict]) -> None:
         where = f"message {index + 1}"
         if not isinstance(message, dict):
             raise MessageLimitError(f"{where}: not a message object")
-        if message.get("type") == "text" and utf16_len(message.get("text", "")) > MAX_TEXT_UTF16:
-            raise MessageLimitError(f"{where}: text over {MAX_TEXT_UTF16} UTF-16 units")
-        items = (message.get("quickReply") or {}).get("items", [])
+        if message.get("type") == "text":
+            if not isinstance(message.get("text"), str) or not message["text"]:
+                raise MessageLimitError(f"{where}: a text message without text")
+            if utf16_len(message["text"]) > MAX_TEXT_UTF16:
+                raise MessageLimitError(f"{where}: text over {MAX_TEXT_UTF16} UTF-16 units")
+        quick = message.get("quickReply") or {}
+        items = quick.get("items", []) if isinstance(quick, dict) else None
+        if not isinstance(items, list):
+            raise MessageLimitError(f"{where}: quick reply items are not a list")
         if len(items) > MAX_QUICK_REPLY_ITEMS:
             raise MessageLimitError(f"{where}: {len(items)} quick replies (max {MAX_QUICK_REPLY_ITEMS})")
-        if "altText" in message and utf16_len(message["altText"]) > MAX_ALT_TEXT:
+        if "altText" in message and (not isinstance(message["altText"], str)
+                                     or utf16_len(message["altText"]) > MAX_ALT_TEXT):
             raise MessageLimitError(f"{where}: altText over {MAX_ALT_TEXT} characters")
         if message.get("type") == "flex":
-            contents = message.get("contents", {})
+            contents = message.get("contents")
+            if not isinstance(contents, dict):
+                raise MessageLimitError(f"{where}: a Flex message without contents")
             if contents.get("type") == "bubble" and _json_bytes(contents) > MAX_BUBBLE_BYTES:
                 raise MessageLimitError(f"{where}: bubble over 30 KB")
             if contents.get("type") == "carousel":
@@ -67,5 +76,5 @@ def check_messages(messages: list[dict]) -> None:
                 if any(_json_bytes(b) > MAX_BUBBLE_BYTES for b in bubbles):
                     raise MessageLimitError(f"{where}: a carousel bubble over 30 KB")
         for node in _walk(message):
-            if node.get("type") == "postback" and len(node.get("data", "")) > MAX_POSTBACK_DATA:
+            if node.get("type") == "postback" and len(str(node.get("data", ""))) > MAX_POSTBACK_DATA:
                 raise MessageLimitError(f"{where}: postback data over {MAX_POSTBACK_DATA} characters")

@@ -95,3 +95,18 @@ def test_alt_text_of_1500_passes_1501_is_refused():
     check_messages([flex])
     flex["altText"] = "字" * 1501
     assert "altText" in refused([flex])
+
+
+@pytest.mark.parametrize(("message", "reason"), [
+    ({"type": "text"}, "without text"),
+    ({"type": "text", "text": ""}, "without text"),
+    ({"type": "text", "text": None}, "without text"),
+    ({"type": "flex", "altText": "x"}, "without contents"),
+    ({"type": "flex", "altText": "x", "contents": "bubble"}, "without contents"),
+    ({"type": "text", "text": "x", "quickReply": {"items": "all of them"}}, "not a list"),
+    ({"type": "text", "text": "x", "quickReply": ["items"]}, "not a list"),
+    ({"type": "flex", "altText": None, "contents": {"type": "bubble"}}, "altText"),
+], ids=["no text", "empty text", "null text", "flex without contents", "contents not an object",
+        "items not a list", "quickReply not an object", "null altText"])
+def test_malformed_messages_are_refused_with_a_reason_not_a_crash(message, reason):
+    assert reason in refused([message])

@@ -185,6 +185,22 @@ def test_a_failing_send_does_not_block_the_users_next_events(client, app, servic
     assert len(line_api.sent_to(USER)) == 2
 
 
+def test_an_answer_over_lines_limits_is_replaced_by_an_apology(client, app, services, line_api):
+    """A builder's bug (six messages) is never sent; the user still hears back, by reply."""
+    from messages import common
+
+    router = Router()
+
+    @router.text(r".")
+    def too_many(ctx, session):
+        return [{"type": "text", "text": str(n)} for n in range(6)]
+
+    services.router = router
+    assert signed(client, [text_event(USER, "說明", line_api.issue_reply_token(USER))]).status_code == 200
+    services.dispatcher.drain()
+    assert [(d.via, d.messages) for d in line_api.sent_to(USER)] == [("reply", [common.try_again_later()])]
+
+
 def test_follow_event_body_is_valid_and_answered(client, app, line_api):
     assert signed(client, [follow_event(USER, line_api.issue_reply_token(USER))]).status_code == 200
     app.extensions["portfolio"].dispatcher.drain()
