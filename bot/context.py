@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 from urllib.parse import parse_qsl
 
 from bot.people import Person
@@ -24,6 +24,9 @@ class EventContext:
     message_type: str | None = None
     person: Person | None = None
     services: "Services | None" = None
+    # Work to run once the reply has gone out (e.g. delivering an outbox push the handler wrote
+    # in its transaction): handlers do no HTTP themselves.
+    after_reply: list[Callable[[], object]] = field(default_factory=list)
 
     @property
     def now(self) -> datetime:

@@ -1,0 +1,122 @@
+"""收訖明細: see the batches, 確認無誤, or 提出疑義 on one item with a typed reason.
+
+Postback data names a batch and an item, never a person: the batch must belong to the bound
+student (otherwise: "not found", nothing changes). The reason is typed as a normal message
+while the conversation state (bot/conversation.py, a few minutes) says an objection is being
+written; menu words typed meanwhile still reach their own routes.
+"""
+from __future__ import annotations
+
+import re
+from functools import partial
+
+from sqlalchemy.orm import Session
+
+from bot import conversation, objections
+from bot.context import EventContext
+from bot.people import STUDENT
+from bot.queries.student import batches_of
+from bot.vocab import ReceiptItem
+from handlers import router
+from messages import common
+from messages import receipts as msg
+
+FLOW = "objection"
+_ID = re.compile(r"^[0-9]{1,12}$")
+# Words that are commands, never an objection's reason.
+_COMMANDS = {label for labels in common.MENU_BY_ROLE.values() for label in labels} | {"選單", "說明"}
+
+
+def _batch_id(ctx: EventContext) -> int | None:
+    value = ctx.postback.get("b", "")
+    return int(value) if _ID.match(value) else None
+
+
+def _item(value: str | None) -> ReceiptItem | None:
+    try:
+        return ReceiptItem(value)
+    except ValueError:
+        return None
+
+
+def _tz(ctx: EventContext):
+    return ctx.services.settings.tz
+
+
+@router.text(r"^收訖(明細)?(確認)?$", roles={STUDENT})
+def show_receipts(ctx: EventContext, session: Session) -> list[dict]:
+    return msg.receipts(batches_of(session, ctx.person.id, ctx.now), ctx.now, _tz(ctx))
+
+
+@router.postback(msg.CONFIRM_ACTION, roles={STUDENT})
+def confirm_batch(ctx: EventContext, session: Session) -> list[dict]:
+    batch_id = _batch_id(ctx)
+    if batch_id is None:
+        return [msg.bad_button()]
+    decision = objections.confirm(session, ctx.person.id, batch_id, ctx.now)
+    if not decision.ok:
+        return [msg.refused(decision.refusal, decision.batch, _tz(ctx))]
+    conversation.clear(ctx.services.store, ctx.user_id)
+    return [msg.confirmed(decision.batch, decision.fresh, _tz(ctx))]
+
+
+@router.postback(msg.OBJECT_ACTION, roles={STUDENT})
+def start_objection(ctx: EventContext, session: Session) -> list[dict]:
+    batch_id = _batch_id(ctx)
+    if batch_id is None:
+        return [msg.bad_button()]
+    decision = objections.can_object(session, ctx.person.id, batch_id, ctx.now)
+    if not decision.ok:
+        return [msg.refused(decision.refusal, decision.batch, _tz(ctx))]
+    return [msg.choose_item(decision.batch)]
+
+
+@router.postback(msg.ITEM_ACTION, roles={STUDENT})
+def choose_item(ctx: EventContext, session: Session) -> list[dict]:
+    batch_id, item = _batch_id(ctx), _item(ctx.postback.get("i"))
+    if batch_id is None or item is None:
+        return [msg.bad_button()]
+    decision = objections.can_object(session, ctx.person.id, batch_id, ctx.now)
+    if not decision.ok:
+        return [msg.refused(decision.refusal, decision.batch, _tz(ctx))]
+    if decision.batch.open_objection(item) is not None:
+        return [msg.objection_pending(item)]
+    conversation.start(ctx.services.store, ctx.user_id, FLOW, batch=batch_id, item=item.value)
+    return [msg.ask_reason(decision.batch, item)]
+
+
+def _writing(ctx: EventContext) -> bool:
+    return (ctx.text not in _COMMANDS
+            and conversation.get(ctx.services.store, ctx.user_id, FLOW) is not None)
+
+
+@router.text(r"^取消$", roles={STUDENT}, when=_writing)
+def cancel_objection(ctx: EventContext, session: Session) -> list[dict]:
+    conversation.clear(ctx.services.store, ctx.user_id)
+    return [msg.cancelled()]
+
+
+@router.text(r"[\s\S]", roles={STUDENT}, when=_writing)
+def objection_reason(ctx: EventContext, session: Session) -> list[dict]:
+    store = ctx.services.store
+    state = conversation.get(store, ctx.user_id, FLOW) or {}
+    item = _item(state.get("item"))
+    batch_id = state.get("batch")
+    if item is None or not isinstance(batch_id, int):
+        conversation.clear(store, ctx.user_id)
+        return [msg.bad_button()]
+    reason, bad = objections.clean_reason(ctx.text or "")
+    if bad is not None:
+        return [msg.reason_problem(bad, len(reason))]
+    decision = objections.raise_objection(session, ctx.person.id, batch_id, item, reason, ctx.now)
+    conversation.clear(store, ctx.user_id)
+    if decision.refusal == objections.Refusal.pending:
+        return [msg.objection_pending(item)]
+    if not decision.ok:
+        return [msg.refused(decision.refusal, decision.batch, _tz(ctx))]
+    row = objections.one(session, decision.objection.id)
+    sender = ctx.services.sender
+    outbox_id = objections.enqueue_office_notice(session, sender, item, [msg.office_notice(row, _tz(ctx))])
+    if outbox_id is not None:
+        ctx.after_reply.append(partial(sender.deliver, outbox_id))
+    return [msg.objection_recorded(decision.batch, item, row.created_at, _tz(ctx))]

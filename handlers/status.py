@@ -1,0 +1,40 @@
+"""我的進度: a student's own status in one bubble, and its details on tap (postback a=st&v=<view>)."""
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from bot.context import EventContext
+from bot.people import STUDENT
+from bot.queries.student import performances_of, picked_outcomes, status_of
+from handlers import router
+from messages import status as msg
+
+
+def _status(ctx: EventContext, session: Session):
+    return status_of(session, ctx.person.id, ctx.now, ctx.services.settings.tz)
+
+
+@router.text(r"^(我的)?進度$", r"^我的狀態$", roles={STUDENT})
+def my_status(ctx: EventContext, session: Session) -> list[dict]:
+    status = _status(ctx, session)
+    if status is None or status.term_label is None:
+        return [msg.no_term()]
+    return [msg.status_bubble(status, ctx.now, ctx.services.settings.tz)]
+
+
+@router.postback(msg.STATUS_ACTION, roles={STUDENT})
+def status_detail(ctx: EventContext, session: Session) -> list[dict]:
+    view = ctx.postback.get("v")
+    if view not in msg.VIEWS:
+        return [msg.bad_view()]
+    status = _status(ctx, session)
+    if status is None or status.year is None:
+        return [msg.no_term()]
+    tz = ctx.services.settings.tz
+    if view == "outcomes":
+        return [msg.outcome_details(status, ctx.now, tz)]
+    performances = performances_of(session, ctx.person.id, status.year)
+    if view == "performances":
+        return [msg.performance_details(status, performances)]
+    return [msg.pick_details(status, picked_outcomes(session, ctx.person.id, status.year), performances,
+                             ctx.now, tz)]

@@ -1,0 +1,49 @@
+"""期限: the windows that concern a student, open ones first, with dates in the school's time zone."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.queries.student import WindowRow
+from bot.vocab import WINDOW_KIND_LABELS, WindowKind
+from messages import common, flex
+from messages.reminders import when
+
+DEADLINES_COMMAND = "期限"
+MAX_WINDOWS = 12
+# What each window asks of the student, in a few words.
+WHAT_TO_DO: dict[WindowKind, str] = {
+    WindowKind.outcome_upload: "上傳課程學習成果並送出認證",
+    WindowKind.certification: "任課老師認證；認證失敗的可修改後重新送出",
+    WindowKind.performance_upload: "上傳多元表現",
+    WindowKind.pick: "勾選要提交中央的成果（至多 6 件）與表現（至多 10 件）",
+    WindowKind.receipt: "確認收訖明細，有疑義在期限內提出",
+}
+
+
+def _line(window: WindowRow, now: datetime, tz: ZoneInfo) -> str:
+    label = f"{WINDOW_KIND_LABELS[window.kind]}（{window.term_label}）"
+    if window.is_open(now):
+        timing = f"截止 {when(window.ends_at, tz)}，{flex.days_left(window.ends_at, now, tz)}"
+    else:
+        timing = f"{when(window.starts_at, tz)} 開始（{flex.days_until(window.starts_at, now, tz)}），" \
+                 f"截止 {when(window.ends_at, tz)}"
+    return f"• {label}\n  {timing}\n  {WHAT_TO_DO[window.kind]}"
+
+
+def deadlines(windows: list[WindowRow], now: datetime, tz: ZoneInfo) -> dict:
+    """Open windows (soonest end first), then coming ones (soonest start first)."""
+    open_now = [w for w in windows if w.is_open(now)]
+    coming = sorted((w for w in windows if w.starts_at > now), key=lambda w: (w.starts_at, w.id))
+    if not open_now and not coming:
+        return common.text("目前沒有開放中或即將開始的學習歷程期限。學校公告新的期程後，這裡就會顯示。",
+                           quick=["我的進度", "說明"])
+    lines = ["【學習歷程期限】"]
+    if open_now:
+        lines.append("\n■ 開放中")
+        lines += [_line(w, now, tz) for w in open_now[:MAX_WINDOWS]]
+    if coming:
+        lines.append("\n■ 即將開始")
+        lines += [_line(w, now, tz) for w in coming[:MAX_WINDOWS]]
+    lines.append(f"\n（時間為學校所在時區 {tz.key}）")
+    return common.text("\n".join(lines), quick=["我的進度", "收訖明細", "說明"])

@@ -1,0 +1,89 @@
+"""設定 through the signed webhook: what the bot knows, and muting each reminder kind (once)."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from bot.models import ReminderMute
+from bot.vocab import PersonKind
+from tests import factories as f
+from tests.conftest import texts_of
+from tests.student_school import NOW, School, build, uid
+
+
+@pytest.fixture
+def school(db, services) -> School:
+    services.clock = lambda: NOW
+    with db.session() as session:
+        return build(session)
+
+
+def _toggles(message: dict) -> list[str]:
+    out = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("type") == "postback" and node["data"].startswith("a=mute"):
+                out.append(node["data"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+    walk(message)
+    return out
+
+
+def _muted(db, kind: PersonKind, person_id: int) -> set[str]:
+    with db.session() as session:
+        return set(session.scalars(select(ReminderMute.kind).where(
+            ReminderMute.person_kind == kind, ReminderMute.person_id == person_id)))
+
+
+def test_settings_show_what_the_bot_knows_and_every_student_kind(school, chat):
+    messages = chat(uid("fix")).say("設定")
+    text = texts_of(messages)
+    assert "FIX同學" in text and "101 班 3 號學生" in text and "S-fix" in text
+    assert "綁定時間" in text and "解除綁定" in text
+    assert _toggles(messages) == [
+        "a=mute&k=outcome_upload&on=0", "a=mute&k=performance_upload&on=0", "a=mute&k=pick&on=0",
+        "a=mute&k=receipt&on=0", "a=mute&k=status_change&on=0"]
+    assert "認證提醒" not in text  # a teacher's kind
+
+
+def test_mute_and_unmute_once(school, chat, db):
+    me = chat(uid("fix"))
+    answer = me.tap("a=mute&k=pick&on=0")
+    assert "已關閉「勾選提醒」" in texts_of(answer)
+    assert "a=mute&k=pick&on=1" in _toggles(answer)
+    assert _muted(db, PersonKind.student, school.ids["fix"]) == {"pick"}
+    again = texts_of(me.tap("a=mute&k=pick&on=0"))
+    assert "本來就關閉中，沒有變更" in again
+    assert _muted(db, PersonKind.student, school.ids["fix"]) == {"pick"}
+    assert "已開啟「勾選提醒」" in texts_of(me.tap("a=mute&k=pick&on=1"))
+    assert _muted(db, PersonKind.student, school.ids["fix"]) == set()
+
+
+@pytest.mark.parametrize("data", ["a=mute&k=certification&on=0", "a=mute&k=everything&on=0",
+                                  "a=mute&k=pick&on=maybe", "a=mute&on=0"])
+def test_bad_or_foreign_kinds_are_refused(school, chat, db, data):
+    assert "設定按鈕有誤" in texts_of(chat(uid("fix")).tap(data))
+    assert _muted(db, PersonKind.student, school.ids["fix"]) == set()
+
+
+def test_a_postback_cannot_mute_someone_else(school, chat, db):
+    chat(uid("fix")).tap(f"a=mute&k=pick&on=0&p={school.ids['ace']}&person_id={school.ids['ace']}")
+    assert _muted(db, PersonKind.student, school.ids["ace"]) == set()
+    assert _muted(db, PersonKind.student, school.ids["fix"]) == {"pick"}
+
+
+def test_homeroom_teacher_gets_their_kinds(db, services, chat):
+    with db.session() as session:
+        lee = f.teacher(session, name="李老師", teacher_no="T9", homeroom="101")
+        f.bind(session, lee, uid("lee"))
+        lee_id = lee.id
+    messages = chat(uid("lee")).say("設定")
+    assert "教師編號" in texts_of(messages) and "101 班導師" in texts_of(messages)
+    assert _toggles(messages) == ["a=mute&k=certification&on=0", "a=mute&k=pick&on=0", "a=mute&k=receipt&on=0"]
+    chat(uid("lee")).tap("a=mute&k=certification&on=0")
+    assert _muted(db, PersonKind.teacher, lee_id) == {"certification"}

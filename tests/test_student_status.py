@@ -1,0 +1,114 @@
+"""我的進度 and 期限 through the signed webhook, for students in every situation."""
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import texts_of
+from tests.student_school import NOW, School, build, uid
+
+
+@pytest.fixture
+def school(db, services) -> School:
+    services.clock = lambda: NOW
+    with db.session() as session:
+        return build(session)
+
+
+def _bubble(messages: list[dict]) -> dict:
+    assert len(messages) == 1 and messages[0]["type"] == "flex", messages
+    return messages[0]
+
+
+def test_nothing_uploaded(school, chat):
+    message = _bubble(chat(uid("nil")).say("我的進度"))
+    text = texts_of([message])
+    assert "本學期還沒有上傳任何課程學習成果" in text
+    assert "可再上傳 6 件（上限 6）" in text
+    assert "0/20 件" in text and "0/6 件" in text and "0/10 件" in text
+    # the next deadline that concerns them: 課程學習成果上傳 ends 10/20 (the 認證 window is the teachers')
+    assert "課程學習成果上傳 10/20（二）23:59（還有 5 天）" in text
+    assert message["altText"].startswith("我的進度（115-1）")
+    assert "尚未上傳" in message["altText"]
+
+
+def test_all_certified(school, chat):
+    message = _bubble(chat(uid("ace")).say("我的進度"))
+    text = texts_of([message])
+    assert "已認證" in text and "3 件" in text
+    assert "認證失敗" not in text and "尚未送出" not in text
+    assert "可再上傳 3 件" in text
+    assert "2/6 件" in text  # picks of outcomes
+    assert "2/20 件" in text and "1/10 件" in text
+    assert "已認證 3" in message["altText"]
+
+
+def test_some_failed_shows_reason_and_what_to_do(school, chat):
+    message = _bubble(chat(uid("fix")).say("我的進度"))
+    text = texts_of([message])
+    assert "認證失敗" in text and "檔案無法開啟，請改存 PDF" in text
+    assert "請依老師說明修改後，在 10/20（二）23:59 前重新送出認證" in text
+    assert "有 1 件尚未送出認證" in text
+    assert "認證失敗 1" in message["altText"] and "重新送出認證" in message["altText"]
+
+
+def test_over_the_limit(school, chat):
+    text = texts_of(chat(uid("max")).say("我的進度"))
+    assert "已上傳 7 件，超過每學期上限 6 件" in text
+    assert "21/20 件" in text and "超過每學年上限 20 件" in text
+    assert "課程學習成果勾選超過上限 6 件" in text
+    assert "多元表現勾選超過上限 10 件" in text
+
+
+def test_details_on_tap(school, chat):
+    me = chat(uid("fix"))
+    bubble = _bubble(me.say("我的進度"))
+    buttons = [c["action"] for c in bubble["contents"]["footer"]["contents"]]
+    datas = [a["data"] for a in buttons if a["type"] == "postback"]
+    assert datas == ["a=st&v=outcomes", "a=st&v=performances", "a=st&v=picks"]
+    outcomes = texts_of(me.tap(datas[0]))
+    assert "■ 認證失敗（1 件）" in outcomes and "老師的說明：檔案無法開啟，請改存 PDF" in outcomes
+    assert "■ 待認證（1 件）" in outcomes and "■ 未送出（1 件）" in outcomes
+    performances = texts_of(chat(uid("ace")).tap(datas[1]))
+    assert "115 學年度多元表現】2/20 件" in performances and "比賽1（已勾選）" in performances
+    picks = texts_of(chat(uid("ace")).tap(datas[2]))
+    assert "課程學習成果 2/6 件" in picks and "多元表現 1/10 件" in picks
+    assert "目前不在勾選期間" in picks
+
+
+def test_detail_view_is_validated(school, chat):
+    assert "已失效" in texts_of(chat(uid("fix")).tap("a=st&v=../../etc"))
+    # a student id in the data is ignored: the view is always the sender's own
+    mine = texts_of(chat(uid("nil")).tap(f"a=st&v=outcomes&student={school.ids['fix']}"))
+    assert "本學期還沒有上傳任何課程學習成果" in mine and "檔案無法開啟" not in mine
+
+
+def test_deadlines(school, chat):
+    text = texts_of(chat(uid("fix")).say("期限"))
+    assert "■ 開放中" in text and "■ 即將開始" in text
+    assert "課程學習成果上傳（115-1）\n  截止 10/20（二）23:59，還有 5 天" in text
+    assert "收訖明細確認（114-2）\n  截止 10/17（六）23:59，還有 2 天" in text
+    assert "勾選（115-1）\n  10/25（日）08:00 開始（10 天後）" in text
+    assert "114-1" not in text  # closed windows are not listed
+    assert text.index("收訖明細確認（114-2）") < text.index("課程學習成果上傳（115-1）")  # soonest end first
+
+
+def test_deadlines_only_for_the_students_audience(school, chat):
+    text = texts_of(chat(uid("sen")).say("期限"))  # 高二: the 114-2 receipt window is for 高一
+    assert "收訖明細確認" not in text and "課程學習成果上傳（115-1）" in text
+
+
+def test_deadlines_in_the_school_time_zone(school, chat, services):
+    services.settings = services.settings.with_(school_tz="America/Los_Angeles")
+    text = texts_of(chat(uid("fix")).say("期限"))
+    # 10/20 23:59 Taipei is 10/20 08:59 in Los Angeles
+    assert "截止 10/20（二）08:59" in text and "America/Los_Angeles" in text
+
+
+def test_unbound_gets_how_to_bind(school, chat):
+    for words in ("我的進度", "期限", "收訖明細", "設定"):
+        text = texts_of(chat(uid("out")).say(words))
+        assert "請先綁定身分" in text, words
+
+
+def test_teacher_is_told_it_is_not_for_them(school, chat):
+    assert "不適用於您的身分" in texts_of(chat(uid("wang")).say("我的進度"))
