@@ -162,7 +162,7 @@ class Sender:
             if row.status == "sent":
                 return SendResult("sent", "already delivered", row.id)
             kind, recipients, messages, key = row.kind, list(row.recipients), list(row.messages), row.retry_key
-        if self.store.get(QUOTA_FLAG):
+        if self._monthly_limit_flagged():
             return self._finish(outbox_id, "quota", "monthly limit reached earlier this month", count=False)
         if kind == "push":
             path, body = "/v2/bot/message/push", {"to": recipients[0], "messages": messages}
@@ -222,11 +222,23 @@ class Sender:
     def _backoff(self, attempt: int) -> None:
         self.sleep(self.settings.sender_backoff * (2 ** (attempt - 1)))
 
+    def _monthly_limit_flagged(self) -> bool:
+        """Was LINE's monthly limit hit earlier this month? (A store outage reads as no:
+        LINE itself still answers 429 and that is handled.)"""
+        try:
+            return bool(self.store.get(QUOTA_FLAG))
+        except Exception as exc:
+            log.warning("could not read the monthly-limit flag (%s)", type(exc).__name__)
+            return False
+
     def _flag_monthly_limit(self) -> None:
         now = datetime.now(self.settings.tz)
         first_of_next = (now.replace(day=28) + timedelta(days=4)).replace(
             day=1, hour=0, minute=0, second=0, microsecond=0)
-        self.store.set(QUOTA_FLAG, "1", max(int((first_of_next - now).total_seconds()), 60))
+        try:
+            self.store.set(QUOTA_FLAG, "1", max(int((first_of_next - now).total_seconds()), 60))
+        except Exception as exc:
+            log.warning("could not record the monthly-limit flag (%s)", type(exc).__name__)
 
     def retry_pending(self, older_than_seconds: int = 60, limit: int = 200) -> int:
         """Deliver outbox rows left pending (a crash or an outage); returns how many were sent."""
@@ -254,3 +266,47 @@ class Sender:
         except Exception as exc:
             log.warning("could not read the bot's basic id: %s", type(exc).__name__)
             return None
+
+    # -- rich menus (the one place that talks to LINE about them) -----------------------
+    def _rich_menu_call(self, method: str, path: str, body: dict | bytes | None = None,
+                        content_type: str = "application/json", data_api: bool = False,
+                        response_type: str | None = None):
+        """One rich-menu request; raises ApiException on a 4xx/5xx like the SDK does."""
+        headers = {"Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = content_type
+        return self._client.call_api(
+            path, method, header_params=headers, body=body,
+            response_types_map={"200": response_type} if response_type else {},
+            auth_settings=["Bearer"], _request_timeout=self.settings.sender_timeout,
+            _host=self.settings.line_data_api_base if data_api else self.api.line_base_path,
+            _return_http_data_only=True,
+        )
+
+    def create_rich_menu(self, definition: dict) -> str:
+        """POST /v2/bot/richmenu; returns the new rich menu's id."""
+        created = self._rich_menu_call("POST", "/v2/bot/richmenu", definition, response_type="RichMenuIdResponse")
+        return created.rich_menu_id
+
+    def upload_rich_menu_image(self, rich_menu_id: str, image: bytes, content_type: str = "image/png") -> None:
+        """POST the image to LINE's data API (LINE_DATA_API_BASE)/v2/bot/richmenu/{id}/content."""
+        self._rich_menu_call("POST", f"/v2/bot/richmenu/{rich_menu_id}/content", image, content_type, data_api=True)
+
+    def delete_rich_menu(self, rich_menu_id: str) -> None:
+        self._rich_menu_call("DELETE", f"/v2/bot/richmenu/{rich_menu_id}")
+
+    def set_default_rich_menu(self, rich_menu_id: str) -> None:
+        """The menu of everyone with no menu of their own (people not bound yet)."""
+        self._rich_menu_call("POST", f"/v2/bot/user/all/richmenu/{rich_menu_id}")
+
+    def link_rich_menu(self, user_id: str, rich_menu_id: str) -> None:
+        self._rich_menu_call("POST", f"/v2/bot/user/{user_id}/richmenu/{rich_menu_id}")
+
+    def unlink_rich_menu(self, user_id: str) -> None:
+        self._rich_menu_call("DELETE", f"/v2/bot/user/{user_id}/richmenu")
+
+    def link_rich_menu_to_users(self, user_ids: list[str], rich_menu_id: str) -> None:
+        """Link many users at once (LINE takes at most 500 per request)."""
+        for i in range(0, len(user_ids), MAX_MULTICAST_RECIPIENTS):
+            self._rich_menu_call("POST", "/v2/bot/richmenu/bulk/link",
+                                 {"richMenuId": rich_menu_id, "userIds": user_ids[i:i + MAX_MULTICAST_RECIPIENTS]})

@@ -1,7 +1,8 @@
 """`POST /callback` (LINE's webhook) and `GET /healthz`.
 
 Signature check, then de-duplication on ``webhookEventId``, then hand-off to the
-dispatcher; a well-signed body always gets 200 at once, whatever its events.
+dispatcher; a well-signed body always gets 200 at once, whatever its events (even when
+the de-duplication store is down: the events are then handled without it).
 """
 from __future__ import annotations
 
@@ -46,10 +47,20 @@ def callback():
         if not isinstance(event, dict):
             continue
         event_id = event.get("webhookEventId")
-        if event_id and not svc.store.add_once(f"webhook:{event_id}", DEDUP_TTL):
+        if event_id and not first_delivery(svc.store, str(event_id)):
             continue
         svc.dispatcher.submit(event)
     return "OK"
+
+
+def first_delivery(store, event_id: str) -> bool:
+    """True unless this event id was seen before. If the store is down (Redis outage), the
+    event is handled anyway: answering a rare redelivery twice beats a bot that is silent."""
+    try:
+        return store.add_once(f"webhook:{event_id}", DEDUP_TTL)
+    except Exception as exc:
+        log.warning("de-duplication store failed (%s); handling the event anyway", type(exc).__name__)
+        return True
 
 
 @bp.get("/healthz")

@@ -408,3 +408,17 @@ def test_flex_reaches_line_exactly_as_built(sender, line_api):
     assert line_api.calls("reply")[0].body == {"replyToken": line_api.calls("reply")[0].body["replyToken"],
                                                "messages": [RICH_FLEX]}
     assert line_api.calls("push")[0].body == {"to": USER, "messages": [RICH_FLEX]}
+
+
+def test_a_store_outage_neither_blocks_pushes_nor_hides_the_monthly_limit(sender, line_api, db, store,
+                                                                         monkeypatch):
+    def down(*args, **kwargs):
+        raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr(store, "get", down)
+    monkeypatch.setattr(store, "set", down)
+    assert sender.push(USER, HELLO).ok
+    line_api.monthly_limit = line_api.used  # now LINE itself says the month is used up
+    assert sender.push(USER, HELLO).status == "quota"
+    assert statuses(line_api, "push") == [200, 429]
+    assert [r.status for r in rows(db)] == ["sent", "quota"]

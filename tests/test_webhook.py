@@ -201,6 +201,17 @@ def test_an_answer_over_lines_limits_is_replaced_by_an_apology(client, app, serv
     assert [(d.via, d.messages) for d in line_api.sent_to(USER)] == [("reply", [common.try_again_later()])]
 
 
+def test_a_store_outage_does_not_silence_the_bot(client, app, services, line_api, monkeypatch, caplog):
+    def down(key, ttl):
+        raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr(services.store, "add_once", down)
+    assert signed(client, [text_event(USER, "說明", line_api.issue_reply_token(USER))]).status_code == 200
+    services.dispatcher.drain()
+    assert [d.via for d in line_api.sent_to(USER)] == ["reply"]
+    assert "de-duplication store failed (ConnectionError)" in caplog.text
+
+
 def test_follow_event_body_is_valid_and_answered(client, app, line_api):
     assert signed(client, [follow_event(USER, line_api.issue_reply_token(USER))]).status_code == 200
     app.extensions["portfolio"].dispatcher.drain()

@@ -1,0 +1,84 @@
+"""Long lists as Flex: rows split over the bubbles of a carousel, kept under LINE's limits.
+
+`paged` puts ``rows`` (Flex components, one per entry) ROWS_PER_BUBBLE to a bubble, at most
+MAX_BUBBLES bubbles; what does not fit is dropped and counted in a closing line ("…另有 N 人"),
+and bubbles are dropped from the end until the message passes `bot.line_limits.check_messages`.
+"""
+from __future__ import annotations
+
+from bot.line_limits import MAX_ALT_TEXT, MessageLimitError, check_messages, utf16_len
+
+GREEN = "#1B5E20"
+GREY = "#666666"
+RED = "#C62828"
+ROWS_PER_BUBBLE = 15
+MAX_BUBBLES = 10
+
+
+def text(value: str, **style) -> dict:
+    return {"type": "text", "text": value or " ", "wrap": True, **style}
+
+
+def alt(value: str) -> str:
+    """An altText within LINE's limit."""
+    if utf16_len(value) <= MAX_ALT_TEXT:
+        return value
+    while utf16_len(value) > MAX_ALT_TEXT - 1:
+        value = value[:-20]
+    return value + "…"
+
+
+def uri_button(label: str, uri: str) -> dict:
+    return {"type": "button", "style": "primary", "height": "sm", "color": "#06C755",
+            "action": {"type": "uri", "label": label[:20], "uri": uri}}
+
+
+def postback_button(label: str, data: str, display: str | None = None, primary: bool = False) -> dict:
+    action = {"type": "postback", "label": label[:20], "data": data}
+    if display:
+        action["displayText"] = display
+    return {"type": "button", "style": "primary" if primary else "secondary", "height": "sm", "margin": "sm",
+            "action": action, **({"color": "#06C755"} if primary else {})}
+
+
+def _bubble(title: str, subtitle: str | None, body: list[dict], footer: list[dict]) -> dict:
+    header = [text(title, weight="bold", size="lg", color=GREEN)]
+    if subtitle:
+        header.append(text(subtitle, size="xs", color="#888888"))
+    bubble = {"type": "bubble",
+              "header": {"type": "box", "layout": "vertical", "contents": header},
+              "body": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": body or [text(" ")]}}
+    if footer:
+        bubble["footer"] = {"type": "box", "layout": "vertical", "spacing": "sm", "contents": footer}
+    return bubble
+
+
+def paged(title: str, alt_text: str, rows: list[dict], intro: list[dict] | None = None,
+          footer: list[dict] | None = None, subtitle: str | None = None, unit: str = "項",
+          rows_per_bubble: int = ROWS_PER_BUBBLE, max_bubbles: int = MAX_BUBBLES) -> dict:
+    """A bubble (or a carousel of bubbles) listing ``rows``; ``intro`` opens the first bubble and
+    ``footer`` closes every bubble. Over the limits, the tail is cut and counted."""
+    pages = [rows[i:i + rows_per_bubble] for i in range(0, len(rows), rows_per_bubble)] or [[]]
+    keep = min(len(pages), max_bubbles)
+    while True:
+        shown = pages[:keep]
+        hidden = len(rows) - sum(len(p) for p in shown)
+        bubbles = []
+        for index, page in enumerate(shown):
+            body = list(intro or []) if index == 0 else []
+            body += page
+            if index == len(shown) - 1 and hidden > 0:
+                body.append(text(f"…另有 {hidden} {unit}未列出", size="sm", color=RED, margin="md"))
+            page_title = title if len(shown) == 1 else f"{title}（{index + 1}/{len(shown)}）"
+            bubbles.append(_bubble(page_title, subtitle, body, list(footer or [])))
+        contents = bubbles[0] if len(bubbles) == 1 else {"type": "carousel", "contents": bubbles}
+        message = {"type": "flex", "altText": alt(alt_text), "contents": contents}
+        try:
+            check_messages([message])
+            return message
+        except MessageLimitError:
+            if keep == 1:
+                if rows_per_bubble <= 1:
+                    raise
+                return paged(title, alt_text, rows, intro, footer, subtitle, unit, rows_per_bubble // 2, 1)
+            keep -= 1

@@ -1,0 +1,117 @@
+"""待認證 through the signed webhook: own courses only, proxies during absences and escalation, the link."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.line_limits import check_messages
+from bot.models import TeacherAbsence
+from bot.queries.teacher import CourseLoad, PendingView
+from messages import certifications, texts
+from tests.conftest import texts_of
+from tests.roles_school import NOW, TZ, build, local, uid
+
+PLATFORM = "https://portfolio.example.edu.tw/login"
+
+
+@pytest.fixture
+def school(db, services):
+    services.clock = lambda: NOW
+    services.settings = services.settings.with_(platform_url=PLATFORM)
+    with db.session() as s:
+        return build(s)
+
+
+def flex_of(answer: list[dict]) -> dict:
+    [message] = answer
+    assert message["type"] == "flex" and message["altText"]
+    return message
+
+
+def uris(node) -> list[str]:
+    found: list[str] = []
+    if isinstance(node, dict):
+        if node.get("type") == "uri":
+            found.append(node["uri"])
+        for value in node.values():
+            found += uris(value)
+    elif isinstance(node, list):
+        for value in node:
+            found += uris(value)
+    return found
+
+
+def absent(db, teacher_id: int, start, end) -> None:
+    with db.session() as s:
+        s.add(TeacherAbsence(teacher_id=teacher_id, starts_at=start, ends_at=end))
+
+
+def test_teacher_sees_own_courses_per_class_with_oldest_wait_deadline_and_link(chat, school):
+    answer = chat(uid("wang")).say("待認證")
+    body = texts_of([flex_of(answer)])
+    assert "114-1 數學 101 班：2 件" in body and "114-1 數學 102 班：1 件" in body
+    assert "最久已等 10 天" in body and "最久已等 4 天" in body
+    assert "截止 1/20（二）00:00" in body
+    assert "英文" not in body and "國文" not in body  # other teachers' courses
+    assert "代理認證" not in body
+    assert uris(answer) == [PLATFORM]
+    assert "待認證共 3 件" in answer[0]["altText"]
+
+
+def test_without_a_platform_url_the_answer_says_where_to_certify(chat, school, services):
+    services.settings = services.settings.with_(platform_url="")
+    answer = chat(uid("wang")).say("待認證")
+    assert uris(answer) == [] and certifications.NO_LINK in texts_of(answer)
+
+
+def test_a_proxy_sees_nothing_of_a_present_teachers_courses(chat, school):
+    body = texts_of(chat(uid("lin")).say("待認證"))
+    assert "英文 102 班：1 件" in body and "數學" not in body
+
+
+def test_during_an_absence_the_first_proxy_covers_and_both_see_whose_items(chat, db, school):
+    absent(db, school.ids["wang"], NOW - timedelta(days=1), NOW + timedelta(days=3))
+    lin = texts_of(chat(uid("lin")).say("待認證"))
+    assert "我的課程（1 件）" in lin and "代理認證（3 件）" in lin
+    assert "WANG老師｜114-1 數學 101 班：2 件" in lin and "任課教師請假中，由您代理認證" in lin
+    wang = texts_of(chat(uid("wang")).say("待認證"))
+    assert "您請假中，由 LIN老師 代理認證" in wang
+    chen = texts_of(chat(uid("chen")).say("待認證"))
+    assert chen.count(certifications.NOTHING) == 1  # the second proxy is not needed
+
+
+def test_when_the_first_proxy_is_away_too_the_second_covers(chat, db, school):
+    absent(db, school.ids["wang"], NOW - timedelta(days=1), NOW + timedelta(days=3))
+    absent(db, school.ids["lin"], NOW - timedelta(days=1), NOW + timedelta(days=1))
+    chen = texts_of(chat(uid("chen")).say("待認證"))
+    assert "WANG老師｜114-1 數學 101 班：2 件" in chen and "WANG老師｜114-1 數學 102 班：1 件" in chen
+    lin = texts_of(chat(uid("lin")).say("待認證"))
+    assert "代理認證（" not in lin  # lin is away: he covers nothing
+    # english 102 (lin's own): lin is away, wang is its proxy but away too: nobody covers
+    assert "LIN老師｜" not in chen and "您請假中，目前沒有可用的代理教師" in lin
+
+
+def test_escalation_point_brings_in_the_proxy_while_the_teacher_keeps_the_items(chat, school, services):
+    services.clock = lambda: local("2026-01-17 09:00")  # last day 1/19; escalation 2 days before at 08:00
+    lin = texts_of(chat(uid("lin")).say("待認證"))
+    assert "WANG老師｜114-1 數學 101 班：2 件" in lin and "任課教師期限將至，由您代理認證" in lin
+    wang = texts_of(chat(uid("wang")).say("待認證"))
+    assert "114-1 數學 101 班：2 件" in wang and "代理教師 LIN老師 也已可協助" in wang
+    services.clock = lambda: local("2026-01-16 09:00")
+    assert "數學" not in texts_of(chat(uid("lin")).say("待認證"))
+
+
+def test_staff_without_courses_have_nothing_pending_and_students_are_refused(chat, school):
+    assert certifications.NOTHING in texts_of(chat(uid("hsu")).say("待認證"))
+    assert texts.NOT_FOR_YOUR_ROLE in texts_of(chat(uid("amy")).say("待認證"))
+    assert "請先綁定" in texts_of(chat(uid("gus")).say("待認證"))  # not bound
+
+
+def test_a_long_list_is_split_and_truncated_within_line_limits():
+    loads = tuple(CourseLoad(i, "114-1", "數學" * 5, f"{100 + i}", "王" * 10, 3, NOW - timedelta(days=i), NOW,
+                             False, None) for i in range(400))
+    message = certifications.pending(PendingView(loads, (), False), NOW, TZ, PLATFORM)
+    check_messages([message])
+    assert message["contents"]["type"] == "carousel"
+    assert "未列出" in texts_of([message])
