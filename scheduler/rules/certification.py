@@ -1,11 +1,13 @@
 """課程學習成果認證: subject teachers with items 待認證 in their courses (how many, from which
 classes, the oldest wait, the deadline).
 
-A course is escalated from the escalation point on (``ESCALATE_DAYS_BEFORE``), and at any
-stage while its teacher is absent (TeacherAbsence covering the sweep's moment). For an
-escalated course the first proxy (代理教師, in position order) who is reachable, is not the
-teacher and is not absent himself is told too; a present teacher is told which proxies were
-told, an absent teacher is not messaged (the proxy covers). A few queries per window.
+Who answers for a course comes from `bot.queries.responsibility`: from the escalation
+point on (``ESCALATE_DAYS_BEFORE``), and at any stage while the teacher is absent
+(TeacherAbsence covering the sweep's moment), the course's first available proxy (代理教師,
+in position order: not the teacher, not absent, LINE-bound) covers it and is told; a
+present teacher is told which proxies were told; an absent teacher is not messaged unless
+no proxy is available. A proxy who muted certification reminders is not told (and not
+passed over). A few queries per window.
 """
 from __future__ import annotations
 
@@ -13,10 +15,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, exists, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from bot.models import Course, CourseProxy, Outcome, SchoolClass, Student, Teacher, TeacherAbsence, Window
+from bot.models import Course, Outcome, SchoolClass, Student, Teacher, Window
+from bot.queries.responsibility import responsible_for
 from bot.vocab import OutcomeStatus, PersonKind, WindowKind
 from messages import reminders
 from scheduler.rules.audience import audience_where
@@ -41,17 +44,9 @@ class Pending:
     oldest: datetime | None = None
 
 
-def absent_at(teacher_id: ColumnElement, now: datetime) -> ColumnElement[bool]:
-    """Whether the teacher has an absence (請假) covering ``now``."""
-    return exists().where(TeacherAbsence.teacher_id == teacher_id, TeacherAbsence.starts_at <= now,
-                          TeacherAbsence.ends_at > now)
-
-
-def _pending_courses(window: Window, now: datetime):
+def _pending_courses(window: Window):
     waited = func.min(func.coalesce(Outcome.submitted_at, Outcome.status_changed_at))
-    absent = absent_at(Course.teacher_id, now).label("absent")
-    return (select(Course.id, Course.teacher_id, Teacher.name, absent, SchoolClass.code, func.count(Outcome.id),
-                   waited)
+    return (select(Course.id, Course.teacher_id, Teacher.name, SchoolClass.code, func.count(Outcome.id), waited)
             .select_from(Outcome)
             .join(Course, Outcome.course_id == Course.id)
             .join(Student, Outcome.student_id == Student.id)
@@ -66,20 +61,25 @@ def items(session: Session, window: Window, ctx: SweepContext) -> list[Item]:
     stage = stage_due(window, ctx, STAGES)
     if stage is None:
         return []
-    courses = session.execute(_pending_courses(window, ctx.now)).all()
+    courses = session.execute(_pending_courses(window)).all()
     if not courses:
         return []
     pending: dict[int, Pending] = {}
-    course_teacher: dict[int, int] = {}
-    for course_id, teacher_id, name, absent, code, count, oldest in courses:
-        p = pending.setdefault(teacher_id, Pending(name, bool(absent)))
+    for _course_id, teacher_id, name, code, count, oldest in courses:
+        p = pending.setdefault(teacher_id, Pending(name))
         p.count += count
         p.classes.add(code)
         p.oldest = oldest if p.oldest is None or (oldest and oldest < p.oldest) else p.oldest
-        course_teacher[course_id] = teacher_id
     escalating = stage.at >= escalation_moment(window.ends_at, ctx.cfg, ctx.tz)
-    escalated = {c: t for c, t in course_teacher.items() if escalating or pending[t].absent}
-    proxies_of = _first_proxies(session, ctx.now, escalated) if escalated else {}
+    who = responsible_for(session, ctx.now, [row[0] for row in courses], escalated=escalating, bound_only=True)
+    proxy_ids: dict[int, set[int]] = defaultdict(set)  # teacher -> proxies covering some of their courses
+    for r in who.values():
+        pending[r.teacher_id].absent = r.teacher_absent and not r.uncovered  # uncovered: the teacher still hears
+        if r.proxy_covers and r.proxy_id is not None:
+            proxy_ids[r.teacher_id].add(r.proxy_id)
+    proxies = _reachable_proxies(session, {p for ids in proxy_ids.values() for p in ids})
+    proxies_of = {t: sorted((proxies[p] for p in ids if p in proxies), key=lambda x: x[0])
+                  for t, ids in proxy_ids.items()}
     term, deadline, scope = window.term.label, ctx.deadline(window), window_scope(window)
     present = [t for t, p in pending.items() if not p.absent]
     found: list[Item] = []
@@ -96,24 +96,13 @@ def items(session: Session, window: Window, ctx: SweepContext) -> list[Item]:
     return found
 
 
-def _first_proxies(session: Session, now: datetime, course_teacher: dict[int, int]) -> dict[int, list[Proxy]]:
-    """Each escalated course's first available proxy, grouped by the course's teacher (one query)."""
-    proxy = aliased(Teacher)
-    stmt = (select(CourseProxy.course_id, CourseProxy.position, CourseProxy.teacher_id, proxy.name)
-            .join(proxy, CourseProxy.teacher_id == proxy.id)
-            .join(Course, CourseProxy.course_id == Course.id)
-            .where(CourseProxy.course_id.in_(sorted(course_teacher)), CourseProxy.teacher_id != Course.teacher_id,
-                   ~absent_at(CourseProxy.teacher_id, now))
-            .order_by(CourseProxy.course_id, CourseProxy.position))
-    chosen: dict[int, Proxy] = {}
-    for course_id, _position, proxy_id, name, uid in session.execute(
-            reachable(stmt, PersonKind.teacher, CourseProxy.teacher_id, RULE)):
-        chosen.setdefault(course_id, (proxy_id, name, uid))
-    by_teacher: dict[int, list[Proxy]] = defaultdict(list)
-    for course_id, picked in sorted(chosen.items()):
-        if picked not in by_teacher[course_teacher[course_id]]:
-            by_teacher[course_teacher[course_id]].append(picked)
-    return by_teacher
+def _reachable_proxies(session: Session, proxy_ids: set[int]) -> dict[int, Proxy]:
+    """The covering proxies who can be reminded (bound, not blocked, certification not muted)."""
+    if not proxy_ids:
+        return {}
+    stmt = select(Teacher.id, Teacher.name).where(Teacher.id.in_(sorted(proxy_ids)))
+    return {proxy_id: (proxy_id, name, uid)
+            for proxy_id, name, uid in session.execute(reachable(stmt, PersonKind.teacher, Teacher.id, RULE))}
 
 
 def _proxy_items(proxies_of: dict[int, list[Proxy]], pending: dict[int, Pending], scope: str, stage: str,
