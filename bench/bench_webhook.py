@@ -18,7 +18,7 @@ load-generator process (so the senders do not share a GIL with anything measured
 one thread per student, each posting signed text events one after another on its own
 ``requests.Session``. Every reply is checked to be what that bound student gets, by reply.
 
-    python bench/bench_webhook.py [--senders 50] [--requests-per-sender 20] [--text 說明]
+    python bench/bench_webhook.py [--senders 50] [--requests-per-sender 20] [--text 我的進度]
                                   [--server gunicorn|werkzeug] [--gunicorn-args "--workers 2"]
                                   [--database-url URL] [--redis-url URL] [--line-latency-ms 0]
 
@@ -41,7 +41,9 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import requests
 from flask import Flask
@@ -53,14 +55,18 @@ from bot import create_app
 from bot.config import Settings
 from bot.db import Database
 from bot.migrate import upgrade
-from bot.models import LineBinding, SchoolClass, Student
-from bot.people import load_person
+from bot.context import EventContext
+from bot.demo_school import roc_term
+from bot.dispatch import Dispatcher
+from bot.models import (
+    Course, LineBinding, Outcome, Performance, SchoolClass, Student, Teacher, TeacherDuty, Term, Window,
+)
 from bot.sender import Sender
 from bot.services import Services
 from bot.simulator.events import callback_body, text_event
 from bot.simulator.line_api import LineStandIn
 from bot.store import MemoryStore, RedisStore, Store
-from bot.vocab import PersonKind
+from bot.vocab import Duty, OutcomeStatus, PersonKind, WindowKind
 from bot.webhook import signature_for
 from handlers import router
 from messages import common
@@ -179,28 +185,61 @@ def reset_database(url: str) -> None:
     upgrade(url)
 
 
-def seed(db: Database, senders: int) -> list[str]:
-    """One class and one bound student per sender; returns their LINE user ids."""
+SUBJECTS = ("國語文", "英語文", "數學", "物理", "化學", "歷史", "地理")
+STATUSES = (OutcomeStatus.certified, OutcomeStatus.certified, OutcomeStatus.pending, OutcomeStatus.pending,
+            OutcomeStatus.failed, OutcomeStatus.draft)
+
+
+def seed(db: Database, senders: int, tz: ZoneInfo) -> list[str]:
+    """A class whose students are bound and have a record like a real one: this term's 7
+    courses, 6 outcomes in every status (2 picked), 3 performances, and open windows."""
     users = [user_id(n + 1) for n in range(senders)]
+    now = datetime.now(timezone.utc)
+    year, semester = roc_term(now.astimezone(tz).date())
     with db.session() as session:
+        term = Term(year=year, semester=semester)
         klass = SchoolClass(code="101", grade=1)
-        session.add(klass)
+        teacher = Teacher(teacher_no="T0001", name="王老師", duties=[TeacherDuty(duty=Duty.subject_teacher)])
+        session.add_all([term, klass, teacher])
+        session.flush()
+        courses = [Course(term_id=term.id, code=f"C{k}", subject=subject, class_id=klass.id, teacher_id=teacher.id)
+                   for k, subject in enumerate(SUBJECTS)]
+        session.add_all(courses)
+        for kind, opened, closes in ((WindowKind.outcome_upload, -10, 10), (WindowKind.certification, -10, 20),
+                                     (WindowKind.pick, 5, 15)):
+            session.add(Window(kind=kind, term_id=term.id, audience="全校",
+                               starts_at=now + timedelta(days=opened), ends_at=now + timedelta(days=closes)))
         session.flush()
         for seat, line_user in enumerate(users, start=1):
             student = Student(student_no=f"B{seat:05d}", name=f"學生{seat:02d}", class_id=klass.id, seat=seat)
             session.add(student)
             session.flush()
             session.add(LineBinding(line_user_id=line_user, person_kind=PersonKind.student, person_id=student.id))
+            for k, status in enumerate(STATUSES):
+                session.add(Outcome(
+                    outcome_no=f"O{seat:05d}-{k}", student_id=student.id, course_id=courses[k].id,
+                    title=f"{courses[k].subject}成果", status=status, picked=k < 2,
+                    submitted_at=None if status == OutcomeStatus.draft else now - timedelta(days=3),
+                    reason="檔案無法開啟，請改存 PDF" if status == OutcomeStatus.failed else None))
+            for k in range(3):
+                session.add(Performance(performance_no=f"P{seat:05d}-{k}", student_id=student.id, year=year,
+                                        category="競賽表現", title=f"比賽{k}", picked=k == 0))
     return users
 
 
-def check_bound(db: Database, line_user: str) -> frozenset[str]:
-    """The roles of a seeded user; fails if the binding did not take."""
-    with db.session() as session:
-        person = load_person(session, line_user)
-    if person is None:
-        raise SystemExit(f"seeding failed: {line_user} is not bound")
-    return person.roles
+def expected_replies(services: Services, users: list[str], ask: str) -> dict[str, list[dict]]:
+    """What each student should get, computed through the same router and handlers in this process."""
+    dispatcher = Dispatcher(services, mode="inline")
+    expected = {}
+    for line_user in users:
+        ctx = EventContext.from_event(text_event(line_user, ask, "bench"), services)
+        expected[line_user] = dispatcher.handle(ctx)
+        if ctx.person is None:
+            raise SystemExit(f"seeding failed: {line_user} is not bound")
+    refusals = [[common.please_bind()], [common.try_again_later()], [common.not_for_your_role()]]
+    if expected[users[0]] in refusals or not expected[users[0]]:
+        raise SystemExit(f"{ask!r} gets no real answer for a bound student: {expected[users[0]]}")
+    return expected
 
 
 def percentile(sorted_values: list[float], p: float) -> float:
@@ -274,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests-per-sender", type=int, default=20)
     parser.add_argument("--senders", type=int, default=50)
-    parser.add_argument("--text", default="說明", help="what each student sends (default 說明)")
+    parser.add_argument("--text", default="我的進度", help="what each student sends (default 我的進度)")
     parser.add_argument("--server", choices=("gunicorn", "werkzeug"), default="gunicorn",
                         help="gunicorn: the Procfile's web line (default); werkzeug: threaded, in this process")
     parser.add_argument("--gunicorn-args", default="", help='appended to the Procfile line, e.g. "--workers 2"')
@@ -319,18 +358,19 @@ def run(url: str, args: argparse.Namespace) -> int:
     line_server = Served(line_app)
 
     db = Database(url)
-    users = seed(db, args.senders)
-    roles = check_bound(db, users[0])
-    expected = [common.faq(roles)] if args.text == "說明" else None
-    refusals = [[common.please_bind()], [common.try_again_later()], [common.not_for_your_role()]]
+    settings = Settings(channel_secret=SECRET, channel_access_token=TOKEN, line_api_base=line_server.url,
+                        database_url=url, redis_url=args.redis_url, local_mode=False)
+    users = seed(db, args.senders, settings.tz)
+    local = Services(settings=settings, db=db, store=MemoryStore(), sender=Sender(settings, db, MemoryStore()),
+                     router=router)
+    expected = expected_replies(local, users, args.text)
+    local.sender.close()
 
     services = None
     if args.server == "gunicorn":
         server = Gunicorn(url, args.redis_url, line_server.url, args.gunicorn_args)
         server_label = "gunicorn (Procfile web: " + " ".join(server.argv[1:]) + ")"
     else:
-        settings = Settings(channel_secret=SECRET, channel_access_token=TOKEN, line_api_base=line_server.url,
-                            database_url=url, redis_url=args.redis_url, local_mode=False)
         store = make_store(args.redis_url)
         services = Services(settings=settings, db=Database(url), store=store,
                             sender=Sender(settings, db, store), router=router)
@@ -359,16 +399,17 @@ def run(url: str, args: argparse.Namespace) -> int:
     if args.redis_url:
         clean_redis(args.redis_url, load.event_ids)
 
-    replies = [d for u in users for d in standin.sent_to(u)]
+    replies = [(u, d) for u in users for d in standin.sent_to(u)]
     callback = sorted(latency for _, latency in load.sent.values())
     reply = sorted(arrived[t] - posted for t, (posted, _) in load.sent.items() if t in arrived)
     errors = load.errors
-    wrong = sum(1 for d in replies if d.via != "reply" or (d.messages != expected if expected else d.messages in refusals))
+    wrong = sum(1 for u, d in replies if d.via != "reply" or d.messages != expected[u])
     failed_calls = sum(1 for r in standin.requests if r.status != 200)
 
     backend = make_url(db.url).get_backend_name()
     db.engine.dispose()
-    print(f"webhook bench: {args.senders} senders x {args.requests_per_sender} '{args.text}' from bound students; "
+    print(f"webhook bench: {args.senders} senders x {args.requests_per_sender} '{args.text}' from bound students "
+          f"(7 courses, 6 outcomes, 3 performances each); "
           f"database={backend}, store={'redis' if args.redis_url else 'memory'}")
     print(f"  server          {server_label}")
     if args.line_latency_ms:
