@@ -58,6 +58,7 @@ def _register() -> None:
     main.add_command(demo_command, "demo")
     from bot.remind_command import remind_command; main.add_command(remind_command, "remind")  # noqa: E702
     from bot.objections_command import objections_group; main.add_command(objections_group, "objections")  # noqa: E702,E501
+    from bot.richmenu_command import richmenu_group; main.add_command(richmenu_group, "richmenu")  # noqa: E702
     from bot.teacher_command import teacher_group; main.add_command(teacher_group, "teacher")  # noqa: E702
 
 

@@ -6,12 +6,15 @@ fallback) and never counts toward the lockout.
 """
 from __future__ import annotations
 
+from functools import partial
+
 from sqlalchemy.orm import Session
 
 from bot.binding import BindOutcome, parse_code, redeem, unbind
 from bot.context import EventContext
 from bot.models import Student
 from bot.people import Person, active_binding
+from bot.richmenu import link_user
 from bot.vocab import PersonKind
 from handlers import router
 from messages import binding as msg
@@ -42,6 +45,7 @@ def bind_with_code(ctx: EventContext, session: Session) -> list[dict]:
         return [common.please_bind()]
     result = redeem(session, ctx.services.store, ctx.user_id, code, ctx.now)
     if result.outcome == BindOutcome.bound:
+        ctx.after_reply.append(partial(link_user, ctx.services, ctx.user_id))  # the role's rich menu
         return [msg.welcome(result.person, _seat(session, result.person), result.replaced)]
     if result.outcome == BindOutcome.already_bound:
         return [msg.already_bound(result.person, _seat(session, result.person))]
@@ -72,6 +76,7 @@ def confirm_unbind(ctx: EventContext, session: Session) -> list[dict]:
     if ctx.postback.get("b") not in (None, str(binding.id)):
         return [msg.unbind_expired()]
     unbind(session, ctx.user_id, ctx.now)
+    ctx.after_reply.append(partial(link_user, ctx.services, ctx.user_id))  # back to the default menu
     return [msg.unbound()]
 
 

@@ -122,7 +122,7 @@ def line_api(line_api_server) -> LineStandIn:
 def settings(migrated: str, line_api_server) -> Settings:
     _, url = line_api_server
     return Settings(
-        channel_secret=SECRET, channel_access_token=TOKEN, line_api_base=url,
+        channel_secret=SECRET, channel_access_token=TOKEN, line_api_base=url, line_data_api_base=url,
         database_url=migrated, redis_url=os.environ.get("REDIS_URL") or None,
         local_mode=False, sender_backoff=0.01, sender_attempts=3, sender_timeout=5,
     )

@@ -50,6 +50,11 @@ class LineStandIn:
     _failures: dict[str, deque] = field(default_factory=lambda: defaultdict(deque))
     _seq: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # Rich menus: id -> definition, id -> (content type, image), user -> linked id, the default id.
+    rich_menus: dict[str, dict] = field(default_factory=dict)
+    rich_menu_images: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    rich_menu_links: dict[str, str] = field(default_factory=dict)
+    default_rich_menu: str | None = None
 
     # -- what tests and the simulator drive ---------------------------------
     def issue_reply_token(self, user_id: str) -> str:
@@ -86,6 +91,10 @@ class LineStandIn:
             self._retry_keys.clear()
             self._failures.clear()
             self.used = 0
+            self.rich_menus.clear()
+            self.rich_menu_images.clear()
+            self.rich_menu_links.clear()
+            self.default_rich_menu = None
 
     # -- the HTTP side --------------------------------------------------------
     def _deliver(self, via: str, users: list[str], messages: list[dict]) -> None:
@@ -231,4 +240,174 @@ class LineStandIn:
             return answer(200, {"userId": "Ubot", "basicId": standin.basic_id, "displayName": "學習歷程小幫手",
                                 "chatMode": "bot", "markAsReadMode": "auto"})
 
+        standin._rich_menu_routes(bp, answer, check)
         return bp
+
+    # -- rich menus ---------------------------------------------------------------
+    def _rich_menu_routes(self, bp: Blueprint, answer, check) -> None:
+        """Create, upload an image (data API), list, delete, link/unlink, bulk link, default: the checks
+        LINE makes that the bot could get wrong (sizes, image type/size/dimensions, image before linking)."""
+        standin = self
+
+        def unknown(rich_menu_id: str) -> Response | None:
+            if rich_menu_id not in standin.rich_menus:
+                return answer(404, {"message": "Not found"})
+            return None
+
+        def without_image(rich_menu_id: str) -> Response | None:
+            if rich_menu_id not in standin.rich_menu_images:
+                return answer(400, {"message": "must upload richmenu image before applying it to user"})
+            return None
+
+        @bp.post("/v2/bot/richmenu")
+        def create_rich_menu():
+            bad = check("richmenu")
+            if bad:
+                return bad
+            body = request.get_json()
+            problems = rich_menu_problems(body)
+            if problems:
+                return answer(400, {"message": "The request body has 1 error(s)",
+                                    "details": [{"message": p} for p in problems]})
+            rich_menu_id = "richmenu-" + uuid.uuid4().hex
+            with standin._lock:
+                standin.rich_menus[rich_menu_id] = body
+            return answer(200, {"richMenuId": rich_menu_id})
+
+        @bp.post("/v2/bot/richmenu/<rich_menu_id>/content")
+        def upload_rich_menu_image(rich_menu_id: str):
+            data = request.get_data()
+            content_type = (request.headers.get("Content-Type") or "").split(";")[0].strip()
+            standin.requests.append(Recorded("POST", request.path, dict(request.headers), None, 0))
+            record = standin.requests[-1]
+
+            def reply(status: int, payload: dict) -> Response:
+                record.status = status
+                return Response(json.dumps(payload), status=status, mimetype="application/json")
+
+            if not request.headers.get("Authorization", "").startswith("Bearer "):
+                return reply(401, {"message": "Authentication failed"})
+            if rich_menu_id not in standin.rich_menus:
+                return reply(404, {"message": "Not found"})
+            if rich_menu_id in standin.rich_menu_images:
+                return reply(400, {"message": "An image has already been uploaded to the richmenu"})
+            if content_type not in ("image/png", "image/jpeg"):
+                return reply(415, {"message": f"unsupported content type {content_type!r}"})
+            if len(data) > 1024 * 1024:
+                return reply(413, {"message": "image over 1 MB"})
+            size = image_size(data)
+            wanted = standin.rich_menus[rich_menu_id]["size"]
+            if size != (wanted["width"], wanted["height"]):
+                return reply(400, {"message": f"image size {size} does not match the rich menu {wanted}"})
+            with standin._lock:
+                standin.rich_menu_images[rich_menu_id] = (content_type, data)
+            return reply(200, {})
+
+        @bp.get("/v2/bot/richmenu/list")
+        def list_rich_menus():
+            bad = check("list")
+            if bad:
+                return bad
+            return answer(200, {"richmenus": [{"richMenuId": rid, "selected": False, **body}
+                                              for rid, body in standin.rich_menus.items()]})
+
+        @bp.delete("/v2/bot/richmenu/<rich_menu_id>")
+        def delete_rich_menu(rich_menu_id: str):
+            bad = check("richmenu") or unknown(rich_menu_id)
+            if bad:
+                return bad
+            with standin._lock:
+                standin.rich_menus.pop(rich_menu_id, None)
+                standin.rich_menu_images.pop(rich_menu_id, None)
+                for user in [u for u, r in standin.rich_menu_links.items() if r == rich_menu_id]:
+                    del standin.rich_menu_links[user]
+                if standin.default_rich_menu == rich_menu_id:
+                    standin.default_rich_menu = None
+            return answer(200, {})
+
+        @bp.post("/v2/bot/user/all/richmenu/<rich_menu_id>")
+        def set_default_rich_menu(rich_menu_id: str):
+            bad = check("richmenu") or unknown(rich_menu_id) or without_image(rich_menu_id)
+            if bad:
+                return bad
+            standin.default_rich_menu = rich_menu_id
+            return answer(200, {})
+
+        @bp.post("/v2/bot/user/<user_id>/richmenu/<rich_menu_id>")
+        def link_rich_menu(user_id: str, rich_menu_id: str):
+            bad = check("richmenu") or unknown(rich_menu_id) or without_image(rich_menu_id)
+            if bad:
+                return bad
+            with standin._lock:
+                standin.rich_menu_links[user_id] = rich_menu_id
+            return answer(200, {})
+
+        @bp.delete("/v2/bot/user/<user_id>/richmenu")
+        def unlink_rich_menu(user_id: str):
+            bad = check("richmenu")
+            if bad:
+                return bad
+            with standin._lock:
+                standin.rich_menu_links.pop(user_id, None)
+            return answer(200, {})
+
+        @bp.get("/v2/bot/user/<user_id>/richmenu")
+        def rich_menu_of_user(user_id: str):
+            bad = check("richmenu")
+            if bad:
+                return bad
+            linked = standin.rich_menu_links.get(user_id)
+            if linked is None:
+                return answer(404, {"message": "the user has no richmenu"})
+            return answer(200, {"richMenuId": linked})
+
+        @bp.post("/v2/bot/richmenu/bulk/link")
+        def bulk_link():
+            bad = check("link")
+            if bad:
+                return bad
+            body = request.get_json()
+            bad = unknown(body["richMenuId"]) or without_image(body["richMenuId"])
+            if bad:
+                return bad
+            with standin._lock:
+                for user in body["userIds"]:
+                    standin.rich_menu_links[user] = body["richMenuId"]
+            return answer(202, {})
+
+
+def rich_menu_problems(body: dict) -> list[str]:
+    """What LINE refuses in a rich menu beyond the schema: size, chat bar text, areas out of bounds."""
+    problems = []
+    size = body.get("size") or {}
+    width, height = size.get("width", 0), size.get("height", 0)
+    if not (800 <= width <= 2500 and height >= 250 and width / max(height, 1) >= 1.45):
+        problems.append(f"size {width}x{height}: width 800-2500, height >= 250, width/height >= 1.45")
+    for key in ("size", "selected", "name", "chatBarText", "areas"):
+        if key not in body:
+            problems.append(f"{key} is required")
+    areas = body.get("areas") or []
+    if len(areas) > 20:
+        problems.append("at most 20 areas")
+    for index, area in enumerate(areas):
+        b = area.get("bounds") or {}
+        if b.get("x", 0) + b.get("width", 0) > width or b.get("y", 0) + b.get("height", 0) > height:
+            problems.append(f"areas[{index}] lies outside the rich menu")
+        if "action" not in area:
+            problems.append(f"areas[{index}].action is required")
+    return problems
+
+
+def image_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) of a PNG or JPEG, or None when it is neither."""
+    import io
+
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.format not in ("PNG", "JPEG"):
+                return None
+            return image.size
+    except Exception:
+        return None

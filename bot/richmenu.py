@@ -1,0 +1,279 @@
+"""Rich menus: one per role (plus the default one for people not bound yet), drawn with Pillow.
+
+`deploy` draws each menu's image with a CJK font found on the system, creates the menu at
+LINE, uploads the image (LINE's data API), records it in ``rich_menu``, makes the guest menu
+the default, links every bound person to their role's menu (bulk, 500 a request) and deletes
+the menus it replaced. A menu whose definition and image are unchanged is kept as is.
+`link_user` links one LINE account to the right menu: after binding, unbinding, or a change
+of role. Only the sender talks to LINE.
+"""
+from __future__ import annotations
+
+import glob
+import hashlib
+import io
+import json
+import logging
+import os
+from dataclasses import dataclass
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from bot.models import LineBinding, RichMenu, Student, Teacher, TeacherDuty
+from bot.people import Person, load_person
+from bot.vocab import STAFF_DUTIES, PersonKind
+from messages import richmenu as words
+
+log = logging.getLogger(__name__)
+
+WIDTH = 2500
+FULL_HEIGHT, HALF_HEIGHT = 1686, 843
+MAX_IMAGE_BYTES = 1024 * 1024
+ROLES = (words.GUEST, words.STUDENT, words.TEACHER, words.HOMEROOM, words.STAFF)
+FONT_CANDIDATES = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Bold.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+    "/System/Library/Fonts/PingFang.ttc",
+    "C:/Windows/Fonts/msjh.ttc",
+)
+FONT_GLOBS = ("/usr/share/fonts/**/*CJK*.tt[cf]", "/usr/share/fonts/**/*CJK*.otf", "/usr/share/fonts/**/*TC*.otf",
+              "/usr/local/share/fonts/**/*.tt[cf]")
+TILE_COLOURS = ("#1B5E20", "#2E7D32", "#388E3C", "#43A047", "#00796B", "#00897B")
+
+
+class RichMenuError(RuntimeError):
+    """A rich menu cannot be made (e.g. no CJK font); the message is for people (zh-TW)."""
+
+
+# -- which menu ---------------------------------------------------------------------
+def role_of(person: Person | None) -> str:
+    """The menu a person gets: staff > homeroom > teacher > student; guest when unbound."""
+    if person is None:
+        return words.GUEST
+    for role in (words.STAFF, words.HOMEROOM, words.TEACHER, words.STUDENT):
+        if role in person.roles:
+            return role
+    return words.GUEST
+
+
+# -- drawing --------------------------------------------------------------------------
+def find_cjk_font(explicit: str | None = None) -> str:
+    """A font file that draws Chinese: ``explicit`` (or ``RICHMENU_FONT``) if given, else one found on the system."""
+    from PIL import ImageFont
+
+    explicit = explicit or os.environ.get("RICHMENU_FONT") or None
+    if explicit:  # the operator's choice is used or refused, never silently replaced
+        if not os.path.exists(explicit):
+            raise RichMenuError(f"找不到字型檔 {explicit}。" + words.NO_FONT)
+        try:
+            if _draws_chinese(ImageFont.truetype(explicit, 40)):
+                return explicit
+        except OSError:
+            pass
+        raise RichMenuError(f"字型檔 {explicit} 無法顯示中文。" + words.NO_FONT)
+    candidates = list(FONT_CANDIDATES)
+    for pattern in FONT_GLOBS:
+        candidates += sorted(glob.glob(pattern, recursive=True))
+    for path in candidates:
+        if not os.path.exists(path):
+            continue
+        try:
+            font = ImageFont.truetype(path, 40)
+        except OSError:
+            continue
+        if _draws_chinese(font):
+            return path
+    raise RichMenuError(words.NO_FONT)
+
+
+def _draws_chinese(font) -> bool:
+    """True when the font has real glyphs for CJK (not the blank 'tofu' box of a Latin font)."""
+    from PIL import Image, ImageDraw
+
+    def ink(text: str) -> bytes:
+        image = Image.new("L", (200, 80), 0)
+        ImageDraw.Draw(image).text((10, 10), text, font=font, fill=255)
+        return image.tobytes()
+
+    a, b = ink("學"), ink("期")
+    return any(a) and a != b
+
+
+def layout(count: int) -> tuple[int, int, int]:
+    """(height, rows, columns) for ``count`` buttons."""
+    if count <= 3:
+        return HALF_HEIGHT, 1, count
+    if count == 4:
+        return FULL_HEIGHT, 2, 2
+    return FULL_HEIGHT, 2, 3
+
+
+def _cells(count: int) -> list[tuple[int, int, int, int]]:
+    height, rows, cols = layout(count)
+    cells = []
+    for index in range(count):
+        r, c = divmod(index, cols)
+        x0, x1 = WIDTH * c // cols, WIDTH * (c + 1) // cols
+        y0, y1 = height * r // rows, height * (r + 1) // rows
+        cells.append((x0, y0, x1 - x0, y1 - y0))
+    return cells
+
+
+def draw(role: str, font_path: str) -> bytes:
+    """The menu's image: one coloured tile per button with its label; PNG (JPEG if over 1 MB)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    labels = words.BUTTONS[role]
+    height, _, _ = layout(len(labels))
+    image = Image.new("RGB", (WIDTH, height), "#FFFFFF")
+    pen = ImageDraw.Draw(image)
+    for index, ((x, y, w, h), label) in enumerate(zip(_cells(len(labels)), labels)):
+        pen.rectangle([x + 6, y + 6, x + w - 7, y + h - 7], fill=TILE_COLOURS[index % len(TILE_COLOURS)])
+        size = min(170, int(w * 0.8 / max(len(label), 1)), int(h * 0.4))
+        font = ImageFont.truetype(font_path, size)
+        left, top, right, bottom = pen.textbbox((0, 0), label, font=font)
+        pen.text((x + (w - (right - left)) / 2 - left, y + (h - (bottom - top)) / 2 - top), label,
+                 font=font, fill="#FFFFFF")
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    if out.tell() > MAX_IMAGE_BYTES:
+        out = io.BytesIO()
+        image.save(out, format="JPEG", quality=85)
+    return out.getvalue()
+
+
+def content_type(image: bytes) -> str:
+    return "image/png" if image.startswith(b"\x89PNG") else "image/jpeg"
+
+
+def definition(role: str) -> dict:
+    """The rich menu object LINE gets: size, chat bar text, one message action per tile."""
+    labels = words.BUTTONS[role]
+    height, _, _ = layout(len(labels))
+    return {
+        "size": {"width": WIDTH, "height": height},
+        "selected": role != words.GUEST,
+        "name": f"portfolio-bot {role}",
+        "chatBarText": words.CHAT_BAR_TEXT,
+        "areas": [{"bounds": {"x": x, "y": y, "width": w, "height": h},
+                   "action": {"type": "message", "label": label, "text": label}}
+                  for (x, y, w, h), label in zip(_cells(len(labels)), labels)],
+    }
+
+
+def fingerprint(role: str, image: bytes) -> str:
+    """What decides whether a deployed menu is still current: its definition and its image."""
+    digest = hashlib.sha256(json.dumps(definition(role), sort_keys=True, ensure_ascii=False).encode())
+    digest.update(image)
+    return digest.hexdigest()
+
+
+# -- deploying and linking ------------------------------------------------------------
+@dataclass(frozen=True)
+class Deployed:
+    role: str
+    rich_menu_id: str
+    created: bool      # False: unchanged, kept
+    linked: int = 0    # people linked to it
+
+
+def bound_by_role(session: Session) -> dict[str, list[str]]:
+    """Every bound, reachable LINE account grouped by the menu it should have (two queries)."""
+    groups: dict[str, list[str]] = {role: [] for role in ROLES}
+    active = (LineBinding.unbound_at.is_(None), LineBinding.blocked.is_(False))
+    groups[words.STUDENT] = list(session.scalars(
+        select(LineBinding.line_user_id).join(Student, Student.id == LineBinding.person_id)
+        .where(LineBinding.person_kind == PersonKind.student, Student.enrolled.is_(True), *active)
+        .order_by(LineBinding.line_user_id)))
+    staff = exists().where(TeacherDuty.teacher_id == Teacher.id, TeacherDuty.duty.in_(list(STAFF_DUTIES)))
+    for user_id, homeroom, is_staff in session.execute(
+            select(LineBinding.line_user_id, Teacher.homeroom_class_id, staff)
+            .join(Teacher, Teacher.id == LineBinding.person_id)
+            .where(LineBinding.person_kind == PersonKind.teacher, *active).order_by(LineBinding.line_user_id)):
+        role = words.STAFF if is_staff else words.HOMEROOM if homeroom is not None else words.TEACHER
+        groups[role].append(user_id)
+    return groups
+
+
+def deploy(services, font: str | None = None, force: bool = False) -> list[Deployed]:
+    """Create (or keep) every role's menu, set the default, link everyone, delete replaced menus."""
+    font_path = find_cjk_font(font)  # before anything reaches LINE
+    images = {role: draw(role, font_path) for role in ROLES}
+    sender = services.sender
+    results: list[Deployed] = []
+    replaced: list[str] = []
+    with services.db.session() as session:
+        for role in ROLES:
+            image, digest = images[role], fingerprint(role, images[role])
+            row = session.get(RichMenu, role)
+            if row is not None and row.image_sha256 == digest and not force:
+                results.append(Deployed(role, row.rich_menu_id, created=False))
+                continue
+            rich_menu_id = sender.create_rich_menu(definition(role))
+            sender.upload_rich_menu_image(rich_menu_id, image, content_type(image))
+            if row is None:
+                session.add(RichMenu(role=role, rich_menu_id=rich_menu_id, image_sha256=digest,
+                                     deployed_at=services.clock()))
+            else:
+                replaced.append(row.rich_menu_id)
+                row.rich_menu_id, row.image_sha256, row.deployed_at = rich_menu_id, digest, services.clock()
+            session.flush()
+            results.append(Deployed(role, rich_menu_id, created=True))
+        ids = {r.role: r.rich_menu_id for r in results}
+        groups = bound_by_role(session)
+    sender.set_default_rich_menu(ids[words.GUEST])
+    linked = {}
+    for role, users in groups.items():
+        if users and role != words.GUEST:
+            sender.link_rich_menu_to_users(users, ids[role])
+        linked[role] = len(users)
+    for old in replaced:
+        try:
+            sender.delete_rich_menu(old)
+        except Exception as exc:  # already gone at LINE: nothing to clean up
+            log.warning("could not delete replaced rich menu: %s", type(exc).__name__)
+    return [Deployed(r.role, r.rich_menu_id, r.created, linked.get(r.role, 0)) for r in results]
+
+
+def link_user(services, line_user_id: str | None) -> str | None:
+    """Link one LINE account to its role's menu (or unlink it back to the default when unbound).
+
+    Returns the role linked; None when nothing was done (no menus deployed, or LINE refused).
+    """
+    if not line_user_id:
+        return None
+    with services.db.session() as session:
+        role = role_of(load_person(session, line_user_id))
+        row = session.get(RichMenu, role)
+        rich_menu_id = row.rich_menu_id if row is not None else None
+    if rich_menu_id is None:
+        return None
+    try:
+        if role == words.GUEST:
+            services.sender.unlink_rich_menu(line_user_id)
+        else:
+            services.sender.link_rich_menu(line_user_id, rich_menu_id)
+    except Exception as exc:
+        log.warning("rich menu link failed: %s", type(exc).__name__)
+        return None
+    return role
+
+
+def relink_everyone(services) -> dict[str, int]:
+    """After imports changed roles: link every bound person to their role's menu; counts per role."""
+    with services.db.session() as session:
+        ids = {row.role: row.rich_menu_id for row in session.scalars(select(RichMenu))}
+        groups = bound_by_role(session)
+    if not ids:
+        return {}
+    counts = {}
+    for role, users in groups.items():
+        if users and role in ids and role != words.GUEST:
+            services.sender.link_rich_menu_to_users(users, ids[role])
+            counts[role] = len(users)
+    return counts

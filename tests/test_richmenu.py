@@ -1,0 +1,134 @@
+"""Rich menus against the LINE stand-in: deploy (drawn with a CJK font), default, links by role, re-link on bind."""
+from __future__ import annotations
+
+import io
+import os
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+from sqlalchemy import select
+
+from bot import richmenu
+from bot.models import RichMenu
+from bot.richmenu_command import richmenu_group
+from bot.vocab import Duty
+from tests import factories as f
+from tests.conftest import TOKEN, texts_of
+
+LATIN_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+
+@pytest.fixture
+def people(db):
+    with db.session() as s:
+        c101 = f.school_class(s, "101")
+        f.bind(s, f.student(s, c101, name="學生甲"), f.line_user_id("stu"))
+        f.bind(s, f.student(s, c101, name="轉出", enrolled=False), f.line_user_id("left"))
+        f.bind(s, f.teacher(s, name="任課"), f.line_user_id("tea"))
+        f.bind(s, f.teacher(s, name="導師", homeroom=c101), f.line_user_id("home"))
+        f.bind(s, f.teacher(s, name="註冊組長", homeroom=c101, duties=[Duty.registry]), f.line_user_id("staff"))
+        unbound = f.student(s, c101, name="未綁定")
+        return {"code": f.code_for(s, unbound)}
+
+
+def _by_name(line_api) -> dict[str, str]:
+    return {body["name"].split()[-1]: rid for rid, body in line_api.rich_menus.items()}
+
+
+def test_deploy_creates_one_menu_per_role_and_links_everyone(services, line_api, people, db):
+    results = richmenu.deploy(services)
+    assert [r.role for r in results] == ["guest", "student", "teacher", "homeroom", "staff"]
+    assert all(r.created for r in results)
+    ids = _by_name(line_api)
+    assert set(ids) == {"guest", "student", "teacher", "homeroom", "staff"}
+    # every request was valid for LINE's spec (the stand-in validates) and images went to the data API
+    assert all(r.status in (200, 202) for r in line_api.requests), [(r.path, r.status) for r in line_api.requests]
+    for role, rid in ids.items():
+        kind, image = line_api.rich_menu_images[rid]
+        with Image.open(io.BytesIO(image)) as drawn:
+            size = line_api.rich_menus[rid]["size"]
+            assert drawn.size == (size["width"], size["height"])
+            assert len(drawn.convert("L").getcolors(1_000_000)) > 10  # labels drawn, not a blank tile
+        assert len(image) <= 1024 * 1024 and kind == "image/png"
+        labels = [a["action"]["text"] for a in line_api.rich_menus[rid]["areas"]]
+        assert tuple(labels) == richmenu.words.BUTTONS[role]
+    assert "收訖明細" in [a["action"]["text"] for a in line_api.rich_menus[ids["student"]]["areas"]]
+    assert line_api.default_rich_menu == ids["guest"]
+    assert line_api.rich_menu_links == {
+        f.line_user_id("stu"): ids["student"], f.line_user_id("tea"): ids["teacher"],
+        f.line_user_id("home"): ids["homeroom"], f.line_user_id("staff"): ids["staff"],
+    }  # nobody who left school
+    with db.session() as s:
+        assert {r.role: r.rich_menu_id for r in s.scalars(select(RichMenu))} == ids
+
+
+def test_redeploy_keeps_unchanged_menus_and_force_replaces_them(services, line_api, people):
+    first = {r.role: r.rich_menu_id for r in richmenu.deploy(services)}
+    creates = len(line_api.calls("richmenu"))
+    again = richmenu.deploy(services)
+    assert not any(r.created for r in again)
+    assert len(line_api.calls("richmenu")) == creates
+    forced = {r.role: r.rich_menu_id for r in richmenu.deploy(services, force=True)}
+    assert set(forced.values()).isdisjoint(first.values())
+    assert set(line_api.rich_menus) == set(forced.values())  # the replaced ones were deleted
+    assert line_api.rich_menu_links[f.line_user_id("stu")] == forced["student"]
+
+
+def test_binding_and_unbinding_link_the_right_menu(services, line_api, people, chat):
+    ids = {r.role: r.rich_menu_id for r in richmenu.deploy(services)}
+    newcomer = chat(f.line_user_id("new"))
+    assert "綁定成功" in texts_of(newcomer.say(people["code"]))
+    assert line_api.rich_menu_links[f.line_user_id("new")] == ids["student"]
+    newcomer.say("解除綁定")
+    newcomer.tap(next(a["data"] for a in line_api.sent_to(f.line_user_id("new"))[-1].messages[0]["template"]["actions"]
+                      if a["data"].startswith("a=unbind&")))
+    assert f.line_user_id("new") not in line_api.rich_menu_links  # back to the default (guest) menu
+
+
+def test_a_role_change_is_linked_again(services, line_api, people, db):
+    ids = {r.role: r.rich_menu_id for r in richmenu.deploy(services)}
+    from bot.models import Teacher
+    with db.session() as s:
+        s.scalars(select(Teacher).where(Teacher.name == "任課")).one().homeroom_class_id = \
+            f.school_class(s, "102").id
+    assert richmenu.relink_everyone(services)["homeroom"] == 2
+    assert line_api.rich_menu_links[f.line_user_id("tea")] == ids["homeroom"]
+    assert richmenu.link_user(services, f.line_user_id("tea")) == "homeroom"
+
+
+def test_binding_without_deployed_menus_links_nothing(services, line_api, people, chat):
+    assert "綁定成功" in texts_of(chat(f.line_user_id("new")).say(people["code"]))
+    assert line_api.rich_menu_links == {} and line_api.calls("richmenu") == []
+
+
+def test_no_cjk_font_fails_clearly_before_calling_line(services, line_api, monkeypatch):
+    monkeypatch.setattr(richmenu, "FONT_CANDIDATES", (LATIN_FONT,))
+    monkeypatch.setattr(richmenu, "FONT_GLOBS", ())
+    monkeypatch.delenv("RICHMENU_FONT", raising=False)
+    with pytest.raises(richmenu.RichMenuError, match="fonts-noto-cjk"):
+        richmenu.deploy(services)
+    with pytest.raises(richmenu.RichMenuError, match="找不到字型檔"):
+        richmenu.deploy(services, font="/nowhere/font.ttf")
+    assert line_api.requests == []
+
+
+@pytest.fixture
+def cli_env(migrated, line_api_server):
+    _, url = line_api_server
+    return {"DATABASE_URL": migrated, "LINE_API_BASE": url, "LINE_DATA_API_BASE": url,
+            "LINE_CHANNEL_ACCESS_TOKEN": TOKEN, "LINE_CHANNEL_SECRET": "x",
+            "REDIS_URL": os.environ.get("REDIS_URL", "")}
+
+
+def test_cli_deploy_and_link(cli_env, line_api, people, db):
+    run = CliRunner().invoke(richmenu_group, ["deploy"], env=cli_env, catch_exceptions=False)
+    assert run.exit_code == 0, run.output
+    assert "學生：已建立 richmenu-" in run.output and "連結 1 人" in run.output
+    assert "未綁定（預設）：已建立" in run.output and "設為預設選單" in run.output
+    again = CliRunner().invoke(richmenu_group, ["deploy"], env=cli_env, catch_exceptions=False)
+    assert "未變更，沿用" in again.output
+    linked = CliRunner().invoke(richmenu_group, ["link"], env=cli_env, catch_exceptions=False)
+    assert "學生 1 人" in linked.output and "行政 1 人" in linked.output
+    bad = CliRunner().invoke(richmenu_group, ["deploy", "--font", LATIN_FONT], env=cli_env)
+    assert bad.exit_code != 0 and "無法顯示中文" in bad.output
