@@ -6,14 +6,14 @@ teachers  wang  數學 101 and 102 (proxies: lin 1st, chen 2nd); 導師 of 101
           chen  no course of his own
           hsu   註冊組 (staff only)
           kao   國文 201; 導師 of 201 and 教學組 (three roles)
-students  101: amy 1, ben 2, cat 3, dan 4      102: eve 1, fay 2      201: gus 1 (NOT BOUND)
+students  101: amy 1, ben 2, cat 3, dan 4, ida 5      102: eve 1, fay 2      201: gus 1 (NOT BOUND)
 outcomes  math 101: amy pending (10 days), ben pending (2 days), cat certified (picked), dan failed
           math 102: eve pending (4 days), fay certified after 3 days
           english 102: fay pending (1 day)          國文 201: gus certified after 5 days
 receipts  114-1 batches: amy, cat confirmed; ben, dan unconfirmed (101); eve confirmed, fay not (102)
 windows   certification 全校 2025-11-01..2026-01-20; receipt 高一 2025-11-18..2025-11-25;
           pick 全校 2025-11-01..2025-12-31
-uploads   dan uploaded nothing; ben has a performance (not picked)
+uploads   ida uploaded nothing (no batch either); ben has a performance (not picked)
 """
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ class School:
     courses: dict[str, int] = field(default_factory=dict)
 
 
-STUDENTS = [("amy", "101", 1), ("ben", "101", 2), ("cat", "101", 3), ("dan", "101", 4),
+STUDENTS = [("amy", "101", 1), ("ben", "101", 2), ("cat", "101", 3), ("dan", "101", 4), ("ida", "101", 5),
             ("eve", "102", 1), ("fay", "102", 2), ("gus", "201", 1)]
 UNBOUND = {"gus"}
 

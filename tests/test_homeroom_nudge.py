@@ -1,0 +1,31 @@
+"""bot.nudge at the function level: a stale plan (a second tap racing the first) writes and sends nothing."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from bot import nudge
+from bot.models import OutboxMessage, ReminderLedger
+from bot.queries.homeroom import class_list
+from messages import homeroom as msg
+from tests.roles_school import NOW, TZ, build
+
+
+def test_a_second_record_of_the_same_list_and_day_inserts_nothing(db, services):
+    with db.session() as s:
+        school = build(s)
+    c = school.classes["101"]
+    with db.session() as s:
+        listing = class_list(s, c, "unconfirmed", NOW, TZ)
+        first = nudge.plan(s, listing, NOW, TZ)
+    with db.session() as s:
+        stale = nudge.plan(s, listing, NOW, TZ)  # planned before the first was recorded
+    assert not first.sent_today and not stale.sent_today and first.cost == 2
+    with db.session() as s:
+        assert nudge.record(s, services.sender, first, school.ids["wang"], msg.student_nudge(listing, TZ), NOW, TZ)
+    with db.session() as s:
+        assert nudge.record(s, services.sender, stale, school.ids["lin"], msg.student_nudge(listing, TZ), NOW,
+                            TZ) is None
+    with db.session() as s:
+        assert s.scalar(select(func.count(ReminderLedger.id))) == 3
+        assert s.scalar(select(func.count(OutboxMessage.id))) == 1
+        assert nudge.plan(s, listing, NOW, TZ).sent_today
