@@ -105,7 +105,10 @@ class Sender:
                     self._post("/v2/bot/message/reply", body)
                     return SendResult("sent")
                 except ApiException as exc:
-                    if exc.status and exc.status >= 500 and attempt < self.settings.sender_attempts:
+                    # 5xx, or 429 (for a reply always a rate limit: replies are free): the
+                    # token is still unused, so try it again before paying for a push.
+                    if exc.status and (exc.status >= 500 or exc.status == 429) \
+                            and attempt < self.settings.sender_attempts:
                         self._backoff(attempt)
                         continue
                     log.warning("reply failed with %s; falling back to push", exc.status)

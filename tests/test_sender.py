@@ -96,6 +96,14 @@ def test_used_reply_token_falls_back_to_push_and_no_token_pushes_at_once(sender,
     assert sender.reply(None, HELLO).status == "failed"  # nobody to push to
 
 
+def test_rate_limited_or_5xx_reply_is_retried_as_a_reply_not_paid_for_as_a_push(sender, line_api, db):
+    line_api.fail_next("reply", 429, "Too Many Requests")
+    line_api.fail_next("reply", 500, "Internal server error")
+    assert sender.reply(line_api.issue_reply_token(USER), HELLO, fallback_to=USER).ok
+    assert statuses(line_api, "reply") == [429, 500, 200] and line_api.calls("push") == []
+    assert [d.via for d in line_api.sent_to(USER)] == ["reply"] and rows(db) == []
+
+
 def test_reply_whose_answer_is_lost_is_not_repeated(sender, line_api, db):
     """The reply landed but the connection dropped: pushing too would duplicate it."""
     line_api.fail_next("reply", 200, exception=True)
