@@ -1,11 +1,13 @@
 """說明 (help and FAQ) and 選單 (the menu): open to everyone, bound or not."""
 from __future__ import annotations
 
+import re
+
 from sqlalchemy.orm import Session
 
 from bot.context import EventContext
 from handlers import router
-from messages import common
+from messages import common, texts
 
 
 def _roles(ctx: EventContext) -> frozenset[str]:
@@ -15,6 +17,18 @@ def _roles(ctx: EventContext) -> frozenset[str]:
 @router.text(r"^(說明|幫助|help|faq|\?|？)$")
 def help_faq(ctx: EventContext, session: Session) -> list[dict]:
     return [common.faq(_roles(ctx))]
+
+
+_TOPIC_WORDS = sorted({w for topic, (aliases, _) in texts.FAQ_TOPICS.items() for w in (topic, *aliases)},
+                      key=len, reverse=True)
+_TOPIC = r"^(說明|help|faq)[\s:：]*(" + "|".join(map(re.escape, _TOPIC_WORDS)) + r")$"
+
+
+@router.text(_TOPIC)
+def help_topic(ctx: EventContext, session: Session) -> list[dict]:
+    """說明 收訖明細, 說明：檔案 ...: one topic of the FAQ in detail."""
+    words = re.match(_TOPIC, ctx.text or "", flags=re.IGNORECASE).group(2)
+    return [common.faq_topic(words, _roles(ctx))]
 
 
 @router.text(r"^(選單|menu|功能)$")

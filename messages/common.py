@@ -66,8 +66,22 @@ def try_again_later() -> dict:
     return text(texts.TRY_AGAIN_LATER)
 
 
+def _faq_quick(roles: Iterable[str]) -> dict:
+    """The FAQ's topics (each sends 說明 <topic>), then the person's menu."""
+    topics = [message_action(topic, f"說明 {topic}") for topic in texts.FAQ_TOPICS]
+    return quick_reply(topics + [message_action(label) for label in menu_labels(roles)])
+
+
 def faq(roles: Iterable[str]) -> dict:
-    return text(texts.FAQ, quick=menu_labels(roles))
+    return {"type": "text", "text": texts.FAQ, "quickReply": _faq_quick(roles)}
+
+
+def faq_topic(words: str, roles: Iterable[str]) -> dict:
+    """說明 <topic>: the topic's details (by its name or any of its words), or the list of topics."""
+    for topic, (aliases, body) in texts.FAQ_TOPICS.items():
+        if words == topic or words in aliases:
+            return {"type": "text", "text": body, "quickReply": _faq_quick(roles)}
+    return {"type": "text", "text": texts.FAQ_TOPIC_UNKNOWN, "quickReply": _faq_quick(roles)}
 
 
 def unknown_input(roles: Iterable[str]) -> dict:

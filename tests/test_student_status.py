@@ -112,3 +112,28 @@ def test_unbound_gets_how_to_bind(school, chat):
 
 def test_teacher_is_told_it_is_not_for_them(school, chat):
     assert "不適用於您的身分" in texts_of(chat(uid("wang")).say("我的進度"))
+
+
+def test_status_takes_the_same_few_queries_whatever_the_number_of_items(school, db):
+    from sqlalchemy import event
+
+    from bot.queries.student import batches_of, status_of
+    from tests.student_school import TZ
+
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        used = {}
+        for name in ("nil", "max"):  # nothing at all / 7 outcomes, 21 performances, a batch
+            statements.clear()
+            with db.session() as session:
+                status_of(session, school.ids[name], NOW, TZ)
+                batches_of(session, school.ids[name], NOW)
+            used[name] = len(statements)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert used["max"] <= used["nil"] + 3 and used["max"] <= 14, used

@@ -168,26 +168,32 @@ def picked_outcomes(session: Session, student_id: int, year: int) -> list[Outcom
         .order_by(Term.semester, Course.subject, Outcome.id))]
 
 
-def receipt_window(session: Session, student: Student, term_id: int, now: datetime) -> WindowRow | None:
-    """The 收訖明細確認 window of a term whose audience includes the student: the open one if any,
-    else the next to open, else the last to have closed."""
+def receipt_windows(session: Session, student: Student, term_ids: list[int], now: datetime) -> dict[int, WindowRow]:
+    """Per term, the 收訖明細確認 window whose audience includes the student: the open one if any,
+    else the next to open, else the last to have closed. One query for all the terms."""
+    if not term_ids:
+        return {}
     rows = session.execute(
         select(Window.id, Window.term_id, Term.year, Term.semester, Window.starts_at, Window.ends_at,
                Window.audience)
         .join(Term, Window.term_id == Term.id)
-        .where(Window.kind == WindowKind.receipt, Window.term_id == term_id).order_by(Window.starts_at))
+        .where(Window.kind == WindowKind.receipt, Window.term_id.in_(term_ids)).order_by(Window.starts_at))
     klass = student.school_class
-    mine = []
+    mine: dict[int, list[WindowRow]] = {}
     for wid, tid, year, semester, starts, ends, audience in rows:
         try:
             if Audience.from_db(audience).includes(klass.grade, klass.code):
-                mine.append(WindowRow(wid, WindowKind.receipt, tid, f"{year}-{semester}", starts, ends))
+                mine.setdefault(tid, []).append(WindowRow(wid, WindowKind.receipt, tid, f"{year}-{semester}",
+                                                          starts, ends))
         except ValueError:
             continue
-    open_now = [w for w in mine if w.is_open(now)]
-    coming = [w for w in mine if w.starts_at > now]
-    closed = sorted((w for w in mine if w.ends_at <= now), key=lambda w: w.ends_at)
-    return (open_now or coming or closed[-1:] or [None])[0]
+    chosen = {}
+    for tid, windows in mine.items():
+        open_now = [w for w in windows if w.is_open(now)]
+        coming = [w for w in windows if w.starts_at > now]
+        closed = sorted((w for w in windows if w.ends_at <= now), key=lambda w: w.ends_at)
+        chosen[tid] = (open_now or coming or closed[-1:])[0]
+    return chosen
 
 
 def batches_of(session: Session, student_id: int, now: datetime) -> list[BatchView]:
@@ -205,6 +211,7 @@ def batches_of(session: Session, student_id: int, now: datetime) -> list[BatchVi
         for objection in session.scalars(select(Objection).where(
                 Objection.batch_id.in_([b.id for b in batches])).order_by(Objection.id)):
             objections.setdefault(objection.batch_id, []).append(objection)
+    windows = receipt_windows(session, student, [b.term_id for b in batches], now)
     views = []
     for batch in batches:
         grouped: dict[ReceiptItem, list[str]] = {}
@@ -213,7 +220,7 @@ def batches_of(session: Session, student_id: int, now: datetime) -> list[BatchVi
             if contents:
                 grouped[item] = contents
         views.append(BatchView(batch.id, batch.term_id, batch.term.label, batch.confirmed_at, batch.confirmed_how,
-                               grouped, receipt_window(session, student, batch.term_id, now),
+                               grouped, windows.get(batch.term_id),
                                tuple(objections.get(batch.id, ()))))
     return views
 
