@@ -25,7 +25,7 @@ def people(db):
         c101 = f.school_class(s, "101")
         f.bind(s, f.student(s, c101, name="學生甲"), f.line_user_id("stu"))
         f.bind(s, f.student(s, c101, name="轉出", enrolled=False), f.line_user_id("left"))
-        f.bind(s, f.teacher(s, name="任課"), f.line_user_id("tea"))
+        f.bind(s, f.teacher(s, name="任課", teacher_no="T-tea"), f.line_user_id("tea"))
         f.bind(s, f.teacher(s, name="導師", homeroom=c101), f.line_user_id("home"))
         f.bind(s, f.teacher(s, name="註冊組長", homeroom=c101, duties=[Duty.registry]), f.line_user_id("staff"))
         unbound = f.student(s, c101, name="未綁定")
@@ -132,3 +132,16 @@ def test_cli_deploy_and_link(cli_env, line_api, people, db):
     assert "學生 1 人" in linked.output and "行政 1 人" in linked.output
     bad = CliRunner().invoke(richmenu_group, ["deploy", "--font", LATIN_FONT], env=cli_env)
     assert bad.exit_code != 0 and "無法顯示中文" in bad.output
+
+
+def test_an_import_that_changes_roles_relinks(cli_env, services, line_api, people, tmp_path):
+    from bot.importer.command import import_command
+
+    ids = {r.role: r.rich_menu_id for r in richmenu.deploy(services)}
+    assert line_api.rich_menu_links[f.line_user_id("tea")] == ids["teacher"]
+    roster = tmp_path / "teachers.csv"
+    roster.write_text("教師編號,姓名,導師班級,職務\nT-tea,任課,101,任課教師;訓育組\n", encoding="utf-8")
+    run = CliRunner().invoke(import_command, [str(roster)], env=cli_env, catch_exceptions=False)
+    assert run.exit_code == 0, run.output
+    assert "已依新的身分重新連結圖文選單" in run.output
+    assert line_api.rich_menu_links[f.line_user_id("tea")] == ids["staff"]

@@ -33,3 +33,8 @@ def import_command(files: tuple[str, ...]) -> None:
     for file_report in report.files:
         click.echo(file_report.summary())
     click.echo(f"匯入完成：{len(report.files)} 個檔案。")
+    from bot.richmenu import relink_after_import  # roles may have changed: the right rich menu for each
+
+    relinked = relink_after_import(settings, {f.kind for f in report.files})
+    if relinked:
+        click.echo(relinked)
