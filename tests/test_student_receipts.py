@@ -106,6 +106,11 @@ def test_tampered_batch_id_of_another_student_is_refused(school, chat, db):
     for data in (f"a=rc_ok&b={other}", f"a=rc_obj&b={other}", f"a=rc_item&b={other}&i=cadre"):
         assert "找不到這份收訖明細" in texts_of(me.tap(data)), data
     assert _batch(db, other).confirmed_at is None
+    # an unbound account posting a real batch id gets the binding help, nothing else
+    assert "請先綁定身分" in texts_of(chat(uid("out")).tap(f"a=rc_ok&b={other}"))
+    # a teacher cannot confirm a student's batch either
+    assert "不適用於您的身分" in texts_of(chat(uid("reg")).tap(f"a=rc_ok&b={other}"))
+    assert _batch(db, other).confirmed_at is None
     # the text that follows is not taken as an objection for anyone
     assert "我看不懂" in texts_of(me.say("物理應為 3 學分"))
     with db.session() as session:
