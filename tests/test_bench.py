@@ -1,0 +1,33 @@
+"""The benchmarks still run against today's code (tiny sizes, a temporary SQLite file, no timing
+asserted): a bench that rots silently reports nothing when it is needed."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_bench(script: str, *args: str) -> str:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    done = subprocess.run([sys.executable, f"bench/{script}", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_webhook_bench_serves_the_procfile_command_and_checks_every_reply():
+    out = run_bench("bench_webhook.py", "--senders", "3", "--requests-per-sender", "2")
+    assert "gunicorn (Procfile web: bot:create_app()" in out
+    assert "requests        6 (200 OK: 6, errors: 0)" in out
+    assert "replies         6/6 delivered, 0 not the bound student's answer by reply, 0 LINE calls not 200" in out
+    assert "/callback 200   p50" in out and "reply at LINE   p50" in out
+
+
+def test_import_bench_imports_first_again_and_changed():
+    out = run_bench("bench_import.py", "--students", "60", "--outcomes", "300")
+    for label in ("first import", "re-import (no change)", "status change", "CLI first import"):
+        assert label in out, out
+    assert "'outcomes': (300, 0, 0)" in out and "'outcomes': (0, 300, 0)" in out
