@@ -63,10 +63,9 @@ def role_of(person: Person | None) -> str:
 
 # -- drawing --------------------------------------------------------------------------
 def find_cjk_font(explicit: str | None = None) -> str:
-    """A font file that draws Chinese: ``explicit`` (or ``RICHMENU_FONT``) if given, else one found on the system."""
+    """A font file that draws Chinese: ``explicit`` (``--font``) if given, else one found on the system."""
     from PIL import ImageFont
 
-    explicit = explicit or os.environ.get("RICHMENU_FONT") or None
     if explicit:  # the operator's choice is used or refused, never silently replaced
         if not os.path.exists(explicit):
             raise RichMenuError(f"找不到字型檔 {explicit}。" + words.NO_FONT)

@@ -105,7 +105,6 @@ def test_binding_without_deployed_menus_links_nothing(services, line_api, people
 def test_no_cjk_font_fails_clearly_before_calling_line(services, line_api, monkeypatch):
     monkeypatch.setattr(richmenu, "FONT_CANDIDATES", (LATIN_FONT,))
     monkeypatch.setattr(richmenu, "FONT_GLOBS", ())
-    monkeypatch.delenv("RICHMENU_FONT", raising=False)
     with pytest.raises(richmenu.RichMenuError, match="fonts-noto-cjk"):
         richmenu.deploy(services)
     with pytest.raises(richmenu.RichMenuError, match="找不到字型檔"):
