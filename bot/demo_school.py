@@ -373,7 +373,7 @@ class _Seeder:
                 user = demo_user_id(f"student:{student.student_no}")
                 detail = f"{code} 班 {student.seat} 號"
                 if student is code_holder:
-                    people.append(DemoPerson(user, STUDENTS, student.name, detail + "（未綁定）", PersonKind.student,
+                    people.append(DemoPerson(user, STUDENTS, student.name, detail, PersonKind.student,
                                              student.id, issue_code(self.session, PersonKind.student, student.id)))
                     continue
                 if code.startswith("3") and student.seat == STUDENTS_PER_CLASS:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from messages import texts
-from messages.common import message_action
+from messages.common import message_action, quick_reply
 
 DEMO_SCHOOL_NAME = "示範高中"
 BRAND_GREEN = "#06C755"
@@ -20,10 +20,11 @@ def _button(label: str, primary: bool) -> dict:
     }
 
 
-def welcome_card(name: str, who: str, suggestions: Iterable[str]) -> dict:
-    """A Flex bubble: the demo person's name and role, and buttons that send suggested words."""
+def welcome_card(name: str, who: str, suggestions: Iterable[str], quick: Iterable[str] = ()) -> dict:
+    """A Flex bubble: the demo person's name and role, buttons that send suggested words, and the
+    person's menu as quick replies (what LINE shows under the last message)."""
     labels = list(suggestions)[:4]
-    return {
+    card = {
         "type": "flex",
         "altText": f"{name}，歡迎使用{texts.BOT_NAME}",
         "contents": {
@@ -62,3 +63,9 @@ def welcome_card(name: str, who: str, suggestions: Iterable[str]) -> dict:
             },
         },
     }
+    if not labels:  # LINE refuses an empty box: no buttons, no footer
+        del card["contents"]["footer"]
+    quick = list(quick)
+    if quick:
+        card["quickReply"] = quick_reply(message_action(label) for label in quick)
+    return card

@@ -11,13 +11,15 @@ import json
 import urllib.error
 import urllib.request
 from dataclasses import asdict
+from datetime import datetime, timezone
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
 from sqlalchemy import select
 
+from bot.context import EventContext
 from bot.demo_school import GROUPS, HOMEROOM_TEACHERS, STAFF, STUDENTS, SUBJECT_TEACHERS, DemoPerson
 from bot.models import LineBinding
-from bot.people import HOMEROOM, STUDENT, load_person
+from bot.people import HOMEROOM, STUDENT, Person, load_person
 from bot.people import STAFF as STAFF_ROLE
 from bot.services import services
 from bot.simulator.events import callback_body, postback_event, text_event
@@ -125,6 +127,28 @@ def api_messages():
     return jsonify(_deliveries(user_id, after))
 
 
+def answered(labels: list[str], person: Person | None, user_id: str) -> list[str]:
+    """The menu words a real handler answers for this person (not the fallback, not a role refusal),
+    so the welcome card never suggests a command the bot does not know yet."""
+    svc = services()
+    kept = []
+    for label in labels:
+        ctx = EventContext(type="message", user_id=user_id, reply_token=None, event_id=None,
+                           timestamp=datetime.now(timezone.utc), text=label, message_type="text", person=person,
+                           services=svc)
+        route = svc.router.resolve(ctx)
+        if route is not None and route not in svc.router.fallbacks and (
+                route.roles is None or (person is not None and route.roles & person.roles)):
+            kept.append(label)
+    return kept
+
+
+def _who(listed: DemoPerson, bound: bool) -> str:
+    if not bound:
+        return f"{listed.detail}（尚未綁定）"
+    return listed.detail if listed.group in listed.detail else f"{listed.group}・{listed.detail}"
+
+
 def _greet(user_id: str) -> None:
     """The first time a demo person is opened, push them the demo's welcome card."""
     demo = current_app.extensions.get("demo_school")
@@ -136,10 +160,10 @@ def _greet(user_id: str) -> None:
     svc = services()
     with svc.db.session() as session:
         person = load_person(session, user_id)
-    suggestions = [label for label in menu_labels(person.roles) if label != "說明"] if person else MENU_BY_ROLE[""]
-    who = f"{listed.group}・{listed.detail}" if person else f"{listed.detail}，請先綁定"
-    svc.sender.push(user_id, [welcome_card(person.name if person else listed.name, who, suggestions)],
-                    purpose="demo-welcome")
+    menu = answered(menu_labels(person.roles) if person else MENU_BY_ROLE[""], person, user_id)
+    buttons = [label for label in menu if label != "說明"]
+    card = welcome_card(person.name if person else listed.name, _who(listed, person is not None), buttons, menu)
+    svc.sender.push(user_id, [card], purpose="demo-welcome")
 
 
 @bp.post("/api/open")

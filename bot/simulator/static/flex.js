@@ -218,6 +218,9 @@
       if (color(st.backgroundColor)) block.style.backgroundColor = st.backgroundColor;
       if (st.separator) block.classList.add("with-separator");
       var content = b[part].type === "image" ? image(b[part], onAction, true) : component(b[part], onAction, "vertical");
+      // The block's box carries the block's default padding (LINE: header/body 20px, footer 10px), which
+      // its own paddingAll/padding* replace; its backgroundColor fills the block edge to edge.
+      if (content && b[part].type === "box") content.classList.add("flex-root", "flex-root-" + part);
       if (content) block.appendChild(content);
       node.appendChild(block);
     });

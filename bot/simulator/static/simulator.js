@@ -53,7 +53,13 @@
       notice.textContent = state.canSend ? "" : "此模式沒有頻道密鑰，無法傳送；請以 portfolio-bot demo 啟動。";
       renderPeople();
       renderHint();
+      renderTitle();
     });
+  }
+
+  function renderTitle() {
+    var p = state.current && personById(state.current);
+    if (state.current) $("chat-title").textContent = p ? p.name + "・" + p.detail + (p.bound ? "" : "（未綁定）") : state.current;
   }
 
   function renderPeople() {
@@ -119,8 +125,7 @@
   /* -- chat ------------------------------------------------------------------- */
   function select(userId) {
     state.current = userId;
-    var p = personById(userId);
-    $("chat-title").textContent = p ? p.name + "・" + p.detail : userId;
+    renderTitle();
     $("chat-input").disabled = !state.canSend;
     renderPeople();
     renderHint();
