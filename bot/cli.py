@@ -60,6 +60,7 @@ def _register() -> None:
     from bot.objections_command import objections_group; main.add_command(objections_group, "objections")  # noqa: E702,E501
     from bot.richmenu_command import richmenu_group; main.add_command(richmenu_group, "richmenu")  # noqa: E702
     from bot.teacher_command import teacher_group; main.add_command(teacher_group, "teacher")  # noqa: E702
+    from bot.stats_command import stats_command; main.add_command(stats_command, "stats")  # noqa: E702
 
 
 _register()

@@ -8,7 +8,7 @@ router = Router()
 
 from handlers import follow, binding, help  # noqa: E402,F401  (registration order)
 from handlers import status, deadlines, settings, receipts  # noqa: E402,F401  (student self-service)
-from handlers import certifications, homeroom  # noqa: E402,F401  (teachers, 導師, staff)
+from handlers import certifications, homeroom, staff  # noqa: E402,F401  (teachers, 導師, staff)
 from handlers import fallback  # noqa: E402,F401  (last: never silence)
 
 __all__ = ["router"]

@@ -1,0 +1,20 @@
+"""統計: today's rates for members with a staff duty (註冊組, 教學組, 訓育組, 管理者)."""
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from bot.context import EventContext
+from bot.people import STAFF
+from bot.queries.rates import rates
+from bot.queries.terms import current_term
+from handlers import router
+from messages import staff as msg
+
+
+@router.text(r"^統計$", r"^今日統計$", roles={STAFF})
+def stats(ctx: EventContext, session: Session) -> list[dict]:
+    tz = ctx.services.settings.tz
+    term = current_term(session, ctx.now, tz)
+    if term is None:
+        return [msg.no_term()]
+    return [msg.stats(rates(session, term, ctx.now, tz), tz)]
