@@ -213,6 +213,24 @@ def texts_of(messages: list[dict]) -> str:
     return "\n".join(out)
 
 
+def postbacks_of(messages: list[dict], prefix: str = "") -> list[str]:
+    """The data of every postback action in messages (buttons, quick replies, templates), in order."""
+    found: list[str] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("type") == "postback" and str(node.get("data", "")).startswith(prefix):
+                found.append(node["data"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(messages)
+    return found
+
+
 @pytest.fixture
 def chat(client, app, line_api):
     def make(user_id: str = "U" + "a" * 32) -> Chat:

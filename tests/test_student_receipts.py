@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.models import Objection, OutboxMessage, ReceiptBatch
-from tests.conftest import texts_of
+from tests.conftest import postbacks_of, texts_of
 from tests.student_school import NOW, School, build, local, uid
 
 
@@ -14,22 +14,6 @@ def school(db, services) -> School:
     services.clock = lambda: NOW
     with db.session() as session:
         return build(session)
-
-
-def _postbacks(messages: list[dict]) -> list[str]:
-    found = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("type") == "postback":
-                found.append(node["data"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-    walk(messages)
-    return found
 
 
 def _batch(db, batch_id: int) -> ReceiptBatch:
@@ -53,7 +37,7 @@ def test_batch_grouped_by_item_with_two_choices(school, chat):
     assert "• 物理 2 學分" in text and "• 數學 4 學分" in text
     assert "待確認：截止 10/17（六）23:59（還有 2 天）" in text
     batch = school.batches["fix:114-2"]
-    assert _postbacks(messages) == [f"a=rc_ok&b={batch}", f"a=rc_obj&b={batch}"]
+    assert postbacks_of(messages) == [f"a=rc_ok&b={batch}", f"a=rc_obj&b={batch}"]
     assert messages[0]["altText"].startswith("收訖明細\n114-2 收訖明細（幹部經歷 1 筆、修課紀錄 2 筆")
 
 
@@ -69,19 +53,19 @@ def test_confirm_is_recorded_with_its_time_and_idempotent(school, chat, db):
     assert _batch(db, batch_id).confirmed_at == NOW
     # once confirmed, the buttons are gone and the batch says so
     shown = me.say("收訖明細")
-    assert _postbacks(shown) == [] and "已確認：10/15（四）10:00" in texts_of(shown)
+    assert postbacks_of(shown) == [] and "已確認：10/15（四）10:00" in texts_of(shown)
 
 
 def test_already_confirmed_shows_no_buttons(school, chat):
     messages = chat(uid("ace")).say("收訖明細")
-    assert _postbacks(messages) == []
+    assert postbacks_of(messages) == []
     assert "已確認：10/14（三）20:00" in texts_of(messages)
 
 
 def test_refused_outside_the_window(school, chat, db, services):
     old = school.batches["old:114-1"]
     messages = chat(uid("old")).say("收訖明細")
-    assert _postbacks(messages) == [] and "確認期間已於 3/5（四）23:59 結束" in texts_of(messages)
+    assert postbacks_of(messages) == [] and "確認期間已於 3/5（四）23:59 結束" in texts_of(messages)
     refused = texts_of(chat(uid("old")).tap(f"a=rc_ok&b={old}"))
     assert "確認期間已於 3/5（四）23:59 結束" in refused and "視為確認" in refused
     assert texts_of(chat(uid("old")).tap(f"a=rc_obj&b={old}")).count("結束") == 1
@@ -129,7 +113,7 @@ def test_malformed_postback_data(school, chat, db, data):
 
 def _object(me, batch_id: int, item: str, reason: str) -> str:
     choose = me.tap(f"a=rc_obj&b={batch_id}")
-    assert f"a=rc_item&b={batch_id}&i={item}" in _postbacks(choose)
+    assert f"a=rc_item&b={batch_id}&i={item}" in postbacks_of(choose)
     asked = texts_of(me.tap(f"a=rc_item&b={batch_id}&i={item}"))
     assert "300 字以內" in asked
     return texts_of(me.say(reason))

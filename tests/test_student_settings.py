@@ -7,7 +7,7 @@ from sqlalchemy import select
 from bot.models import ReminderMute
 from bot.vocab import PersonKind
 from tests import factories as f
-from tests.conftest import texts_of
+from tests.conftest import postbacks_of, texts_of
 from tests.student_school import NOW, School, build, uid
 
 
@@ -18,20 +18,8 @@ def school(db, services) -> School:
         return build(session)
 
 
-def _toggles(message: dict) -> list[str]:
-    out = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("type") == "postback" and node["data"].startswith("a=mute"):
-                out.append(node["data"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-    walk(message)
-    return out
+def _toggles(message) -> list[str]:
+    return postbacks_of(message, "a=mute")
 
 
 def _muted(db, kind: PersonKind, person_id: int) -> set[str]:
