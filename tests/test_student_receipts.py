@@ -227,3 +227,22 @@ def env_cli(migrated, line_api_server):
     def run(*args: str):
         return CliRunner().invoke(objections_group, list(args), env=env, catch_exceptions=False)
     return run
+
+
+def test_conversation_state_lives_in_the_store_for_a_few_minutes(store):
+    import time
+
+    from bot import conversation
+
+    user = uid("fix")
+    assert 60 <= conversation.TTL <= 900
+    conversation.start(store, user, "objection", batch=3, item="cadre")
+    assert conversation.get(store, user, "objection") == {"flow": "objection", "batch": 3, "item": "cadre"}
+    assert conversation.get(store, user, "other") is None
+    if hasattr(store, "client"):  # Redis: the key carries the TTL itself, so every process agrees
+        assert 0 < store.client.ttl(store.prefix + f"conv:{user}") <= conversation.TTL
+    conversation.start(store, user, "objection", ttl=1, batch=3, item="cadre")
+    time.sleep(1.2)
+    assert conversation.get(store, user) is None
+    store.set(f"conv:{user}", "not json", 60)
+    assert conversation.get(store, user) is None

@@ -75,3 +75,12 @@ def test_homeroom_teacher_gets_their_kinds(db, services, chat):
     assert _toggles(messages) == ["a=mute&k=certification&on=0", "a=mute&k=pick&on=0", "a=mute&k=receipt&on=0"]
     chat(uid("lee")).tap("a=mute&k=certification&on=0")
     assert _muted(db, PersonKind.teacher, lee_id) == {"certification"}
+
+
+def test_every_mutable_kind_is_offered_to_someone_and_nothing_else():
+    from bot.models import MUTABLE_KINDS
+    from handlers.settings import HOMEROOM_KINDS, STUDENT_KINDS, TEACHER_KINDS
+    from messages.settings import KIND_LABELS
+
+    offered = set(STUDENT_KINDS) | set(TEACHER_KINDS) | set(HOMEROOM_KINDS)
+    assert offered == set(MUTABLE_KINDS) == set(KIND_LABELS)
