@@ -13,7 +13,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time as day_time
 from pathlib import Path
 
 import click
@@ -78,6 +78,7 @@ def demo_settings(database_url: str, line_api_base: str) -> Settings:
         database_url=database_url,
         redis_url=None,
         local_mode=True,
+        quiet_hours=(day_time(0, 0), day_time(0, 0)),  # no quiet hours: the demo shows reminders at any hour
     )
 
 

@@ -16,13 +16,14 @@ import json
 import logging
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from linebot.v3.messaging import ApiClient, Configuration, MessagingApi
 from linebot.v3.messaging.exceptions import ApiException
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 
 from bot.config import Settings
 from bot.db import Database
@@ -167,6 +168,39 @@ class Sender:
             kind, recipients, messages, key = row.kind, list(row.recipients), list(row.messages), row.retry_key
         if self._monthly_limit_flagged():
             return self._finish(outbox_id, "quota", "monthly limit reached earlier this month", count=False)
+        status, detail, attempts = self._attempt(outbox_id, kind, recipients, messages, key)
+        return self._finish(outbox_id, status, detail, attempts)
+
+    def deliver_many(self, outbox_ids: list[int], threads: int = 8) -> list[SendResult]:
+        """Send many outbox rows (a reminder sweep): one read, the requests on up to ``threads``
+        threads in the given order, one write of every outcome. A crash before the write leaves
+        the rows pending for `retry_pending`, whose retry keys make LINE answer 409."""
+        with self.db.session() as session:
+            rows = {r.id: r for r in session.execute(
+                select(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.recipients, OutboxMessage.messages,
+                       OutboxMessage.retry_key, OutboxMessage.status).where(OutboxMessage.id.in_(outbox_ids)))}
+
+        def send(outbox_id: int) -> tuple[str, str, int]:
+            row = rows.get(outbox_id)
+            if row is None:
+                return "failed", "no such outbox row", 0
+            if row.status == "sent":
+                return "sent", "already delivered", 0
+            if self._monthly_limit_flagged():
+                return "quota", "monthly limit reached earlier this month", 0
+            return self._attempt(outbox_id, row.kind, list(row.recipients), list(row.messages), row.retry_key)
+
+        with ThreadPoolExecutor(max(1, min(threads, len(outbox_ids))), thread_name_prefix="sender") as pool:
+            outcomes = list(pool.map(send, outbox_ids))
+        self._finish_many([(i, *o) for i, o in zip(outbox_ids, outcomes) if i in rows and rows[i].status != "sent"])
+        return [SendResult("sent" if st == "sent" else st, detail, i) for i, (st, detail, _) in zip(outbox_ids, outcomes)]
+
+    def _attempt(self, outbox_id: int, kind: str, recipients: list[str], messages: list[dict],
+                 key: str) -> tuple[str, str, int]:
+        """POST one push/multicast with its retry key, retrying 429/5xx/timeouts; no database.
+
+        Returns (status, detail, attempts): sent, quota, failed, or pending (still unsure).
+        """
         if kind == "push":
             path, body = "/v2/bot/message/push", {"to": recipients[0], "messages": messages}
         else:
@@ -175,30 +209,30 @@ class Sender:
         for attempt in range(1, self.settings.sender_attempts + 1):
             try:
                 self._post(path, body, retry_key=key)
-                return self._finish(outbox_id, "sent", "", attempt)
+                return "sent", "", attempt
             except ApiException as exc:
                 status = exc.status or 0
                 message = _error_message(exc)
                 if status == 409:  # LINE already accepted a request with this retry key
-                    return self._finish(outbox_id, "sent", "409: accepted earlier", attempt)
+                    return "sent", "409: accepted earlier", attempt
                 if status == 429 and MONTHLY_LIMIT_TEXT in message.lower():
                     self._flag_monthly_limit()
                     log.error("LINE monthly message limit reached; %s #%s kept for later", kind, outbox_id)
-                    return self._finish(outbox_id, "quota", message, attempt)
+                    return "quota", message, attempt
                 detail = f"{status}: {message}"
                 if status == 429 or status >= 500:
                     if attempt < self.settings.sender_attempts:
                         self._backoff(attempt)
                     continue
                 log.error("%s #%s rejected by LINE: %s", kind, outbox_id, detail)
-                return self._finish(outbox_id, "failed", detail, attempt)
+                return "failed", detail, attempt
             except Exception as exc:  # timeouts, connection resets: the retry key makes a retry safe
                 detail = type(exc).__name__
                 if attempt < self.settings.sender_attempts:
                     self._backoff(attempt)
         log.warning("%s #%s still pending after %s attempts (%s)", kind, outbox_id,
                     self.settings.sender_attempts, detail)
-        return self._finish(outbox_id, "pending", detail, self.settings.sender_attempts)
+        return "pending", detail, self.settings.sender_attempts
 
     def _post(self, path: str, body: dict, retry_key: str | None = None) -> None:
         """POST ``body`` unchanged via the SDK's ApiClient (host, auth, timeout, ApiException on 4xx/5xx)."""
@@ -221,6 +255,20 @@ class Sender:
             if status == "sent":
                 row.sent_at = datetime.now(timezone.utc)
         return SendResult("sent" if status == "sent" else status, detail, outbox_id)
+
+    def _finish_many(self, outcomes: list[tuple[int, str, str, int]]) -> None:
+        """Record (outbox id, status, detail, attempts) of many sends in one statement."""
+        if not outcomes:
+            return
+        table = OutboxMessage.__table__
+        now = datetime.now(timezone.utc)
+        with self.db.session() as session:
+            session.execute(
+                update(table).where(table.c.id == bindparam("oid")).values(
+                    status=bindparam("st"), attempts=table.c.attempts + bindparam("n"),
+                    last_error=bindparam("err"), sent_at=bindparam("at")),
+                [{"oid": i, "st": st, "n": n, "err": detail or None, "at": now if st == "sent" else None}
+                 for i, st, detail, n in outcomes])
 
     def _backoff(self, attempt: int) -> None:
         self.sleep(self.settings.sender_backoff * (2 ** (attempt - 1)))

@@ -17,7 +17,6 @@
 """
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -45,6 +44,7 @@ LOCK_TTL = 600
 QUOTA_RULE = "quota_notice"
 NOTICE_DUTIES = (Duty.admin, Duty.registry)
 PURPOSE = "reminder"
+DELIVERY_THREADS = 8  # concurrent LINE requests per sweep (the sender keeps 32 connections)
 FAR_FUTURE = datetime.max.replace(tzinfo=None)
 
 
@@ -97,10 +97,14 @@ class Recipient:
         soonest = min(deadlines) if deadlines else FAR_FUTURE
         return (soonest, 0 if self.person_kind == PersonKind.teacher else 1, self.line_user_id)
 
-    def message(self) -> dict:
+    def sections(self) -> tuple[reminders.Section, ...]:
+        """What the message says, in order: a staff notice first, then the soonest deadline."""
         ordered = sorted(self.items, key=lambda i: (i.rule != QUOTA_RULE, i.deadline is None,
                                                     i.deadline or datetime.min, i.rule, i.scope))
-        return reminders.reminder_message([i.section for i in ordered])
+        return tuple(i.section for i in ordered)
+
+    def message(self) -> dict:
+        return reminders.reminder_message(list(self.sections()))
 
 
 def run_sweep(services: Services, now: datetime | None = None, dry_run: bool = False,
@@ -135,13 +139,17 @@ def _sweep(services: Services, ctx: SweepContext, dry_run: bool) -> SweepReport:
         return report
     outbox_ids, sent = _record(services, recipients)
     _tally(report, sent, requests=len(outbox_ids))
-    for outbox_id in outbox_ids:
-        result = services.sender.deliver(outbox_id)
+    for outbox_id, result in zip(outbox_ids, _deliver_all(services, outbox_ids)):
         if result.status == "quota":
             report.deferred += _forget(services, outbox_id)
         elif not result.ok:
             report.undelivered += 1
     return report
+
+
+def _deliver_all(services: Services, outbox_ids: list[int]) -> list:
+    """Deliver the outbox rows, most urgent first, a few requests at a time (`Sender.deliver_many`)."""
+    return services.sender.deliver_many(outbox_ids, DELIVERY_THREADS) if outbox_ids else []
 
 
 def fold(items: Iterable[Item]) -> dict[str, Recipient]:
@@ -154,14 +162,14 @@ def fold(items: Iterable[Item]) -> dict[str, Recipient]:
 
 
 def group(recipients: dict[str, Recipient]) -> list[tuple[dict, list[Recipient]]]:
-    """Recipients with byte-identical messages together, in chunks of at most 500."""
-    by_payload: dict[str, tuple[dict, list[Recipient]]] = {}
-    for uid in sorted(recipients):
-        message = recipients[uid].message()
-        key = json.dumps(message, ensure_ascii=False, sort_keys=True)
-        by_payload.setdefault(key, (message, []))[1].append(recipients[uid])
+    """Recipients with byte-identical messages together, in chunks of at most 500, the most
+    urgent first (a chunk ranks by its most urgent member)."""
+    by_sections: dict[tuple[reminders.Section, ...], list[Recipient]] = {}
+    for uid in sorted(recipients, key=lambda u: recipients[u].urgency()):
+        by_sections.setdefault(recipients[uid].sections(), []).append(recipients[uid])
     chunks = []
-    for message, members in by_payload.values():
+    for sections, members in by_sections.items():  # the builder is deterministic: same sections, same bytes
+        message = reminders.reminder_message(list(sections))
         for start in range(0, len(members), MAX_MULTICAST_RECIPIENTS):
             chunks.append((message, members[start:start + MAX_MULTICAST_RECIPIENTS]))
     return chunks

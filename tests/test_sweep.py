@@ -93,10 +93,10 @@ def test_crash_after_the_ledger_commit_is_delivered_once_by_retry(services, line
     class Crash(Exception):
         pass
 
-    def die(outbox_id):
+    def die(outbox_ids, threads=8):
         raise Crash("the process died before calling LINE")
 
-    monkeypatch.setattr(services.sender, "deliver", die)
+    monkeypatch.setattr(services.sender, "deliver_many", die)
     with pytest.raises(Crash):
         run_sweep(services, local("2026-11-02 08:05"), cfg=CFG)
     monkeypatch.undo()
@@ -124,15 +124,18 @@ def test_lost_answer_after_line_accepted_is_retried_with_the_same_key(services, 
 
 
 def test_crash_between_send_and_outbox_update_then_retry_gets_409(services, line_api, db, school, monkeypatch):
-    real_finish = services.sender._finish
+    real_finish = services.sender._finish_many
 
-    def die_after_send(outbox_id, status, *args, **kwargs):
+    def die_after_send(outcomes):
         raise RuntimeError("died after LINE accepted, before recording it")
 
-    monkeypatch.setattr(services.sender, "_finish", die_after_send)
+    monkeypatch.setattr(services.sender, "_finish_many", die_after_send)
     with pytest.raises(RuntimeError):
         run_sweep(services, local("2026-11-02 08:05"), cfg=CFG)
-    monkeypatch.setattr(services.sender, "_finish", real_finish)
+    monkeypatch.setattr(services.sender, "_finish_many", real_finish)
+    assert copies(line_api, school) == dict.fromkeys(REACHABLE, 1)       # LINE has it ...
+    with db.session() as s:                                               # ... the outbox does not know
+        assert s.scalars(select(OutboxMessage.status)).all() == ["pending"]
     with db.session() as s:
         for row in s.scalars(select(OutboxMessage)):
             row.created_at = datetime.now(timezone.utc) - timedelta(minutes=5)
@@ -273,3 +276,24 @@ def test_remind_command_prints_people_and_counted_messages(services, line_api, d
     assert copies(line_api, school) == dict.fromkeys(REACHABLE, 1)
     bad = runner.invoke(main, ["remind", "--now", "tomorrow"], env=env)
     assert bad.exit_code != 0 and "ISO-8601" in bad.output
+    bad = runner.invoke(main, ["remind", "--send-time", "8am"], env=env)
+    assert bad.exit_code != 0 and "HH:MM" in bad.output
+    bad = runner.invoke(main, ["remind", "--dry-run"], env={**env, "REMINDER_DAYS_BEFORE": "zero"})
+    assert bad.exit_code != 0 and "REMINDER_DAYS_BEFORE" in bad.output
+
+
+def test_remind_command_stage_options_override_the_environment(services, line_api, db, school, settings):
+    from bot.cli import main
+    env = {"DATABASE_URL": settings.database_url, "LINE_API_BASE": settings.line_api_base,
+           "LINE_CHANNEL_SECRET": "s", "LINE_CHANNEL_ACCESS_TOKEN": "t", "QUIET_HOURS": "21:30-07:30",
+           "REMINDER_DAYS_BEFORE": "3"}
+    runner = CliRunner()
+    # 11/14 09:00: with 3 days before (11/17) only the opening is due; with 6 days before, 11/14 08:00 is
+    out = runner.invoke(main, ["remind", "--now", "2026-11-14T09:00", "--dry-run"], env=env).output
+    assert "opening" in out and "before:" not in out
+    out = runner.invoke(main, ["remind", "--now", "2026-11-14T09:00", "--dry-run", "--days-before", "6"],
+                        env=env).output
+    assert "before:6" in out and "opening" not in out and "合計：2 人" in out     # amy's draft, ben's failure
+    out = runner.invoke(main, ["remind", "--now", "2026-11-14T08:30", "--dry-run", "--days-before", "6",
+                               "--send-time", "09:00"], env=env).output
+    assert "opening" in out and "before:" not in out                                # not 09:00 yet
