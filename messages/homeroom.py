@@ -2,7 +2,6 @@
 one message each nudged student gets."""
 from __future__ import annotations
 
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.nudge import NudgePlan

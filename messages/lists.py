@@ -6,26 +6,13 @@ and bubbles are dropped from the end until the message passes `bot.line_limits.c
 """
 from __future__ import annotations
 
-from bot.line_limits import MAX_ALT_TEXT, MessageLimitError, check_messages, utf16_len
+from bot.line_limits import MessageLimitError, check_messages
+from messages.flex import GREEN, GREY, RED, alt, text
 
-GREEN = "#1B5E20"
-GREY = "#666666"
-RED = "#C62828"
+__all__ = ["GREEN", "GREY", "RED", "text", "alt", "uri_button", "postback_button", "paged"]
+
 ROWS_PER_BUBBLE = 15
 MAX_BUBBLES = 10
-
-
-def text(value: str, **style) -> dict:
-    return {"type": "text", "text": value or " ", "wrap": True, **style}
-
-
-def alt(value: str) -> str:
-    """An altText within LINE's limit."""
-    if utf16_len(value) <= MAX_ALT_TEXT:
-        return value
-    while utf16_len(value) > MAX_ALT_TEXT - 1:
-        value = value[:-20]
-    return value + "…"
 
 
 def uri_button(label: str, uri: str) -> dict:

@@ -18,8 +18,7 @@ uploads   ida uploaded nothing (no batch either); ben has a performance (not pic
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
@@ -28,19 +27,11 @@ from bot.models import (
     TeacherDuty, Term, Window,
 )
 from bot.vocab import Duty, OutcomeStatus, PersonKind, WindowKind
-
-TZ = ZoneInfo("Asia/Taipei")
-
-
-def local(value: str) -> datetime:
-    return datetime.fromisoformat(value).replace(tzinfo=TZ).astimezone(timezone.utc)
-
+from tests.factories import line_user_id as uid
+from tests.reminder_factories import TZ, local
 
 NOW = local("2025-11-20 10:00")
-
-
-def uid(name: str) -> str:
-    return "U" + name.encode().hex().rjust(32, "0")[-32:]
+__all__ = ["NOW", "TZ", "School", "build", "local", "uid"]
 
 
 @dataclass

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.audience import Audience
 from bot.models import Course, Outcome, Performance, ReceiptBatch, SchoolClass, Student, Term, Window
+from bot.queries.picks import pick_outcomes, pick_performances
 from bot.queries.terms import current_term
 from bot.vocab import OutcomeStatus, WindowKind
 
@@ -89,16 +90,12 @@ def unconfirmed(session: Session, class_id: int, term_id: int) -> list[ListRow]:
 
 def unpicked(session: Session, class_id: int, year: int) -> list[ListRow]:
     """Students with certified outcomes (or performances) this school year but none of them picked."""
-    def outcomes(*extra):
-        return exists().where(Outcome.student_id == Student.id, Outcome.status == OutcomeStatus.certified,
-                              Outcome.course_id == Course.id, Course.term_id == Term.id, Term.year == year, *extra)
-
-    def performances(*extra):
-        return exists().where(Performance.student_id == Student.id, Performance.year == year, *extra)
-
-    need_o = and_(outcomes(), ~outcomes(Outcome.picked.is_(True)))
-    need_p = and_(performances(), ~performances(Performance.picked.is_(True)))
-    stmt = _students(class_id, need_o.label("o"), need_p.label("p")).where(or_(need_o, need_p))
+    o, p = pick_outcomes(year, class_id), pick_performances(year, class_id)
+    need_o = and_(o.c.student_id.is_not(None), o.c.picked == 0)
+    need_p = and_(p.c.student_id.is_not(None), p.c.picked == 0)
+    stmt = (_students(class_id, need_o.label("o"), need_p.label("p"))
+            .outerjoin(o, o.c.student_id == Student.id).outerjoin(p, p.c.student_id == Student.id)
+            .where(or_(need_o, need_p)))
     return [ListRow(i, seat, name, "、".join(w for w, on in (("課程學習成果", o), ("多元表現", p)) if on))
             for i, seat, name, o, p in session.execute(stmt)]
 

@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.audience import Audience
-from bot.models import Course, Outcome, Performance, ReceiptBatch, SchoolClass, Student, Teacher, Term, Window
+from bot.models import Course, Outcome, ReceiptBatch, SchoolClass, Student, Teacher, Term, Window
+from bot.queries.picks import pick_outcomes, pick_performances
 from bot.vocab import OutcomeStatus, WindowKind
 
 BEHIND = 5  # how many classes and teachers the short lists hold
@@ -129,20 +130,14 @@ def _class_rates(session: Session, term: Term) -> list[ClassRate]:
         .where(Course.term_id == term.id, Student.enrolled.is_(True))
         .group_by(Student.class_id)))
 
-    def certified_this_year(*extra):
-        return exists().where(Outcome.student_id == Student.id, Outcome.status == OutcomeStatus.certified,
-                              Outcome.course_id == Course.id, Course.term_id == Term.id, Term.year == term.year,
-                              *extra)
-
-    def performances(*extra):
-        return exists().where(Performance.student_id == Student.id, Performance.year == term.year, *extra)
-
-    can_pick = or_(certified_this_year(), performances())
-    picked = or_(certified_this_year(Outcome.picked.is_(True)), performances(Performance.picked.is_(True)))
+    o, p = pick_outcomes(term.year), pick_performances(term.year)
+    can_pick = or_(o.c.student_id.is_not(None), p.c.student_id.is_not(None))
+    picked = or_(func.coalesce(o.c.picked, 0) == 1, func.coalesce(p.c.picked, 0) == 1)
     people = session.execute(
         select(SchoolClass.id, SchoolClass.code, func.count(Student.id),
-               func.sum(case((can_pick, 1), else_=0)), func.sum(case((and_(can_pick, picked), 1), else_=0)))
+               func.sum(case((can_pick, 1), else_=0)), func.sum(case((picked, 1), else_=0)))
         .join(Student, and_(Student.class_id == SchoolClass.id, Student.enrolled.is_(True)))
+        .outerjoin(o, o.c.student_id == Student.id).outerjoin(p, p.c.student_id == Student.id)
         .group_by(SchoolClass.id, SchoolClass.code).order_by(SchoolClass.code)).all()
     rates = []
     for class_id, code, students, pickers, pickeds in people:
