@@ -56,13 +56,19 @@ def migrated(database_url: str) -> str:
 
 
 def _truncate(db: Database) -> None:
+    """Empty every table, children first, and restart ids at 1.
+
+    DELETE, not TRUNCATE, on PostgreSQL too: TRUNCATE of ~20 tables costs 0.1-0.5 s (it
+    swaps every table's files), DELETE of a test's few rows a few milliseconds."""
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     with db.engine.begin() as conn:
+        for table in tables:
+            conn.execute(text(f'DELETE FROM "{table}"'))
         if db.engine.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(text(f'DELETE FROM "{table}"'))
+            serial = [t.name for t in Base.metadata.sorted_tables
+                      if "id" in t.c and t.c.id.primary_key and t.c.id.autoincrement in (True, "auto")]
+            conn.execute(text("SELECT " + ", ".join(
+                f"setval(pg_get_serial_sequence('\"{t}\"', 'id'), 1, false)" for t in serial)))
 
 
 @pytest.fixture
