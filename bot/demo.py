@@ -75,11 +75,22 @@ def demo_settings(database_url: str, line_api_base: str) -> Settings:
         channel_secret=secrets.token_hex(16),  # ephemeral: only this process signs and checks
         channel_access_token="demo-token",
         line_api_base=line_api_base,
+        line_data_api_base=line_api_base,  # the stand-in also plays LINE's data API (rich menu images)
         database_url=database_url,
         redis_url=None,
         local_mode=True,
         quiet_hours=(day_time(0, 0), day_time(0, 0)),  # no quiet hours: the demo shows reminders at any hour
     )
+
+
+def _deploy_rich_menus(services: Services) -> None:
+    """Put every role's rich menu on the stand-in, so the simulator shows each person theirs."""
+    from bot.richmenu import RichMenuError, deploy
+
+    try:
+        deploy(services)
+    except RichMenuError as exc:  # no CJK font here: the demo runs without rich menus
+        logging.getLogger(__name__).warning("%s", exc)
 
 
 def start_demo(host: str = "127.0.0.1", port: int = 8000, db_path: str | Path | None = None,
@@ -112,6 +123,7 @@ def start_demo(host: str = "127.0.0.1", port: int = 8000, db_path: str | Path | 
     scheduler.start()
     thread = threading.Thread(target=server.serve_forever, name="demo-web", daemon=True)
     thread.start()
+    _deploy_rich_menus(services)
     return DemoServer(server, thread, services, scheduler, app, demo, base)
 
 

@@ -139,7 +139,7 @@ def draw(role: str, font_path: str) -> bytes:
         pen.text((x + (w - (right - left)) / 2 - left, y + (h - (bottom - top)) / 2 - top), label,
                  font=font, fill="#FFFFFF")
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+    image.save(out, format="PNG")
     if out.tell() > MAX_IMAGE_BYTES:
         out = io.BytesIO()
         image.save(out, format="JPEG", quality=85)

@@ -144,3 +144,33 @@ def test_an_import_that_changes_roles_relinks(cli_env, services, line_api, peopl
     assert run.exit_code == 0, run.output
     assert "已依新的身分重新連結圖文選單" in run.output
     assert line_api.rich_menu_links[f.line_user_id("tea")] == ids["staff"]
+
+
+def test_the_demo_deploys_menus_and_the_simulator_shows_each_person_theirs(tmp_path):
+    import requests
+
+    from bot.demo import start_demo
+    from bot.demo_school import STAFF, STUDENTS
+
+    running = start_demo("127.0.0.1", 0, tmp_path / "demo.sqlite3")
+    try:
+        def menu(user_id: str, have: str = "") -> dict | None:
+            got = requests.get(f"{running.simulator_url}/api/richmenu",
+                               params={"user_id": user_id, "have": have}, timeout=10)
+            assert got.status_code == 200
+            return got.json()["rich_menu"]
+
+        student = next(p for p in running.demo.in_group(STUDENTS) if not p.code)
+        shown = menu(student.user_id)
+        assert [a["action"]["text"] for a in shown["areas"]] == list(richmenu.words.BUTTONS["student"])
+        assert shown["image"].startswith("data:image/png;base64,") and shown["chatBarText"] == "選單"
+        assert "image" not in menu(student.user_id, have=shown["id"])  # the page keeps what it has
+        staff = menu(running.demo.in_group(STAFF)[0].user_id)
+        assert [a["action"]["text"] for a in staff["areas"]][0] == "統計"
+        stranger = menu(running.demo.stranger.user_id)  # not bound: the default menu
+        assert [a["action"]["text"] for a in stranger["areas"]] == ["綁定說明", "說明"]
+        page = requests.get(running.simulator_url + "/", timeout=5).text
+        assert 'id="rich-menu"' in page and "richmenu.js" in page
+        assert requests.get(running.simulator_url + "/static/richmenu.js", timeout=5).status_code == 200
+    finally:
+        running.stop()

@@ -7,6 +7,7 @@ is what the page shows (replies at once, pushes by polling).
 """
 from __future__ import annotations
 
+import base64
 import json
 import urllib.error
 import urllib.request
@@ -125,6 +126,26 @@ def api_messages():
     except ValueError:
         return _error("after 必須是整數")
     return jsonify(_deliveries(user_id, after))
+
+
+@bp.get("/api/richmenu")
+def api_richmenu():
+    """The rich menu LINE would show this person (theirs, else the default), as the stand-in holds it.
+
+    ``have``: the id the page already shows; then the image is left out (it never changes for an id).
+    """
+    user_id, have = request.args.get("user_id", ""), request.args.get("have", "")
+    standin = _standin()
+    rich_menu_id = standin.rich_menu_links.get(user_id) or standin.default_rich_menu
+    if rich_menu_id not in standin.rich_menus or rich_menu_id not in standin.rich_menu_images:
+        return jsonify(rich_menu=None)
+    body = standin.rich_menus[rich_menu_id]
+    menu = {"id": rich_menu_id, "chatBarText": body.get("chatBarText", ""), "size": body["size"],
+            "areas": body.get("areas", [])}
+    if have != rich_menu_id:
+        kind, image = standin.rich_menu_images[rich_menu_id]
+        menu["image"] = f"data:{kind};base64,{base64.b64encode(image).decode('ascii')}"
+    return jsonify(rich_menu=menu)
 
 
 def answered(labels: list[str], person: Person | None, user_id: str) -> list[str]:

@@ -133,6 +133,7 @@
     api("POST", "api/open", { user_id: userId }).then(function (data) {
       addDeliveries(userId, data);
     }).catch(showError);
+    document.dispatchEvent(new CustomEvent("simulator:user", { detail: userId }));  // richmenu.js
     $("chat-input").focus();
   }
 
@@ -236,6 +237,7 @@
     document.body.classList.add("busy");
     return api("POST", "api/send", payload).then(function (data) {
       addDeliveries(userId, data);
+      document.dispatchEvent(new CustomEvent("simulator:user", { detail: userId }));  // a bind may change the menu
       return loadPeople();
     }).catch(showError).then(function () {
       state.busy -= 1;
@@ -293,6 +295,8 @@
       .then(function (data) { addDeliveries(userId, data); })
       .catch(function () { /* the server may be restarting; try again next tick */ });
   }
+
+  window.simulatorAction = onAction;  // rich menu taps (richmenu.js) go the same way as buttons
 
   /* -- wiring ------------------------------------------------------------------- */
   document.addEventListener("DOMContentLoaded", function () {
