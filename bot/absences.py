@@ -73,7 +73,8 @@ def add_absence(session: Session, teacher_no: str, starts_at: datetime, ends_at:
 
 
 def handovers(session: Session, teacher_id: int, at: datetime) -> list[Handover]:
-    """The teacher's courses (latest terms first) and the proxy covering each at ``at``."""
+    """The teacher's courses (latest terms first) and the proxy covering each at ``at`` (the first
+    available one bound to LINE, as the reminders choose)."""
     courses = session.execute(
         select(Course.id, Course.subject, SchoolClass.code, Course.term_id)
         .join(SchoolClass, Course.class_id == SchoolClass.id)
@@ -81,7 +82,7 @@ def handovers(session: Session, teacher_id: int, at: datetime) -> list[Handover]
         .order_by(Course.term_id.desc(), SchoolClass.code, Course.subject)).all()
     if not courses:
         return []
-    who = responsible_for(session, at, [c[0] for c in courses])
+    who = responsible_for(session, at, [c[0] for c in courses], bound_only=True)
     names = dict(session.execute(select(Teacher.id, Teacher.name).where(
         Teacher.id.in_({r.proxy_id for r in who.values() if r.proxy_id is not None}))).all())
     labels = {t.id: t.label for t in session.scalars(select(Term).where(Term.id.in_({c[3] for c in courses})))}

@@ -47,7 +47,7 @@ def unavailable(teacher_no: str, starts: str, ends: str, note: str | None) -> No
             click.echo(f"已登記 {teacher.name}（{teacher.teacher_no}）請假："
                        f"{_when(absence.starts_at, tz)} 至 {_when(absence.ends_at, tz)}（編號 {absence.id}）")
             for h in handover:
-                click.echo(f"  {h.course}：" + (f"由 {h.proxy} 代理認證" if h.proxy else "沒有可用的代理教師！"))
+                click.echo(f"  {h.course}：" + (f"由 {h.proxy} 代理認證" if h.proxy else "沒有可用的代理教師（未請假且已綁定 LINE）！"))
             if not handover:
                 click.echo("  （這位老師沒有授課課程）")
     except AbsenceError as exc:

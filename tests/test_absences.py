@@ -50,10 +50,21 @@ def test_unavailable_records_whole_local_days_and_names_who_covers(env, db, scho
     assert after[school.courses["math101"]].acting == (school.ids["wang"],)
 
 
+def test_a_proxy_not_bound_to_line_is_passed_over_as_the_reminders_do(env, db, school):
+    from bot.models import LineBinding
+    from bot.vocab import PersonKind
+    with db.session() as s:
+        s.execute(LineBinding.__table__.update().where(LineBinding.person_kind == PersonKind.teacher,
+                                                       LineBinding.person_id == school.ids["lin"])
+                  .values(unbound_at=local("2025-11-01 00:00")))
+    result = run(env, "unavailable", "T-wang", "--from", "2025-11-20", "--to", "2025-11-21")
+    assert "114-1 數學 101：由 CHEN老師 代理認證" in result.output
+
+
 def test_a_teacher_without_available_proxies_is_reported(env, db, school):
     result = run(env, "unavailable", "T-kao", "--from", "2025-11-20 08:00", "--to", "2025-11-20 12:00")
     assert result.exit_code == 0, result.output
-    assert "114-1 國文 201：沒有可用的代理教師！" in result.output
+    assert "114-1 國文 201：沒有可用的代理教師（未請假且已綁定 LINE）！" in result.output
     [absence] = absences(db)
     assert absence.ends_at == local("2025-11-20 12:00")
 

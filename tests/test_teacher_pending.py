@@ -92,6 +92,15 @@ def test_when_the_first_proxy_is_away_too_the_second_covers(chat, db, school):
     assert "LIN老師｜" not in chen and "您請假中，目前沒有可用的代理教師" in lin
 
 
+def test_a_proxy_who_cannot_be_reached_on_line_is_passed_over(chat, db, school):
+    from bot.models import LineBinding
+    with db.session() as s:
+        s.execute(LineBinding.__table__.update().where(LineBinding.line_user_id == uid("lin")).values(blocked=True))
+    absent(db, school.ids["wang"], NOW - timedelta(days=1), NOW + timedelta(days=3))
+    assert "WANG老師｜114-1 數學 101 班：2 件" in texts_of(chat(uid("chen")).say("待認證"))
+    assert "您請假中，由 CHEN老師 代理認證" in texts_of(chat(uid("wang")).say("待認證"))
+
+
 def test_escalation_point_brings_in_the_proxy_while_the_teacher_keeps_the_items(chat, school, services):
     services.clock = lambda: local("2026-01-17 09:00")  # last day 1/19; escalation 2 days before at 08:00
     lin = texts_of(chat(uid("lin")).say("待認證"))

@@ -2,7 +2,9 @@
 the courses they cover now as proxy (代理教師), with the oldest wait and the certification deadline.
 
 A proxy covers a course while its teacher is absent, or once the course's certification window
-has passed the reminder engine's escalation point (ESCALATE_DAYS_BEFORE). The teacher id always
+has passed the reminder engine's escalation point (ESCALATE_DAYS_BEFORE); as for the reminders,
+the proxy is the first available one who is bound to LINE (`bound_only`), so the proxy who is
+told is the one who sees the items here. The teacher id always
 comes from the bound person. Four queries, whatever the number of items.
 """
 from __future__ import annotations
@@ -95,7 +97,7 @@ def deadline_for(windows, term_id: int, grade: int, code: str, now: datetime) ->
 def pending_for_teacher(session: Session, teacher_id: int, now: datetime, cfg: StageConfig,
                         tz: ZoneInfo) -> PendingView:
     """What ``teacher_id`` has to certify now: own courses and courses covered as proxy."""
-    resp = responsibility(now, escalated_courses(session, now, cfg, tz))
+    resp = responsibility(now, escalated_courses(session, now, cfg, tz), bound_only=True)
     oldest = func.min(func.coalesce(Outcome.submitted_at, Outcome.status_changed_at))
     mine_or_covered = or_(Course.teacher_id == teacher_id,
                           and_(resp.c.proxy_id == teacher_id, resp.c.proxy_covers.is_(True)))
