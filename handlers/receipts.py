@@ -3,7 +3,8 @@
 Postback data names a batch and an item, never a person: the batch must belong to the bound
 student (otherwise: "not found", nothing changes). The reason is typed as a normal message
 while the conversation state (bot/conversation.py, a few minutes) says an objection is being
-written; menu words typed meanwhile still reach their own routes.
+written, shown back, and recorded only when 送出 is tapped (so a stray message later is never
+sent to the office); menu words typed meanwhile still reach their own routes.
 """
 from __future__ import annotations
 
@@ -98,6 +99,7 @@ def cancel_objection(ctx: EventContext, session: Session) -> list[dict]:
 
 @router.text(r"[\s\S]", roles={STUDENT}, when=_writing)
 def objection_reason(ctx: EventContext, session: Session) -> list[dict]:
+    """The typed reason: kept in the conversation and shown back with 送出 (typing again replaces it)."""
     store = ctx.services.store
     state = conversation.get(store, ctx.user_id, FLOW) or {}
     item = _item(state.get("item"))
@@ -108,7 +110,29 @@ def objection_reason(ctx: EventContext, session: Session) -> list[dict]:
     reason, bad = objections.clean_reason(ctx.text or "")
     if bad is not None:
         return [msg.reason_problem(bad, len(reason))]
-    decision = objections.raise_objection(session, ctx.person.id, batch_id, item, reason, ctx.now)
+    decision = objections.can_object(session, ctx.person.id, batch_id, ctx.now)
+    if not decision.ok:
+        conversation.clear(store, ctx.user_id)
+        return [msg.refused(decision.refusal, decision.batch, _tz(ctx))]
+    conversation.start(store, ctx.user_id, FLOW, batch=batch_id, item=item.value, reason=reason)
+    return [msg.confirm_reason(decision.batch, item, reason)]
+
+
+@router.postback(msg.SEND_ACTION, roles={STUDENT})
+def send_objection(ctx: EventContext, session: Session) -> list[dict]:
+    """送出: record the objection held in the conversation and tell the office (once)."""
+    batch_id, item = _batch_id(ctx), _item(ctx.postback.get("i"))
+    if batch_id is None or item is None:
+        return [msg.bad_button()]
+    store = ctx.services.store
+    state = conversation.get(store, ctx.user_id, FLOW) or {}
+    if state.get("batch") != batch_id or state.get("item") != item.value or not state.get("reason"):
+        # a second tap after sending, or a button from an expired conversation
+        decision = objections.can_object(session, ctx.person.id, batch_id, ctx.now)
+        if decision.batch is not None and decision.batch.open_objection(item) is not None:
+            return [msg.objection_pending(item)]
+        return [msg.expired()]
+    decision = objections.raise_objection(session, ctx.person.id, batch_id, item, state["reason"], ctx.now)
     conversation.clear(store, ctx.user_id)
     if decision.refusal == objections.Refusal.pending:
         return [msg.objection_pending(item)]

@@ -16,6 +16,7 @@ CANCEL = "取消"
 CONFIRM_ACTION = "rc_ok"     # a=rc_ok&b=<batch id>
 OBJECT_ACTION = "rc_obj"     # a=rc_obj&b=<batch id>
 ITEM_ACTION = "rc_item"      # a=rc_item&b=<batch id>&i=<item>
+SEND_ACTION = "rc_send"      # a=rc_send&b=<batch id>&i=<item>  (the reason is in the conversation)
 MAX_LINES_PER_ITEM = 12
 MAX_BATCHES = 5
 QUICK = [RECEIPTS_COMMAND, "我的進度", "說明"]
@@ -161,6 +162,27 @@ def reason_problem(refusal: Refusal, length: int = 0) -> dict:
     else:
         body = "請輸入疑義說明的文字。"
     return common.text(body + f"\n輸入「{CANCEL}」可放棄。", quick=[CANCEL])
+
+
+def confirm_reason(batch: BatchView, item: ReceiptItem, reason: str) -> dict:
+    """The reason shown back with 送出 / 取消; typing again replaces it."""
+    body = [
+        flex.text(f"{batch.term_label} 收訖明細・{RECEIPT_ITEM_LABELS[item]}", size="sm", color=flex.GREY),
+        flex.text(reason, size="md", margin="md"),
+        flex.text(f"送出後轉給{office_of(item)}處理。要修改請直接重新輸入。", size="xs", color=flex.GREY,
+                  margin="md"),
+    ]
+    buttons = [
+        flex.button(common.postback_action("送出", f"a={SEND_ACTION}&b={batch.id}&i={item.value}", "送出疑義"),
+                    primary=True),
+        flex.button(common.message_action(CANCEL)),
+    ]
+    return flex.flex(f"確認送出疑義（{RECEIPT_ITEM_LABELS[item]}）：{reason}",
+                     flex.bubble("確認送出疑義", body, buttons))
+
+
+def expired() -> dict:
+    return common.text("這個疑義已逾時或已取消，沒有送出。請重新輸入「收訖明細」再提出一次。", quick=QUICK)
 
 
 def objection_pending(item: ReceiptItem) -> dict:

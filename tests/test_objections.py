@@ -54,7 +54,8 @@ def test_an_office_nobody_reads_still_records_the_objection(school, db, chat, li
     me = chat(uid("fix"))
     batch = school.batches["fix:114-2"]
     me.tap(f"a=rc_item&b={batch}&i=outcome")
-    assert "已轉給教學組處理" in texts_of(me.say("少了化學的成果"))
+    me.say("少了化學的成果")
+    assert "已轉給教學組處理" in texts_of(me.tap(f"a=rc_send&b={batch}&i=outcome"))
     assert line_api.calls("push") == [] and line_api.calls("multicast") == []
     with db.session() as session:
         assert session.scalars(select(Objection.reason)).all() == ["少了化學的成果"]

@@ -53,5 +53,7 @@ def test_free_text_gets_a_short_menu(school, chat):
 
 def test_an_objection_reason_may_start_with_the_word_help(school, chat, db):
     me = chat(uid("fix"))
-    me.tap(f"a=rc_item&b={school.batches['fix:114-2']}&i=course_record")
-    assert "已收到你對" in texts_of(me.say("說明：物理應為 3 學分"))
+    batch = school.batches["fix:114-2"]
+    me.tap(f"a=rc_item&b={batch}&i=course_record")
+    assert "確認送出疑義" in texts_of(me.say("說明：物理應為 3 學分"))
+    assert "已收到你對" in texts_of(me.tap(f"a=rc_send&b={batch}&i=course_record"))

@@ -112,11 +112,15 @@ def test_malformed_postback_data(school, chat, db, data):
 
 
 def _object(me, batch_id: int, item: str, reason: str) -> str:
+    """Tap 提出疑義, pick the item, type the reason, tap 送出; the answer to 送出."""
     choose = me.tap(f"a=rc_obj&b={batch_id}")
     assert f"a=rc_item&b={batch_id}&i={item}" in postbacks_of(choose)
     asked = texts_of(me.tap(f"a=rc_item&b={batch_id}&i={item}"))
     assert "300 字以內" in asked
-    return texts_of(me.say(reason))
+    shown = me.say(reason)
+    assert reason in texts_of(shown) and "確認送出疑義" in texts_of(shown)
+    assert postbacks_of(shown) == [f"a=rc_send&b={batch_id}&i={item}"]
+    return texts_of(me.tap(postbacks_of(shown)[0]))
 
 
 def test_objection_reaches_the_office_and_the_answer_comes_back(school, chat, db, line_api, env_cli):
@@ -169,6 +173,8 @@ def test_objection_is_idempotent_per_item(school, chat, db, line_api):
     me = chat(uid("fix"))
     batch_id = school.batches["fix:114-2"]
     _object(me, batch_id, "outcome", "少一件成果")
+    # a double tap on 送出: told it is pending, nothing more recorded or pushed
+    assert "已送出，教學組處理中" in texts_of(me.tap(f"a=rc_send&b={batch_id}&i=outcome"))
     # choosing the same item again: told it is pending, nothing more recorded or pushed
     assert "已送出，教學組處理中" in texts_of(me.tap(f"a=rc_item&b={batch_id}&i=outcome"))
     assert "我看不懂" in texts_of(me.say("少一件成果"))
@@ -207,6 +213,11 @@ def test_the_conversation_expires(school, chat, services, db):
     me.tap(f"a=rc_item&b={batch_id}&i=cadre")
     services.store.delete(f"conv:{uid('fix')}")  # what the TTL does after a few minutes
     assert "我看不懂" in texts_of(me.say("學藝股長應為副班長"))
+    # expired between the reason and 送出
+    me.tap(f"a=rc_item&b={batch_id}&i=cadre")
+    me.say("學藝股長應為副班長")
+    services.store.delete(f"conv:{uid('fix')}")
+    assert "已逾時或已取消，沒有送出" in texts_of(me.tap(f"a=rc_send&b={batch_id}&i=cadre"))
     with db.session() as session:
         assert session.scalar(select(func.count(Objection.id))) == 0
 
@@ -246,3 +257,32 @@ def test_conversation_state_lives_in_the_store_for_a_few_minutes(store):
     assert conversation.get(store, user) is None
     store.set(f"conv:{user}", "not json", 60)
     assert conversation.get(store, user) is None
+
+
+def test_a_stray_message_is_never_sent_to_the_office(school, chat, db, line_api):
+    me = chat(uid("fix"))
+    batch_id = school.batches["fix:114-2"]
+    me.tap(f"a=rc_item&b={batch_id}&i=cadre")
+    me.say("我的進度")                      # the student wandered off ...
+    again = me.say("謝謝")                  # ... and this is only shown back, not sent
+    assert "確認送出疑義" in texts_of(again) and "謝謝" in texts_of(again)
+    with db.session() as session:
+        assert session.scalar(select(func.count(Objection.id))) == 0
+    assert line_api.calls("push") == [] and line_api.calls("multicast") == []
+    # typing again replaces the reason; 送出 sends the last one
+    me.say("學藝股長應為副班長")
+    assert "已收到你對" in texts_of(me.tap(f"a=rc_send&b={batch_id}&i=cadre"))
+    with db.session() as session:
+        assert session.scalars(select(Objection.reason)).all() == ["學藝股長應為副班長"]
+
+
+def test_send_with_a_tampered_batch_or_item(school, chat, db):
+    me = chat(uid("fix"))
+    mine, other = school.batches["fix:114-2"], school.batches["max:114-2"]
+    me.tap(f"a=rc_item&b={mine}&i=cadre")
+    me.say("學藝股長應為副班長")
+    for data in (f"a=rc_send&b={other}&i=cadre", f"a=rc_send&b={mine}&i=outcome", f"a=rc_send&b={mine}&i=x"):
+        answer = texts_of(me.tap(data))
+        assert "已逾時" in answer or "已失效" in answer, data
+    with db.session() as session:
+        assert session.scalar(select(func.count(Objection.id))) == 0
