@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.models import Objection, OutboxMessage, ReceiptBatch
+from bot.vocab import ReceiptItem
 from tests.conftest import postbacks_of, texts_of
 from tests.student_school import NOW, School, build, local, uid
 
@@ -286,3 +287,23 @@ def test_send_with_a_tampered_batch_or_item(school, chat, db):
         assert "已逾時" in answer or "已失效" in answer, data
     with db.session() as session:
         assert session.scalar(select(func.count(Objection.id))) == 0
+
+
+def test_several_batches_come_as_a_carousel_newest_first(school, chat, db):
+    from bot.models import ReceiptLine
+
+    with db.session() as session:
+        batch = ReceiptBatch(student_id=school.ids["max"], term_id=school.terms["114-1"].id)
+        batch.lines = [ReceiptLine(item=ReceiptItem.cadre, content="班長")]
+        session.add(batch)
+    messages = chat(uid("max")).say("收訖明細")
+    contents = messages[0]["contents"]
+    assert contents["type"] == "carousel" and len(contents["contents"]) == 2
+    titles = [b["header"]["contents"][0]["text"] for b in contents["contents"]]
+    assert titles == ["🧾 114-2 收訖明細", "🧾 114-1 收訖明細"]
+    assert messages[0]["altText"].splitlines()[1:] == [
+        "114-2 收訖明細（幹部經歷 1 筆、修課紀錄 2 筆、課程學習成果 1 筆、多元表現 1 筆）：待確認：截止 10/17（六）23:59（還有 2 天）",
+        "114-1 收訖明細（幹部經歷 1 筆）：確認期間已於 3/5（四）23:59 結束"]
+    # only the open one has buttons
+    assert postbacks_of(messages) == [f"a=rc_ok&b={school.batches['max:114-2']}",
+                                      f"a=rc_obj&b={school.batches['max:114-2']}"]
