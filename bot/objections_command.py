@@ -13,7 +13,7 @@ import click
 
 from bot import objections
 from bot.config import Settings
-from bot.vocab import DUTY_LABELS, OBJECTION_OFFICE, RECEIPT_ITEM_LABELS, ReceiptItem, reverse
+from bot.vocab import DUTY_LABELS, OBJECTION_OFFICE, RECEIPT_ITEM_LABELS, reverse
 from messages import receipts as msg
 from messages.reminders import when
 
