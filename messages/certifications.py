@@ -44,16 +44,19 @@ def pending(view: PendingView, now: datetime, tz: ZoneInfo, platform_url: str) -
     if not view.own and not view.covering:
         return common.text(NOTHING, quick=["說明"])
     rows: list[dict] = []
+    headings: list[dict] = []
     alt_lines = [f"待認證共 {view.total} 件"]
     if view.own:
-        rows.append(text(f"我的課程（{sum(c.count for c in view.own)} 件）", weight="bold", margin="md"))
+        headings.append(text(f"我的課程（{sum(c.count for c in view.own)} 件）", weight="bold", margin="md"))
+        rows.append(headings[-1])
         rows += [_row(c, now, tz, whose=False) for c in view.own]
         alt_lines += [_summary_line(c, now, tz, False) for c in view.own]
     if view.covering:
-        rows.append(text(f"代理認證（{sum(c.count for c in view.covering)} 件）", weight="bold", margin="lg"))
+        headings.append(text(f"代理認證（{sum(c.count for c in view.covering)} 件）", weight="bold", margin="lg"))
+        rows.append(headings[-1])
         rows += [_row(c, now, tz, whose=True) for c in view.covering]
         alt_lines += ["代理：" + _summary_line(c, now, tz, True) for c in view.covering]
     link = platform_url if platform_url.startswith(("https://", "http://")) else ""
     footer = [uri_button("前往平台認證", link)] if link else [text(NO_LINK, size="xs", color=GREY)]
     return paged(TITLE, "\n".join(alt_lines), rows, footer=footer, unit="門課",
-                 subtitle=f"共 {view.total} 件，請於期限內完成認證")
+                 subtitle=f"共 {view.total} 件，請於期限內完成認證", headings=tuple(headings))

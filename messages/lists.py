@@ -42,14 +42,17 @@ def _bubble(title: str, subtitle: str | None, body: list[dict], footer: list[dic
 
 def paged(title: str, alt_text: str, rows: list[dict], intro: list[dict] | None = None,
           footer: list[dict] | None = None, subtitle: str | None = None, unit: str = "項",
-          rows_per_bubble: int = ROWS_PER_BUBBLE, max_bubbles: int = MAX_BUBBLES) -> dict:
+          rows_per_bubble: int = ROWS_PER_BUBBLE, max_bubbles: int = MAX_BUBBLES,
+          headings: tuple[dict, ...] = ()) -> dict:
     """A bubble (or a carousel of bubbles) listing ``rows``; ``intro`` opens the first bubble and
-    ``footer`` closes every bubble. Over the limits, the tail is cut and counted."""
+    ``footer`` closes every bubble. Over the limits, the tail is cut and counted (rows that are
+    among ``headings`` are not counted)."""
     pages = [rows[i:i + rows_per_bubble] for i in range(0, len(rows), rows_per_bubble)] or [[]]
     keep = min(len(pages), max_bubbles)
+    heading_ids = {id(h) for h in headings}
     while True:
         shown = pages[:keep]
-        hidden = len(rows) - sum(len(p) for p in shown)
+        hidden = sum(1 for page in pages[keep:] for r in page if id(r) not in heading_ids)
         bubbles = []
         for index, page in enumerate(shown):
             body = list(intro or []) if index == 0 else []
@@ -67,5 +70,6 @@ def paged(title: str, alt_text: str, rows: list[dict], intro: list[dict] | None 
             if keep == 1:
                 if rows_per_bubble <= 1:
                     raise
-                return paged(title, alt_text, rows, intro, footer, subtitle, unit, rows_per_bubble // 2, 1)
+                return paged(title, alt_text, rows, intro, footer, subtitle, unit, rows_per_bubble // 2, 1,
+                             headings)
             keep -= 1

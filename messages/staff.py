@@ -56,8 +56,10 @@ def behind_class_line(c: ClassRate) -> str:
     return f"{c.code}：認證率 {pct(c.certification_rate)}，待認證 {c.pending} 件"
 
 
-def _heading(value: str) -> dict:
-    return text(value, weight="bold", margin="lg")
+def _heading(value: str, into: list[dict]) -> dict:
+    made = text(value, weight="bold", margin="lg")
+    into.append(made)
+    return made
 
 
 def _line(value: str, color: str | None = None) -> dict:
@@ -66,23 +68,25 @@ def _line(value: str, color: str | None = None) -> dict:
 
 def stats(r: Rates, tz: ZoneInfo) -> dict:
     """The rates as one Flex list: totals, furthest behind, confirmation per day, per class, per teacher."""
-    rows: list[dict] = [_heading("全校")] + [_line(x) for x in totals_lines(r)]
+    headings: list[dict] = []
+    rows: list[dict] = [_heading("全校", headings)] + [_line(x) for x in totals_lines(r)]
     behind_c, behind_t = r.behind_classes(), r.behind_teachers()
-    rows.append(_heading("最落後的班級"))
+    rows.append(_heading("最落後的班級", headings))
     rows += [_line(behind_class_line(c), RED) for c in behind_c] or [_line("沒有待認證的班級 🎉", GREY)]
-    rows.append(_heading("最落後的教師"))
+    rows.append(_heading("最落後的教師", headings))
     rows += [_line(teacher_line(t), RED) for t in behind_t] or [_line("沒有待認證的教師 🎉", GREY)]
     for c in r.confirmations:
-        rows.append(_heading(confirmation_heading(c)))
+        rows.append(_heading(confirmation_heading(c), headings))
         rows += [_line(day_line(d)) for d in c.days] or [_line("期程尚未開始", GREY)]
-    rows.append(_heading("各班"))
+    rows.append(_heading("各班", headings))
     rows += [_line(class_line(c)) for c in r.classes]
-    rows.append(_heading("各教師"))
+    rows.append(_heading("各教師", headings))
     rows += [_line(teacher_line(t)) for t in r.teachers]
     alt = "\n".join([f"{r.term_label} 統計", *totals_lines(r), "最落後的班級：",
                      *(behind_class_line(c) for c in behind_c), "最落後的教師：",
                      *(teacher_line(t) for t in behind_t)])
-    return paged("統計", alt, rows, subtitle=f"{r.term_label} 學期・{as_of(r.as_of, tz)}", unit="行")
+    return paged("統計", alt, rows, subtitle=f"{r.term_label} 學期・{as_of(r.as_of, tz)}", unit="行",
+                 headings=tuple(headings))
 
 
 def as_of(moment: datetime, tz: ZoneInfo) -> str:

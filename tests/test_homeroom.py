@@ -168,3 +168,20 @@ def test_a_teacher_with_several_roles_gets_them_all(chat, school):
     assert {"待認證", "班級名單", "統計"} <= set(labels)
     assert "201 班級名單" in texts_of(kao.say("班級名單"))
     assert "國文" not in texts_of(kao.say("待認證"))  # certified already: nothing pending
+
+
+def test_a_very_long_list_is_split_over_bubbles_and_the_rest_counted():
+    from bot.line_limits import check_messages
+    from bot.nudge import NudgePlan
+    from bot.queries.homeroom import ClassList, ListRow
+    from tests.roles_school import TZ
+
+    rows = tuple(ListRow(i, i, "同學" * 8, "課程學習成果、多元表現") for i in range(1, 401))
+    listing = ClassList("unpicked", 1, "101", "114-1", rows, None)
+    message = msg.class_list(listing, NudgePlan(listing, ((1, "U1"),), 399, False), TZ)
+    check_messages([message])
+    body = texts_of([message["contents"]])
+    shown = sum(1 for line in body.splitlines() if line[:3].strip().isdigit() and "同學" in line)
+    assert message["contents"]["type"] == "carousel" and 0 < shown < 400
+    assert f"…另有 {400 - shown} 人未列出" in body
+    assert body.count("一鍵提醒（1 人）") == len(message["contents"]["contents"])  # on every bubble

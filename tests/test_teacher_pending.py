@@ -123,4 +123,6 @@ def test_a_long_list_is_split_and_truncated_within_line_limits():
     message = certifications.pending(PendingView(loads, (), False), NOW, TZ, PLATFORM)
     check_messages([message])
     assert message["contents"]["type"] == "carousel"
-    assert "未列出" in texts_of([message])
+    body = texts_of([message["contents"]])
+    shown = body.count("：3 件")
+    assert 0 < shown < 400 and f"…另有 {400 - shown} 門課未列出" in body
