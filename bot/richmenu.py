@@ -200,31 +200,42 @@ def bound_by_role(session: Session) -> dict[str, list[str]]:
 
 
 def deploy(services, font: str | None = None, force: bool = False) -> list[Deployed]:
-    """Create (or keep) every role's menu, set the default, link everyone, delete replaced menus."""
+    """Create (or keep) every role's menu, set the default, link everyone, delete replaced menus.
+
+    All or nothing: if LINE refuses any step of making the menus, the ones made in this run are
+    deleted at LINE, ``rich_menu`` is left as it was, and the earlier menus stay in use.
+    """
     font_path = find_cjk_font(font)  # before anything reaches LINE
     images = {role: draw(role, font_path) for role in ROLES}
     sender = services.sender
     results: list[Deployed] = []
     replaced: list[str] = []
-    with services.db.session() as session:
-        for role in ROLES:
-            image, digest = images[role], fingerprint(role, images[role])
-            row = session.get(RichMenu, role)
-            if row is not None and row.image_sha256 == digest and not force:
-                results.append(Deployed(role, row.rich_menu_id, created=False))
-                continue
-            rich_menu_id = sender.create_rich_menu(definition(role))
-            sender.upload_rich_menu_image(rich_menu_id, image, content_type(image))
-            if row is None:
-                session.add(RichMenu(role=role, rich_menu_id=rich_menu_id, image_sha256=digest,
-                                     deployed_at=services.clock()))
-            else:
-                replaced.append(row.rich_menu_id)
-                row.rich_menu_id, row.image_sha256, row.deployed_at = rich_menu_id, digest, services.clock()
-            session.flush()
-            results.append(Deployed(role, rich_menu_id, created=True))
-        ids = {r.role: r.rich_menu_id for r in results}
-        groups = bound_by_role(session)
+    made: list[str] = []
+    try:
+        with services.db.session() as session:
+            for role in ROLES:
+                image, digest = images[role], fingerprint(role, images[role])
+                row = session.get(RichMenu, role)
+                if row is not None and row.image_sha256 == digest and not force:
+                    results.append(Deployed(role, row.rich_menu_id, created=False))
+                    continue
+                rich_menu_id = sender.create_rich_menu(definition(role))
+                made.append(rich_menu_id)
+                sender.upload_rich_menu_image(rich_menu_id, image, content_type(image))
+                if row is None:
+                    session.add(RichMenu(role=role, rich_menu_id=rich_menu_id, image_sha256=digest,
+                                         deployed_at=services.clock()))
+                else:
+                    replaced.append(row.rich_menu_id)
+                    row.rich_menu_id, row.image_sha256, row.deployed_at = rich_menu_id, digest, services.clock()
+                session.flush()
+                results.append(Deployed(role, rich_menu_id, created=True))
+            ids = {r.role: r.rich_menu_id for r in results}
+            groups = bound_by_role(session)
+    except Exception:
+        for rich_menu_id in made:  # leave no half-made menus at LINE
+            _delete_quietly(sender, rich_menu_id)
+        raise
     sender.set_default_rich_menu(ids[words.GUEST])
     linked = {}
     for role, users in groups.items():
@@ -232,11 +243,15 @@ def deploy(services, font: str | None = None, force: bool = False) -> list[Deplo
             sender.link_rich_menu_to_users(users, ids[role])
         linked[role] = len(users)
     for old in replaced:
-        try:
-            sender.delete_rich_menu(old)
-        except Exception as exc:  # already gone at LINE: nothing to clean up
-            log.warning("could not delete replaced rich menu: %s", type(exc).__name__)
+        _delete_quietly(sender, old)
     return [Deployed(r.role, r.rich_menu_id, r.created, linked.get(r.role, 0)) for r in results]
+
+
+def _delete_quietly(sender, rich_menu_id: str) -> None:
+    try:
+        sender.delete_rich_menu(rich_menu_id)
+    except Exception as exc:  # already gone at LINE: nothing to clean up
+        log.warning("could not delete rich menu %s: %s", rich_menu_id, type(exc).__name__)
 
 
 def link_user(services, line_user_id: str | None) -> str | None:

@@ -174,3 +174,21 @@ def test_the_demo_deploys_menus_and_the_simulator_shows_each_person_theirs(tmp_p
         assert requests.get(running.simulator_url + "/static/richmenu.js", timeout=5).status_code == 200
     finally:
         running.stop()
+
+
+def test_a_refused_image_leaves_no_half_made_menu(services, line_api, people, db, monkeypatch):
+    from linebot.v3.messaging.exceptions import ApiException
+
+    first = {r.role: r.rich_menu_id for r in richmenu.deploy(services)}
+    real_draw = richmenu.draw
+    # an image of the wrong size (LINE refuses it: it must match the menu's size)
+    monkeypatch.setattr(richmenu, "draw", lambda role, font: real_draw("guest" if role == "student" else role, font))
+    with pytest.raises(ApiException) as refused:
+        richmenu.deploy(services, force=True)
+    assert refused.value.status == 400
+    # all or nothing: the menus made in this run were deleted at LINE, the earlier ones stay in use
+    with db.session() as s:
+        assert {r.role: r.rich_menu_id for r in s.scalars(select(RichMenu))} == first
+    assert set(line_api.rich_menus) == set(first.values())
+    assert line_api.default_rich_menu == first["guest"]
+    assert line_api.rich_menu_links[f.line_user_id("stu")] == first["student"]
