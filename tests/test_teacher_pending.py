@@ -126,3 +126,17 @@ def test_a_long_list_is_split_and_truncated_within_line_limits():
     body = texts_of([message["contents"]])
     shown = body.count("：3 件")
     assert 0 < shown < 400 and f"…另有 {400 - shown} 門課未列出" in body
+
+
+def test_staff_mark_a_teacher_unavailable_on_the_command_line_and_the_proxy_sees_it_in_chat(chat, school, migrated):
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    env = {"DATABASE_URL": migrated, "SCHOOL_TZ": "Asia/Taipei"}
+    lin = chat(uid("lin"))
+    assert "數學" not in texts_of(lin.say("待認證"))
+    result = CliRunner().invoke(main, ["teacher", "unavailable", "T-wang", "--from", "2025-11-19", "--to",
+                                       "2025-11-21"], env=env, catch_exceptions=False)
+    assert result.exit_code == 0 and "由 LIN老師 代理認證" in result.output
+    assert "WANG老師｜114-1 數學 101 班：2 件" in texts_of(lin.say("待認證"))
