@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -55,10 +56,12 @@ class DemoServer:
         return f"{self.url}/simulator"
 
     def stop(self) -> None:
+        # The scheduler first, waiting for a running sweep: its pushes go to this server's stand-in,
+        # which must still answer (stopped first, every push would be retried against a closed port).
+        self.scheduler.shutdown(wait=True)
         self.server.shutdown()
         self.thread.join(timeout=10)
         self.server.server_close()
-        self.scheduler.shutdown(wait=False)
         self.services.close()
 
 
@@ -93,6 +96,18 @@ def _deploy_rich_menus(services: Services) -> None:
         logging.getLogger(__name__).warning("%s", exc)
 
 
+def _check_port(host: str, port: int) -> None:
+    """Fail before seeding, in zh-TW, when the port is taken (werkzeug would print English and exit)."""
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise OSError(f"連接埠 {port} 已被其他程式使用（可用 --port 換一個）") from exc
+
+
 def start_demo(host: str = "127.0.0.1", port: int = 8000, db_path: str | Path | None = None,
                now: datetime | None = None) -> DemoServer:
     """Seed a fresh demo school and serve it (in a thread) on ``host:port`` (0: any free port)."""
@@ -106,7 +121,11 @@ def start_demo(host: str = "127.0.0.1", port: int = 8000, db_path: str | Path | 
     upgrade(url)
 
     shim = _LateApp()
-    server = make_server(host, port, shim, threaded=True)
+    _check_port(host, port)
+    try:
+        server = make_server(host, port, shim, threaded=True)
+    except SystemExit as exc:  # werkzeug exits (after an English line) when the port is taken
+        raise OSError(f"連接埠 {port} 已被其他程式使用（可用 --port 換一個）") from exc
     base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{server.server_port}"
     settings = demo_settings(url, f"{base}/_line")
     today = (now or datetime.now(settings.tz)).astimezone(settings.tz).date()
@@ -137,11 +156,11 @@ def demo_command(host: str, port: int, db_path: str | None) -> None:
     ignored = [name for name in IGNORED_ENV if os.environ.get(name)]
     if ignored:
         click.echo(f"注意：示範模式不使用 {', '.join(ignored)}（改用全新的 SQLite 與本機 LINE 模擬）。")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the page polls; keep the console readable
     try:
         running = start_demo(host, port, db_path)
     except OSError as exc:
         raise click.ClickException(f"無法在 {host}:{port} 啟動：{exc.strerror or exc}") from exc
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the page polls; keep the console readable
     demo = running.demo
     click.echo(f"示範學校已建立（{demo.term_label} 學期，{len(demo.people)} 位示範人物；"
                f"未綁定的示範學生 {demo.unbound_student.name} 的綁定碼顯示在模擬器頁面上）。")

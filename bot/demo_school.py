@@ -33,6 +33,13 @@ GROUPS = (STUDENTS, SUBJECT_TEACHERS, HOMEROOM_TEACHERS, STAFF, STRANGERS)
 
 CLASS_CODES = ("101", "102", "103", "201", "202", "203", "301", "302", "303")
 STUDENTS_PER_CLASS = 8
+# How far along each class is this term (0 behind, 1 typical, 2 ahead), so the statistics differ by class.
+CLASS_PACE = {"101": 2, "102": 1, "103": 0, "201": 1, "202": 2, "203": 0, "301": 2, "302": 1, "303": 1}
+# How many days each teacher usually takes to certify (a few are slow: the statistics show who).
+CERTIFY_DAYS = {"T001": 2, "T002": 6, "T003": 10, "T004": 3, "T005": 1, "T006": 8, "T007": 4, "T008": 5,
+                "T009": 9, "T010": 2, "T011": 3, "T012": 7}
+# Per pace, the weights of: nothing uploaded, 未送出, 待認證, 已認證, 認證失敗 for one student's course.
+PACE_WEIGHTS = {0: (35, 25, 25, 10, 5), 1: (15, 15, 35, 25, 10), 2: (5, 5, 30, 50, 10)}
 
 # (teacher_no, name, homeroom class, subject taught or None, office duties)
 TEACHERS: tuple[tuple[str, str, str | None, str | None, tuple[Duty, ...]], ...] = (
@@ -261,27 +268,33 @@ class _Seeder:
         return self.add(outcome)
 
     def current_outcomes(self, courses: dict[str, list[Course]]) -> None:
-        """This term: every status, pending ones waiting from 1 to 20 days."""
+        """This term: every status, pending ones waiting from 1 to 20 days; classes at their own pace
+        (CLASS_PACE), and each course's teacher certifying at theirs (some leave items waiting long)."""
         waits = (1, 2, 4, 6, 9, 13, 20)
+        statuses = (None, OutcomeStatus.draft, OutcomeStatus.pending, OutcomeStatus.certified, OutcomeStatus.failed)
+        teacher_no = {t.id: no for no, t in self.teachers_by_no.items()}
         for code, students in self.students_by_class.items():
+            weights = PACE_WEIGHTS[CLASS_PACE[code]]
             for si, student in enumerate(students):
                 for ci, course in enumerate(courses[code]):
-                    pattern = (si + ci) % 6
+                    status = self.rng.choices(statuses, weights)[0]
                     titles = OUTCOME_TITLES[course.subject]
                     title = titles[(si + ci) % len(titles)]
-                    if pattern == 0:
+                    if status == OutcomeStatus.draft:
                         self.outcome(student, course, title, OutcomeStatus.draft)
-                    elif pattern in (1, 2):
-                        wait = waits[(si * 3 + ci) % len(waits)]
+                    elif status == OutcomeStatus.pending:
+                        wait = waits[(si * 3 + ci + int(code)) % len(waits)]
                         self.outcome(student, course, title, OutcomeStatus.pending, submitted_days_ago=wait)
-                    elif pattern == 3:
+                    elif status == OutcomeStatus.certified:
+                        submitted = 12 + si % 5
+                        took = CERTIFY_DAYS[teacher_no[course.teacher_id]] + (si + ci) % 3
                         self.outcome(student, course, title, OutcomeStatus.certified,
-                                     submitted_days_ago=12 + si % 5, decided_days_ago=3 + si % 5)
-                    elif pattern == 4 and si % 2 == 0:
+                                     submitted_days_ago=submitted, decided_days_ago=max(1, submitted - took))
+                    elif status == OutcomeStatus.failed:
                         reason = FAILURE_REASONS[(si + ci) % len(FAILURE_REASONS)]
                         self.outcome(student, course, title, OutcomeStatus.failed,
                                      submitted_days_ago=10 + si % 4, decided_days_ago=1 + si % 4, reason=reason)
-                    # otherwise nothing uploaded yet for this course
+                    # None: nothing uploaded yet for this course
         self.session.flush()
 
     def previous_outcomes(self, courses: dict[str, list[Course]]) -> dict[int, list[Outcome]]:
@@ -314,9 +327,9 @@ class _Seeder:
     def picks(self, performances: dict[int, list[Performance]]) -> None:
         """Some students have picked for the central database (within the yearly limits)."""
         year_terms = {self.term.id} | ({self.prev.id} if self.prev.year == self.year else set())
-        for students in self.students_by_class.values():
+        for code, students in self.students_by_class.items():
             for si, student in enumerate(students):
-                if si % 3 != 0:
+                if si % (4 - CLASS_PACE[code]) != 0:  # more pickers in the classes ahead
                     continue
                 certified = [o for o in self.outcomes if o.student_id == student.id
                              and o.status == OutcomeStatus.certified and self.course_term[o.course_id] in year_terms]
@@ -332,8 +345,8 @@ class _Seeder:
         for code, students in self.students_by_class.items():
             for si, student in enumerate(students):
                 batch = ReceiptBatch(student_id=student.id, term_id=self.prev.id)
-                if si % 3 == 1:
-                    batch.confirmed_at, batch.confirmed_how = self.at(-1, 20, 15), "student"
+                if si % (4 - CLASS_PACE[code]) == 1:  # more confirmed in the classes ahead
+                    batch.confirmed_at, batch.confirmed_how = self.at(-1, 12 + si, 5 * si), "student"
                 lines = [(ReceiptItem.cadre, f"{CADRES[(si + int(code)) % len(CADRES)]}（{self.prev.label}）")]
                 lines += [(ReceiptItem.course_record, f"{c.subject} {CREDITS[c.subject]} 學分")
                           for c in prev_courses[code]]

@@ -113,6 +113,29 @@ def test_outcomes_in_every_status_with_history(seeded):
         assert all(o.submitted_at < start_of_today for o in outcomes if o.submitted_at)
 
 
+def test_classes_and_teachers_differ_as_in_a_real_school(seeded):
+    """The statistics have something to show: classes at different paces, slow and quick certifiers."""
+    db, _ = seeded
+    with db.session() as s:
+        this_term = s.scalar(select(Term).where(Term.year == 114, Term.semester == 1))
+        outcomes = s.scalars(select(Outcome).join(Course).where(Course.term_id == this_term.id)).all()
+        rate: dict[str, list[int]] = {}
+        days: dict[int, list[float]] = {}
+        for o in outcomes:
+            if o.submitted_at:
+                counts = rate.setdefault(o.course.school_class.code, [0, 0])
+                counts[0] += o.status == OutcomeStatus.certified
+                counts[1] += 1
+            if o.status == OutcomeStatus.certified:
+                days.setdefault(o.course.teacher_id, []).append((o.certified_at - o.submitted_at).days)
+        rates = sorted(round(100 * c / n) for c, n in rate.values())
+        assert rates[-1] - rates[0] >= 20 and len(set(rates)) >= 4, rates
+        medians = sorted(sorted(d)[len(d) // 2] for d in days.values())
+        assert medians[-1] - medians[0] >= 5, medians
+        picked_share = Counter(o.student.school_class.code for o in s.scalars(select(Outcome).where(Outcome.picked)))
+        assert len(set(picked_share.values())) >= 2
+
+
 def test_picks_respect_the_yearly_limits(seeded):
     db, _ = seeded
     with db.session() as s:
@@ -274,3 +297,18 @@ def test_demo_command_prints_the_url_and_stops_on_ctrl_c(tmp_path):
     assert "Traceback" not in out
     with pytest.raises(requests.ConnectionError):
         requests.get(url, timeout=2)
+
+
+def test_demo_command_on_a_taken_port_says_so_in_zh_tw(tmp_path):
+    from click.testing import CliRunner
+
+    from bot.demo import demo_command
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(demo_command, ["--port", str(port), "--db", str(tmp_path / "demo.sqlite3")])
+    assert result.exit_code == 1
+    assert f"連接埠 {port} 已被其他程式使用" in result.output and "Traceback" not in result.output
+    assert "Address already in use" not in result.output

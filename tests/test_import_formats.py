@@ -40,6 +40,17 @@ def test_undecodable_bytes_are_a_clear_error(db: Database, tmp_path: Path) -> No
     assert_rows(rejected(db, path), [("s.csv", None, "無法辨識檔案的編碼")])
 
 
+@pytest.mark.parametrize("name, data, reason", [
+    ("u16.csv", "學號,姓名,班級,座號,年級\n".encode("utf-16"), "UTF-16 編碼"),
+    ("tabs.csv", "學號\t姓名\t班級\t座號\t年級\nS1\t甲\t101\t1\t1\n".encode(), "用 Tab 分隔欄位"),
+    ("semi.csv", "學號;姓名;班級;座號;年級\nS1;甲;101;1;1\n".encode("cp950"), "用分號分隔欄位"),
+    ("old.xls", b"\xd0\xcf\x11\xe0", "不支援舊版 Excel（.xls）"),
+])
+def test_files_saved_the_wrong_way_say_how_to_save_them(db: Database, tmp_path: Path, name, data, reason) -> None:
+    (tmp_path / name).write_bytes(data)
+    assert_rows(rejected(db, tmp_path / name), [(name, None, reason)])
+
+
 def test_header_whitespace_bom_and_order_are_forgiven(db: Database, tmp_path: Path) -> None:
     path = tmp_path / "s.csv"
     path.write_text("\ufeff 班級 ,學 號,姓名,\u3000座號,年級,,\n101, S001 ,王小明,1,1\n\n,,,,\n102,S002,林怡君,2,高一\n",

@@ -58,6 +58,9 @@ def clean_cell(value: object) -> Value:
 
 
 def decode_csv(data: bytes) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ReadError("這是 UTF-16 編碼的檔案（Excel 的「Unicode 文字」）；請在 Excel 另存為「CSV UTF-8（逗號分隔）」"
+                        "或 XLSX")
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8")
     try:
@@ -108,6 +111,17 @@ def _is_blank(cells: list[Value]) -> bool:
     return all(c == "" for c in cells)
 
 
+def _check_delimiter(raw: list[list[Value]]) -> None:
+    """A header that is one cell holding tabs or semicolons: saved with the wrong separator."""
+    first = next((cells for cells in raw if not _is_blank(cells)), None)
+    if not first or len([c for c in first if c != ""]) != 1:
+        return
+    cell = str(next(c for c in first if c != ""))
+    for mark, name in (("\t", " Tab "), (";", "分號"), ("；", "全形分號")):
+        if cell.count(mark) >= 2:
+            raise ReadError(f"標題列看起來是用{name}分隔欄位；請存成以逗號分隔的 CSV（Excel：另存為「CSV（逗號分隔）」）")
+
+
 def read_table(path: str | Path) -> Table:
     """Read one file; ReadError when it is missing, empty, or not CSV/XLSX."""
     path = Path(path)
@@ -118,6 +132,9 @@ def read_table(path: str | Path) -> Table:
         raw = _xlsx_rows(path)
     elif suffix in (".csv", ".txt"):
         raw = _csv_rows(path)
+        _check_delimiter(raw)
+    elif suffix == ".xls":
+        raise ReadError("不支援舊版 Excel（.xls）檔；請在 Excel 另存為 .xlsx 或 CSV")
     else:
         raise ReadError("只能匯入 .csv 或 .xlsx 檔")
     numbered = [(i + 1, cells) for i, cells in enumerate(raw)]
