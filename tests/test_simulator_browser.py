@@ -256,6 +256,31 @@ def test_a_pushed_flex_bubble_appears_by_polling(driver, demo):
     assert "flex-button-link" in bubble.find_element("css selector", ".flex-button").get_attribute("class")
 
 
+def test_a_reminder_from_the_demo_scheduler_is_shown_as_a_pushed_flex_bubble(driver, demo):
+    standin = demo.app.extensions["line_standin"]
+    reminded = [p for p in demo.demo.people if p.group == STUDENTS and not p.code
+                and any(d.via != "reply" and m["type"] == "flex" for d in standin.sent_to(p.user_id) for m in d.messages)]
+    assert reminded, "the demo's first sweep reminded no student"
+    person = reminded[-1]
+    pushed = next(m for d in standin.sent_to(person.user_id) if d.via != "reply" for m in d.messages
+                  if m["type"] == "flex")
+    open_person(driver, person.user_id, person.name)
+    shown = [r for r in bot_rows(driver) if r.get_attribute("data-via") != "reply" and r.find_elements(
+        "css selector", ".flex-bubble") and f"{person.name}，歡迎！" not in r.text]
+    assert shown and all("推播" in r.text for r in shown)
+    words = [t for t in _flex_texts(pushed["contents"]) if t.strip()]
+    assert words and all(w.split("\n")[0] in "\n".join(r.text for r in shown) for w in words)
+
+
+def _flex_texts(node) -> list[str]:
+    if isinstance(node, dict):
+        own = [node["text"]] if node.get("type") == "text" and isinstance(node.get("text"), str) else []
+        return own + [t for value in node.values() for t in _flex_texts(value)]
+    if isinstance(node, list):
+        return [t for value in node for t in _flex_texts(value)]
+    return []
+
+
 def test_binding_the_unbound_student_with_the_code_on_the_page(driver, demo):
     holder = demo.demo.unbound_student
     open_person(driver, holder.user_id, holder.name)
