@@ -4,8 +4,11 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.queries.student import WindowRow
-from bot.vocab import WINDOW_KIND_LABELS, WindowKind
+from bot.queries.student import StudentStatus, WindowRow
+from bot.vocab import (
+    OUTCOME_PICKS_PER_YEAR, PERFORMANCE_PICKS_PER_YEAR, PERFORMANCE_UPLOADS_PER_YEAR, WINDOW_KIND_LABELS,
+    OutcomeStatus, WindowKind,
+)
 from messages import common, flex
 from messages.reminders import when
 
@@ -21,18 +24,44 @@ WHAT_TO_DO: dict[WindowKind, str] = {
 }
 
 
-def _line(window: WindowRow, now: datetime, tz: ZoneInfo) -> str:
+def your_part(window: WindowRow, status: StudentStatus | None) -> str | None:
+    """Where the student stands on what a window asks (None when there is nothing to say)."""
+    if status is None:
+        return None
+    current = window.term_label == status.term_label
+    if window.kind == WindowKind.outcome_upload and current:
+        drafts, failed = len(status.by_status(OutcomeStatus.draft)), len(status.by_status(OutcomeStatus.failed))
+        todo = []
+        if drafts:
+            todo.append(f"{drafts} 件未送出")
+        if failed:
+            todo.append(f"{failed} 件認證失敗待修改")
+        return "你：" + ("、".join(todo) if todo else f"已上傳 {len(status.outcomes)} 件，沒有待處理的")
+    if window.kind == WindowKind.certification and current:
+        return f"你：{len(status.by_status(OutcomeStatus.pending))} 件待老師認證"
+    if window.kind == WindowKind.performance_upload:
+        return f"你：本學年已上傳 {status.performances}/{PERFORMANCE_UPLOADS_PER_YEAR} 件"
+    if window.kind == WindowKind.pick:
+        return (f"你：已勾選成果 {status.outcome_picks}/{OUTCOME_PICKS_PER_YEAR}、"
+                f"表現 {status.performance_picks}/{PERFORMANCE_PICKS_PER_YEAR}")
+    if window.kind == WindowKind.receipt:
+        return "你：收訖明細待確認" if window.term_id in status.unconfirmed_terms else "你：沒有待確認的收訖明細"
+    return None
+
+
+def _line(window: WindowRow, now: datetime, tz: ZoneInfo, status: StudentStatus | None = None) -> str:
     label = f"{WINDOW_KIND_LABELS[window.kind]}（{window.term_label}）"
     if window.is_open(now):
         timing = f"截止 {when(window.ends_at, tz)}，{flex.days_left(window.ends_at, now, tz)}"
     else:
         timing = f"{when(window.starts_at, tz)} 開始（{flex.days_until(window.starts_at, now, tz)}），" \
                  f"截止 {when(window.ends_at, tz)}"
-    return f"• {label}\n  {timing}\n  {WHAT_TO_DO[window.kind]}"
+    mine = your_part(window, status) if window.is_open(now) else None
+    return f"• {label}\n  {timing}\n  {WHAT_TO_DO[window.kind]}" + (f"\n  {mine}" if mine else "")
 
 
-def deadlines(windows: list[WindowRow], now: datetime, tz: ZoneInfo) -> dict:
-    """Open windows (soonest end first), then coming ones (soonest start first)."""
+def deadlines(windows: list[WindowRow], now: datetime, tz: ZoneInfo, status: StudentStatus | None = None) -> dict:
+    """Open windows (soonest end first, with where the student stands), then coming ones (soonest start first)."""
     open_now = [w for w in windows if w.is_open(now)]
     coming = sorted((w for w in windows if w.starts_at > now), key=lambda w: (w.starts_at, w.id))
     if not open_now and not coming:
@@ -41,7 +70,7 @@ def deadlines(windows: list[WindowRow], now: datetime, tz: ZoneInfo) -> dict:
     lines = ["【學習歷程期限】"]
     if open_now:
         lines.append("\n■ 開放中")
-        lines += [_line(w, now, tz) for w in open_now[:MAX_WINDOWS]]
+        lines += [_line(w, now, tz, status) for w in open_now[:MAX_WINDOWS]]
     if coming:
         lines.append("\n■ 即將開始")
         lines += [_line(w, now, tz) for w in coming[:MAX_WINDOWS]]

@@ -89,12 +89,19 @@ def test_deadlines(school, chat):
     assert "收訖明細確認（114-2）\n  截止 10/17（六）23:59，還有 2 天" in text
     assert "勾選（115-1）\n  10/25（日）08:00 開始（10 天後）" in text
     assert "114-1" not in text  # closed windows are not listed
+    # where the student stands on each open window
+    assert "上傳課程學習成果並送出認證\n  你：1 件未送出、1 件認證失敗待修改" in text
+    assert "確認收訖明細，有疑義在期限內提出\n  你：收訖明細待確認" in text
+    assert "你：1 件待老師認證" in text
     assert text.index("收訖明細確認（114-2）") < text.index("課程學習成果上傳（115-1）")  # soonest end first
 
 
 def test_deadlines_only_for_the_students_audience(school, chat):
     text = texts_of(chat(uid("sen")).say("期限"))  # 高二: the 114-2 receipt window is for 高一
     assert "收訖明細確認" not in text and "課程學習成果上傳（115-1）" in text
+    assert "你：已上傳 0 件，沒有待處理的" in text
+    confirmed = texts_of(chat(uid("ace")).say("期限"))
+    assert "你：沒有待確認的收訖明細" in confirmed and "你：已上傳 3 件，沒有待處理的" in confirmed
 
 
 def test_deadlines_in_the_school_time_zone(school, chat, services):
