@@ -17,6 +17,7 @@ import logging
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from threading import BoundedSemaphore
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
@@ -172,28 +173,41 @@ class Sender:
         return self._finish(outbox_id, status, detail, attempts)
 
     def deliver_many(self, outbox_ids: list[int], threads: int = 8) -> list[SendResult]:
-        """Send many outbox rows (a reminder sweep): one read, the requests on up to ``threads``
-        threads in the given order, one write of every outcome. A crash before the write leaves
-        the rows pending for `retry_pending`, whose retry keys make LINE answer 409."""
-        with self.db.session() as session:
-            rows = {r.id: r for r in session.execute(
-                select(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.recipients, OutboxMessage.messages,
-                       OutboxMessage.retry_key, OutboxMessage.status).where(OutboxMessage.id.in_(outbox_ids)))}
+        """Send many outbox rows (a reminder sweep), in id order: one read (streamed, so memory
+        stays flat), the requests on up to ``threads`` threads, one write of every outcome.
+        A crash before the write leaves the rows pending for `retry_pending`, whose retry
+        keys make LINE answer 409."""
+        outcomes: dict[int, tuple[str, str, int]] = {}
+        unsent: set[int] = set()
+        if not outbox_ids:
+            return []
 
-        def send(outbox_id: int) -> tuple[str, str, int]:
-            row = rows.get(outbox_id)
-            if row is None:
-                return "failed", "no such outbox row", 0
-            if row.status == "sent":
-                return "sent", "already delivered", 0
+        def send(row) -> None:
             if self._monthly_limit_flagged():
-                return "quota", "monthly limit reached earlier this month", 0
-            return self._attempt(outbox_id, row.kind, list(row.recipients), list(row.messages), row.retry_key)
+                outcomes[row.id] = ("quota", "monthly limit reached earlier this month", 0)
+            else:
+                outcomes[row.id] = self._attempt(row.id, row.kind, list(row.recipients), list(row.messages),
+                                                 row.retry_key)
 
-        with ThreadPoolExecutor(max(1, min(threads, len(outbox_ids))), thread_name_prefix="sender") as pool:
-            outcomes = list(pool.map(send, outbox_ids))
-        self._finish_many([(i, *o) for i, o in zip(outbox_ids, outcomes) if i in rows and rows[i].status != "sent"])
-        return [SendResult("sent" if st == "sent" else st, detail, i) for i, (st, detail, _) in zip(outbox_ids, outcomes)]
+        with self.db.session() as session, \
+                ThreadPoolExecutor(max(1, min(threads, len(outbox_ids))), thread_name_prefix="sender") as pool:
+            slots = BoundedSemaphore(2 * threads)  # rows in flight: the rest wait in the database cursor
+            rows = session.execute(
+                select(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.recipients, OutboxMessage.messages,
+                       OutboxMessage.retry_key, OutboxMessage.status)
+                .where(OutboxMessage.id.in_(sorted(outbox_ids))).order_by(OutboxMessage.id),
+                execution_options={"yield_per": 100})
+            for row in rows:
+                if row.status == "sent":
+                    outcomes[row.id] = ("sent", "already delivered", 0)
+                    continue
+                unsent.add(row.id)
+                slots.acquire()
+                pool.submit(send, row).add_done_callback(lambda _f: slots.release())
+        self._finish_many([(i, *outcomes.get(i, ("pending", "not attempted", 0))) for i in sorted(unsent)])
+        return [SendResult("sent" if st == "sent" else st, detail, i)
+                for i, (st, detail, _) in ((i, outcomes.get(i, ("failed", "no such outbox row", 0)))
+                                           for i in outbox_ids)]
 
     def _attempt(self, outbox_id: int, kind: str, recipients: list[str], messages: list[dict],
                  key: str) -> tuple[str, str, int]:

@@ -139,6 +139,7 @@ def _sweep(services: Services, ctx: SweepContext, dry_run: bool) -> SweepReport:
         return report
     outbox_ids, sent = _record(services, recipients)
     _tally(report, sent, requests=len(outbox_ids))
+    del items, done, recipients, sent  # the outbox rows hold the messages now; free them before sending
     for outbox_id, result in zip(outbox_ids, _deliver_all(services, outbox_ids)):
         if result.status == "quota":
             report.deferred += _forget(services, outbox_id)

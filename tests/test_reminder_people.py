@@ -142,3 +142,21 @@ def test_after_downtime_one_catch_up_message_and_nothing_for_closed_windows(serv
     assert "多元表現" not in got["amy"]                        # closed window: dropped
     assert set(report.reached) == {("outcome_upload", "last_day"), ("certification", "opening")}
     assert sweep(services, "2026-11-20 10:05").people == 0
+
+
+def test_muting_in_chat_through_settings_stops_that_kind_at_the_next_sweep(services, line_api, db, school, chat):
+    with db.session() as s:
+        add_window(s, school, WindowKind.outcome_upload, "2026-11-02 00:00", "2026-11-20 17:00")
+        add_window(s, school, WindowKind.performance_upload, "2026-11-02 00:00", "2026-11-20 17:00")
+    amy = chat(school.line("amy"))
+    answer = texts_of(amy.tap(f"a=mute&k={WindowKind.outcome_upload.value}&on=0"))
+    assert answer                                             # the settings handler confirmed the change
+    with db.session() as s:
+        assert s.scalar(select(ReminderMute.kind).where(ReminderMute.person_id == school.ids["amy"],
+                                                        ReminderMute.person_kind == PersonKind.student)) \
+            == WindowKind.outcome_upload.value
+    before = counts(line_api, school)
+    sweep(services, "2026-11-02 08:05")
+    got = news(line_api, school, before)
+    assert "多元表現上傳開放" in got["amy"] and "課程學習成果上傳開放" not in got["amy"]
+    assert "課程學習成果上傳開放" in got["ben"]
