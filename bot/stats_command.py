@@ -12,14 +12,15 @@ import click
 from bot.queries.rates import Rates
 from messages import staff as words
 
-CLASS_HEADER = ["班級", "學生數", "送出認證", "已認證", "認證失敗", "待認證", "認證率", "可勾選人數", "已勾選人數", "勾選率"]
+CLASS_HEADER = ["班級", "學生數", "送出認證", "已認證", "認證失敗", "待認證", "認證率", "可勾選人數", "已勾選人數", "勾選率",
+                "收訖明細份數", "已確認", "確認率"]
 TEACHER_HEADER = ["教師編號", "姓名", "已處理件數", "認證天數中位數", "待認證", "最久等待天數"]
 DAY_HEADER = ["批次", "對象", "日期", "已確認", "應確認", "確認率"]
 
 
 def class_cells(c) -> list:
     return [c.code, c.students, c.submitted, c.certified, c.failed, c.pending, c.certification_rate,
-            c.can_pick, c.picked, c.pick_rate]
+            c.can_pick, c.picked, c.pick_rate, c.batches, c.confirmed, c.confirmation_rate]
 
 
 def teacher_cells(t) -> list:
@@ -54,7 +55,8 @@ def report_lines(r: Rates, tz: ZoneInfo) -> list[str]:
     out.append("\t".join(CLASS_HEADER))
     for c in r.classes:
         cells = class_cells(c)
-        cells[6], cells[9] = words.pct(c.certification_rate), words.pct(c.pick_rate)
+        cells[6], cells[9], cells[12] = (words.pct(c.certification_rate), words.pct(c.pick_rate),
+                                         words.pct(c.confirmation_rate))
         out.append("\t".join(_shown(v) for v in cells))
     out.append("各教師")
     out.append("\t".join(TEACHER_HEADER))
@@ -92,7 +94,7 @@ def write_xlsx(r: Rates, path: Path, tz: ZoneInfo) -> None:
                 cells[0].number_format = "0%"
         ws.freeze_panes = "A2"
 
-    sheet("各班", CLASS_HEADER, [class_cells(c) for c in r.classes] + [class_cells(r.totals)], (7, 10))
+    sheet("各班", CLASS_HEADER, [class_cells(c) for c in r.classes] + [class_cells(r.totals)], (7, 10, 13))
     sheet("收訖明細確認率", DAY_HEADER, day_rows(r), (6,))
     sheet("各教師", TEACHER_HEADER, [teacher_cells(t) for t in r.teachers], ())
     path.parent.mkdir(parents=True, exist_ok=True)

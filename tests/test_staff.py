@@ -32,7 +32,10 @@ def test_registry_staff_see_rates_per_class_day_and_teacher(chat, school):
     assert "收訖明細確認率：高一（114-1 批次）" in body
     assert "11/18（二） 0%（0/6）" in body and "11/19（三） 50%（3/6）" in body and "11/20（四） 50%（3/6）" in body
     assert "11/21" not in body  # the days still to come are not shown
-    assert "101：認證 25%（待 2 件）｜勾選 50%（1/2 人）" in body
+    assert "收訖明細確認率 50%（已確認 3 / 6 份）" in body
+    assert "101：認證 25%（待 2 件）｜勾選 50%（1/2 人）｜確認 50%" in body
+    assert "102：認證 33%（待 2 件）｜勾選 0%（0/1 人）｜確認 50%" in body
+    assert "201：認證 100%（待 0 件）｜勾選 0%（0/1 人）｜確認 —" in body
     behind = body.split("最落後的班級")[1].split("最落後的教師")[0]
     assert behind.index("101：認證率 25%") < behind.index("102：認證率 33%") and "201" not in behind
     teachers = body.split("最落後的教師")[1]
@@ -74,7 +77,7 @@ def test_a_big_school_fits_line_limits_with_a_count_of_what_is_left_out():
     check_messages([message])
     assert message["contents"]["type"] == "carousel"
     body = texts_of([message["contents"]])
-    lines = 3 + 5 + 5 + 14 + 400 + 300  # totals, behind classes, behind teachers, days, classes, teachers
+    lines = 4 + 5 + 5 + 14 + 400 + 300  # totals, behind classes, behind teachers, days, classes, teachers
     shown = sum(1 for line in body.splitlines() if not line.startswith("114-1 學期・")  # each bubble's subtitle
-                and line.startswith(("認證率", "勾選率", "教師認證", "11/", "1", "2", "3", "4", "5", "老師")))
+                and line.startswith(("認證率", "勾選率", "收訖明細確認率 ", "教師認證", "11/", "1", "2", "3", "4", "5", "老師")))
     assert f"…另有 {lines - shown} 行未列出" in body

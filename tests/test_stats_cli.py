@@ -33,7 +33,8 @@ def test_stats_prints_the_same_rates_as_the_chat(env, school):
     assert "  勾選率 25%（已勾選 1 / 可勾選 4 人）" in lines
     assert "  101：認證率 25%，待認證 2 件" in lines
     assert "  11/19（三） 50%（3/6）" in lines
-    assert "101\t5\t4\t1\t1\t2\t25%\t2\t1\t50%" in lines
+    assert "  收訖明細確認率 50%（已確認 3 / 6 份）" in lines
+    assert "101\t5\t4\t1\t1\t2\t25%\t2\t1\t50%\t4\t2\t50%" in lines
     assert "T-wang\tWANG老師\t3\t2\t3\t10" in lines and "T-lin\tLIN老師\t0\t—\t1\t1" in lines
 
 
@@ -50,9 +51,9 @@ def test_stats_writes_an_xlsx_workbook(env, school, tmp_path):
     assert book.sheetnames == ["摘要", "各班", "收訖明細確認率", "各教師"]
     classes = [list(r) for r in book["各班"].iter_rows(values_only=True)]
     assert classes[0][:3] == ["班級", "學生數", "送出認證"]
-    assert classes[1] == ["101", 5, 4, 1, 1, 2, 0.25, 2, 1, 0.5]
+    assert classes[1] == ["101", 5, 4, 1, 1, 2, 0.25, 2, 1, 0.5, 4, 2, 0.5]
     assert classes[-1][0] == "全校" and classes[-1][2] == 8
-    assert book["各班"]["G2"].number_format == "0%"
+    assert book["各班"]["G2"].number_format == "0%" and book["各班"]["M2"].number_format == "0%"
     days = [list(r) for r in book["收訖明細確認率"].iter_rows(values_only=True)]
     assert days[1:] == [["114-1", "高一", "2025-11-18", 0, 6, 0], ["114-1", "高一", "2025-11-19", 3, 6, 0.5],
                         ["114-1", "高一", "2025-11-20", 3, 6, 0.5]]

@@ -7,6 +7,8 @@ Definitions (one term; the pick is per school year):
   class's students' outcomes in the term's courses;
 - pick rate: students who picked at least one item / students with something to pick (a certified
   outcome or a 多元表現 this school year);
+- confirmation rate of a class: its batches the students confirmed / its batches, for the batch
+  term of the reported 收訖明細 windows (the rates' term when there is none);
 - confirmation rate on a day: batches the students confirmed by the end of that local day / the
   batches of the window's audience (視為確認 at the window's close is not counted);
 - days to certify: from 送出 (submitted_at) to 認證 (certified_at), certified or failed, per teacher;
@@ -46,10 +48,16 @@ class ClassRate:
     pending: int
     can_pick: int        # students with something to pick
     picked: int          # of those, students who picked at least one
+    batches: int = 0     # 收訖明細 batches of the reported batch term
+    confirmed: int = 0   # of those, confirmed by the student (not 視為確認)
 
     @property
     def certification_rate(self) -> float | None:
         return _pct(self.certified, self.submitted)
+
+    @property
+    def confirmation_rate(self) -> float | None:
+        return _pct(self.confirmed, self.batches)
 
     @property
     def pick_rate(self) -> float | None:
@@ -117,7 +125,7 @@ def find_term(session: Session, label: str) -> Term | None:
     return session.scalar(select(Term).where(Term.year == int(parts[0]), Term.semester == int(parts[1])))
 
 
-def _class_rates(session: Session, term: Term) -> list[ClassRate]:
+def _class_rates(session: Session, term: Term, batch_term_id: int) -> list[ClassRate]:
     status = Outcome.status
     submitted = status.in_([OutcomeStatus.pending, OutcomeStatus.certified, OutcomeStatus.failed])
     outcomes = dict((row[0], row[1:]) for row in session.execute(
@@ -139,16 +147,30 @@ def _class_rates(session: Session, term: Term) -> list[ClassRate]:
         .join(Student, and_(Student.class_id == SchoolClass.id, Student.enrolled.is_(True)))
         .outerjoin(o, o.c.student_id == Student.id).outerjoin(p, p.c.student_id == Student.id)
         .group_by(SchoolClass.id, SchoolClass.code).order_by(SchoolClass.code)).all()
+    receipts = dict((row[0], row[1:]) for row in session.execute(
+        select(Student.class_id, func.count(ReceiptBatch.id), func.sum(case((_by_student(), 1), else_=0)))
+        .join(ReceiptBatch, ReceiptBatch.student_id == Student.id)
+        .where(ReceiptBatch.term_id == batch_term_id, Student.enrolled.is_(True))
+        .group_by(Student.class_id)))
     rates = []
     for class_id, code, students, pickers, pickeds in people:
         sub, cert, fail, pend = (int(v or 0) for v in outcomes.get(class_id, (0, 0, 0, 0)))
-        rates.append(ClassRate(code, students, sub, cert, fail, pend, int(pickers or 0), int(pickeds or 0)))
+        batches, confirmed = (int(v or 0) for v in receipts.get(class_id, (0, 0)))
+        rates.append(ClassRate(code, students, sub, cert, fail, pend, int(pickers or 0), int(pickeds or 0),
+                               batches, confirmed))
     return rates
+
+
+def _by_student():
+    """A batch the student confirmed (not 視為確認 at the window's close)."""
+    return and_(ReceiptBatch.confirmed_at.is_not(None),
+                or_(ReceiptBatch.confirmed_how.is_(None), ReceiptBatch.confirmed_how != DEEMED))
 
 
 def _totals(classes: list[ClassRate]) -> ClassRate:
     return ClassRate("全校", *(sum(getattr(c, f) for c in classes) for f in
-                             ("students", "submitted", "certified", "failed", "pending", "can_pick", "picked")))
+                             ("students", "submitted", "certified", "failed", "pending", "can_pick", "picked",
+                              "batches", "confirmed")))
 
 
 def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
@@ -168,8 +190,7 @@ def _confirmation(session: Session, window: Window, now: datetime, tz: ZoneInfo)
     audience = Audience.from_db(window.audience)
     in_audience = (SchoolClass.grade.in_(audience.grades) if audience.grades
                    else SchoolClass.code.in_(audience.classes) if audience.classes else SchoolClass.id.is_not(None))
-    by_student = and_(ReceiptBatch.confirmed_at.is_not(None),
-                      or_(ReceiptBatch.confirmed_how.is_(None), ReceiptBatch.confirmed_how != DEEMED))
+    by_student = _by_student()
     columns = [func.count(ReceiptBatch.id)] + [
         func.sum(case((and_(by_student, ReceiptBatch.confirmed_at < _local_midnight(d + timedelta(days=1), tz)), 1),
                       else_=0))
@@ -227,8 +248,8 @@ def _teacher_rates(session: Session, term: Term, now: datetime) -> tuple[list[Te
 def rates(session: Session, term: Term, now: datetime, tz: ZoneInfo, explicit_term: bool = False) -> Rates:
     """All of today's rates for ``term`` (with ``explicit_term`` the receipt windows are the term's own;
     otherwise the ones running now)."""
-    classes = _class_rates(session, term)
     windows = _receipt_windows(session, term if explicit_term else None, now)
+    classes = _class_rates(session, term, windows[0].term_id if windows else term.id)
     teachers, median = _teacher_rates(session, term, now)
     return Rates(term.label, now, tuple(classes), tuple(_confirmation(session, w, now, tz) for w in windows),
                  tuple(teachers), _totals(classes), median)
