@@ -147,10 +147,10 @@ def start_demo(host: str = "127.0.0.1", port: int = 8000, db_path: str | Path | 
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="監聽的位址（0.0.0.0：讓區網其他電腦也能開啟）。")
+@click.option("--port", default=8000, show_default=True, type=int, help="監聽的連接埠。")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None,
-              help="The demo's SQLite file, replaced at every start (default: instance/demo.sqlite3).")
+              help="示範用的 SQLite 檔，每次啟動都重新建立（預設：instance/demo.sqlite3）。")
 def demo_command(host: str, port: int, db_path: str | None) -> None:
     """Run the demo school with the local LINE simulator (SQLite + in-process store)."""
     ignored = [name for name in IGNORED_ENV if os.environ.get(name)]

@@ -53,7 +53,8 @@ def test_upgrade_import_the_examples_twice_the_blank_templates_and_issue_codes(c
     again = cli("import", *map(str, EXAMPLES)).stdout.splitlines()
     assert all("新增 0 筆、更新 0 筆" in line for line in again[:7])
     blank = cli("import", *map(str, sorted(TEMPLATES.glob("*.xlsx")))).stdout
-    assert blank.count("新增 0 筆、更新 0 筆、未變更 0 筆") == 7 and "匯入完成：7 個檔案。" in blank
+    assert blank.count("只有標題列，沒有資料列，未匯入任何資料") == 7 and "匯入完成：7 個檔案。" in blank
+    assert "students.xlsx（學生名冊）：只有標題列" in blank
     assert "匯入完成" in cli("import", *map(str, sorted(TEMPLATES.glob("*.csv")))).stdout
 
     out = tmp_path / "codes.csv"

@@ -42,6 +42,8 @@ class FileReport:
 
     def summary(self) -> str:
         c = self.counts
+        if not (c.inserted or c.updated or c.unchanged):
+            return f"{self.file}（{self.label}）：只有標題列，沒有資料列，未匯入任何資料"
         text = f"{self.file}（{self.label}）：新增 {c.inserted} 筆、更新 {c.updated} 筆、未變更 {c.unchanged} 筆"
         if self.notes:
             text += "；" + "、".join(self.notes)
