@@ -4,8 +4,8 @@ What a person sees is checked: the people list, the welcome card and its quick r
 text answers, a tapped quick reply, Flex bubbles (a reply and a pushed one), a confirm
 template, and binding the unbound demo student with the code shown on the page.
 
-Needs Debian's `chromium` and `chromium-driver`; skipped without them unless
-REQUIRE_BROWSER=1 (CI), where their absence fails the run.
+Needs Debian's `chromium` and `chromium-driver` (or $CHROMIUM / $CHROMEDRIVER); skipped
+without them unless REQUIRE_BROWSER=1 (CI), where their absence fails the run.
 """
 from __future__ import annotations
 
@@ -31,7 +31,11 @@ CHROME_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-qu
 WAIT = 10.0
 
 
-def _find(name: str, debian_path: str) -> str | None:
+def _find(variable: str, name: str, debian_path: str) -> str | None:
+    """$CHROMIUM / $CHROMEDRIVER when set (must exist), else Debian's path, else the PATH."""
+    chosen = os.environ.get(variable)
+    if chosen:
+        return chosen if os.access(chosen, os.X_OK) else None
     if os.access(debian_path, os.X_OK):
         return debian_path
     return shutil.which(name)
@@ -39,8 +43,8 @@ def _find(name: str, debian_path: str) -> str | None:
 
 @pytest.fixture(scope="module")
 def browser_paths() -> tuple[str, str]:
-    chromium = _find("chromium", "/usr/bin/chromium")
-    driver = _find("chromedriver", "/usr/bin/chromedriver")
+    chromium = _find("CHROMIUM", "chromium", "/usr/bin/chromium")
+    driver = _find("CHROMEDRIVER", "chromedriver", "/usr/bin/chromedriver")
     if chromium and driver:
         return chromium, driver
     missing = ", ".join(n for n, p in (("chromium", chromium), ("chromedriver", driver)) if not p)
