@@ -11,7 +11,7 @@ from bot.models import LineBinding, OutboxMessage, ReminderLedger
 from bot.vocab import PersonKind
 from messages import homeroom as msg
 from messages import texts
-from tests.conftest import texts_of
+from tests.conftest import postbacks_of, texts_of
 from tests.roles_school import NOW, build, local, uid
 
 
@@ -24,22 +24,6 @@ def school(db, services):
 
 def data(action: str, key: str, class_id: int, **extra) -> str:
     return f"a={action}&l={key}&c={class_id}" + "".join(f"&{k}={v}" for k, v in extra.items())
-
-
-def postbacks(messages) -> list[str]:
-    found: list[str] = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("type") == "postback":
-                found.append(node["data"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-    walk(messages)
-    return found
 
 
 def ledger(db) -> list[tuple]:
@@ -56,7 +40,7 @@ def test_overview_counts_each_list_of_the_own_class(chat, school):
     assert "認證失敗未修正（1）" in body and "本學期未上傳（1）" in body
     assert "截止 11/25（二）00:00" in body  # the 高一 receipt window
     c = school.classes["101"]
-    assert set(postbacks(answer)) == {data(msg.LIST_ACTION, k, c) for k in ("unconfirmed", "unpicked", "failed",
+    assert set(postbacks_of(answer)) == {data(msg.LIST_ACTION, k, c) for k in ("unconfirmed", "unpicked", "failed",
                                                                             "empty")}
 
 
@@ -80,7 +64,7 @@ def test_nudge_shows_cost_then_sends_one_message_per_student_once_a_day(chat, db
     assert "共計 2 則計費訊息" in ask[0]["template"]["text"]
     assert line_api.used == 0 and ledger(db) == []  # asking costs nothing and records nothing
     go = data(msg.NUDGE_GO_ACTION, "unconfirmed", c, n=2)
-    assert go in postbacks(ask)
+    assert go in postbacks_of(ask)
     done = texts_of(me.tap(go))
     assert "已提醒「未確認收訖明細」名單上 2 位同學，用掉 2 則計費訊息" in done
     assert line_api.used == 2

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from bot.audience import Audience
 from bot.models import Course, Outcome, Performance, ReceiptBatch, SchoolClass, Student, Term, Window
 from bot.queries.picks import pick_outcomes, pick_performances
+from bot.queries.student import WindowRow
 from bot.queries.terms import current_term
 from bot.vocab import OutcomeStatus, WindowKind
 
@@ -35,23 +36,13 @@ class ListRow:
 
 
 @dataclass(frozen=True)
-class WindowInfo:
-    term_label: str
-    starts_at: datetime
-    ends_at: datetime
-
-    def is_open(self, now: datetime) -> bool:
-        return self.starts_at <= now < self.ends_at
-
-
-@dataclass(frozen=True)
 class ClassList:
     key: str
     class_id: int
     class_code: str
     term_label: str
     rows: tuple[ListRow, ...]
-    window: WindowInfo | None
+    window: WindowRow | None
 
 
 def term_start(term: Term, tz: ZoneInfo) -> datetime:
@@ -61,18 +52,19 @@ def term_start(term: Term, tz: ZoneInfo) -> datetime:
 
 
 def class_window(session: Session, klass: SchoolClass, kind: WindowKind, now: datetime,
-                 term_id: int | None = None) -> tuple[int, WindowInfo] | None:
-    """The class's window of a kind: open now (ending soonest), else the next, else the last closed.
-    Returns (term id, window)."""
-    stmt = select(Window.term_id, Window.audience, Window.starts_at, Window.ends_at, Term.year, Term.semester) \
-        .join(Term, Window.term_id == Term.id).where(Window.kind == kind)
+                 term_id: int | None = None) -> WindowRow | None:
+    """The class's window of a kind: open now (ending soonest), else the next, else the last closed."""
+    stmt = (select(Window.id, Window.kind, Window.term_id, Window.audience, Window.starts_at, Window.ends_at,
+                   Term.year, Term.semester)
+            .join(Term, Window.term_id == Term.id).where(Window.kind == kind))
     if term_id is not None:
         stmt = stmt.where(Window.term_id == term_id)
-    mine = [(t, WindowInfo(f"{y}-{s}", start, end)) for t, a, start, end, y, s in session.execute(stmt)
+    mine = [WindowRow(i, k, t, f"{y}-{sem}", start, end)
+            for i, k, t, a, start, end, y, sem in session.execute(stmt)
             if Audience.from_db(a).includes(klass.grade, klass.code)]
-    open_ = sorted((w for w in mine if w[1].is_open(now)), key=lambda w: w[1].ends_at)
-    coming = sorted((w for w in mine if w[1].starts_at > now), key=lambda w: w[1].starts_at)
-    past = sorted((w for w in mine if w[1].ends_at <= now), key=lambda w: w[1].ends_at)
+    open_ = sorted((w for w in mine if w.is_open(now)), key=lambda w: w.ends_at)
+    coming = sorted((w for w in mine if w.starts_at > now), key=lambda w: w.starts_at)
+    past = sorted((w for w in mine if w.ends_at <= now), key=lambda w: w.ends_at)
     return (open_ or coming or past[-1:] or [None])[0]
 
 
@@ -136,14 +128,11 @@ def class_list(session: Session, class_id: int, key: str, now: datetime, tz: Zon
     term = current_term(session, now, tz)
     if klass is None or term is None:
         return None
-    found = class_window(session, klass, LIST_WINDOW[key], now,
-                         None if key == UNCONFIRMED else term.id)
-    window = found[1] if found else None
+    window = class_window(session, klass, LIST_WINDOW[key], now, None if key == UNCONFIRMED else term.id)
     label = term.label
-    if key == UNCONFIRMED:
-        batch_term = found[0] if found else term.id
-        label = found[1].term_label if found else term.label
-        rows = unconfirmed(session, class_id, batch_term)
+    if key == UNCONFIRMED:  # the batch of the receipt window's term (e.g. last term's, confirmed now)
+        label = window.term_label if window else term.label
+        rows = unconfirmed(session, class_id, window.term_id if window else term.id)
     elif key == UNPICKED:
         rows = unpicked(session, class_id, term.year)
     elif key == FAILED:
