@@ -2,7 +2,7 @@
 
 Nine classes over three grades, teachers with homerooms and office duties, this term's
 courses with ordered proxies, outcomes in every status, performances, picks, last
-term's receipt batches and schedule windows around today. Most people are bound to a
+term's receipt batches, schedule windows around today and one teacher away (公假). Most people are bound to a
 deterministic demo LINE account; one student is left unbound with a fresh binding code,
 and one LINE account (a stranger) belongs to nobody. Deterministic for a given day.
 """
@@ -20,7 +20,7 @@ from bot.audience import Audience
 from bot.binding import issue_code
 from bot.models import (
     Course, CourseProxy, LineBinding, Objection, Outcome, OutcomeEvent, Performance, ReceiptBatch, ReceiptLine,
-    SchoolClass, Student, Teacher, TeacherDuty, Term, Window,
+    SchoolClass, Student, Teacher, TeacherAbsence, TeacherDuty, Term, Window,
 )
 from bot.vocab import (
     DEFAULT_DIVISION, DUTY_LABELS, OUTCOME_PICKS_PER_YEAR, PERFORMANCE_PICKS_PER_YEAR, Duty, OutcomeStatus,
@@ -35,6 +35,8 @@ CLASS_CODES = ("101", "102", "103", "201", "202", "203", "301", "302", "303")
 STUDENTS_PER_CLASS = 8
 # How far along each class is this term (0 behind, 1 typical, 2 ahead), so the statistics differ by class.
 CLASS_PACE = {"101": 2, "102": 1, "103": 0, "201": 1, "202": 2, "203": 0, "301": 2, "302": 1, "303": 1}
+# Away this week (公假) around today: the proxies (代理教師) of their courses answer for them.
+ABSENT_TEACHER = "T003"
 # How many days each teacher usually takes to certify (a few are slow: the statistics show who).
 CERTIFY_DAYS = {"T001": 2, "T002": 6, "T003": 10, "T004": 3, "T005": 1, "T006": 8, "T007": 4, "T008": 5,
                 "T009": 9, "T010": 2, "T011": 3, "T012": 7}
@@ -362,6 +364,13 @@ class _Seeder:
                                        reason="物理學分應為 3 學分", created_at=self.at(0, 7, 40)))
         self.session.flush()
 
+    def absences(self) -> None:
+        """One teacher away this week (公假): their courses' pending items go to the first proxy."""
+        away = self.teachers_by_no[ABSENT_TEACHER]
+        self.add(TeacherAbsence(teacher_id=away.id, starts_at=self.at(-2, 0), ends_at=self.at(5, 23, 59),
+                                note="公假：全國英語文教學研習", created_at=self.at(-3, 16)))
+        self.session.flush()
+
     def windows(self) -> None:
         """All five kinds around today: open now, one coming soon, one closed; receipts open >= 3 days."""
         everyone = Audience.whole_school().to_db()
@@ -429,6 +438,7 @@ class _Seeder:
         self.picks(performances)
         self.receipts(prev_courses, prev_outcomes, performances)
         self.windows()
+        self.absences()
         people = self.bindings()
         return DemoSchool(self.today, self.term.label, self.prev.label, people)
 

@@ -24,7 +24,8 @@ from bot.demo_school import (
     HOMEROOM_TEACHERS, STAFF, STRANGERS, STUDENTS, SUBJECT_TEACHERS, previous_term, roc_term, seed_demo_school,
 )
 from bot.models import (
-    Course, LineBinding, Outcome, Performance, ReceiptBatch, SchoolClass, Student, Teacher, Term, Window,
+    Course, LineBinding, Outcome, Performance, ReceiptBatch, SchoolClass, Student, Teacher, TeacherAbsence, Term,
+    Window,
 )
 from bot.people import active_binding, load_person
 from bot.vocab import (
@@ -177,6 +178,19 @@ def test_windows_of_every_kind_around_today(seeded):
         if w.kind == WindowKind.receipt:
             assert w.ends_at - w.starts_at >= timedelta(days=RECEIPT_WINDOW_MIN_DAYS)
             assert w.starts_at <= now <= w.ends_at
+
+
+def test_one_teacher_is_away_and_proxies_answer(seeded):
+    db, _ = seeded
+    noon = datetime.combine(TODAY, datetime.min.time().replace(hour=12), TZ)
+    with db.session() as s:
+        (away,) = s.scalars(select(TeacherAbsence)).all()
+        assert away.starts_at <= noon <= away.ends_at and away.note
+        courses = s.scalars(select(Course).where(Course.teacher_id == away.teacher_id)).all()
+        assert courses and all(c.proxies for c in courses)
+        pending = s.scalar(select(func.count(Outcome.id)).where(
+            Outcome.course_id.in_([c.id for c in courses]), Outcome.status == OutcomeStatus.pending))
+        assert pending > 0  # something for the proxies to certify
 
 
 def test_demo_people_bindings_and_the_code(seeded, store):
