@@ -260,6 +260,34 @@ def test_a_pushed_flex_bubble_appears_by_polling(driver, demo):
     assert "flex-button-link" in bubble.find_element("css selector", ".flex-button").get_attribute("class")
 
 
+def test_a_buttons_template_and_a_carousel_and_tapping_a_template_button(driver, demo):
+    student = next(p for p in demo.demo.people if p.group == STUDENTS and not p.code)
+    if css(driver, "#chat-title")[0].text.split("・")[0] != student.name:
+        open_person(driver, student.user_id, student.name)
+    before = len(bot_rows(driver))
+    buttons = {"type": "template", "altText": "選擇", "template": {
+        "type": "buttons", "title": "按鈕範本標題", "text": "請選一個", "actions": [
+            {"type": "message", "label": "看期限", "text": "期限"},
+            {"type": "uri", "label": "開啟平台", "uri": "https://example.org/"}]}}
+    bubble = {"type": "bubble", "size": "micro", "body": {"type": "box", "layout": "vertical", "contents": [
+        {"type": "text", "text": "卡片"}]}}
+    carousel = {"type": "flex", "altText": "輪播", "contents": {"type": "carousel", "contents": [
+        {**bubble, "body": {**bubble["body"], "contents": [{"type": "text", "text": "第一張"}]}},
+        {**bubble, "body": {**bubble["body"], "contents": [{"type": "text", "text": "第二張"}]}}]}}
+    demo.services.sender.push(student.user_id, [buttons, carousel], purpose="browser-test")
+    rows = new_bot_rows(driver, before, "the pushed template and carousel", at_least=2)
+    card = rows[0].find_element("css selector", ".tpl-card")
+    assert "按鈕範本標題" in card.text and "請選一個" in card.text
+    assert [a.text for a in card.find_elements("css selector", ".tpl-action")] == ["看期限", "開啟平台"]
+    first, second = rows[1].find_elements("css selector", ".flex-carousel .flex-bubble")
+    assert first.text == "第一張" and second.text == "第二張"
+    assert first.location["y"] == second.location["y"] and second.location["x"] > first.location["x"]  # side by side
+    before = len(bot_rows(driver))
+    card.find_elements("css selector", ".tpl-action")[0].click()
+    new_bot_rows(driver, before, "the answer to the template's message action")
+    assert [u.text for u in css(driver, "#chat .msg.user .bubble")][-1] == "期限"
+
+
 def test_a_reminder_from_the_demo_scheduler_is_shown_as_a_pushed_flex_bubble(driver, demo):
     standin = demo.app.extensions["line_standin"]
     reminded = [p for p in demo.demo.people if p.group == STUDENTS and not p.code
