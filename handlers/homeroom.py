@@ -10,6 +10,7 @@ from bot import nudge
 from bot.context import EventContext
 from bot.people import HOMEROOM
 from bot.queries.homeroom import LIST_KEYS, ClassList, all_lists, class_list
+from bot.sender import QUOTA_FLAG
 from handlers import router
 from messages import homeroom as msg
 from scheduler.stages import in_quiet_hours
@@ -53,6 +54,8 @@ def _refusal(ctx: EventContext, plan: nudge.NudgePlan) -> list[dict] | None:
         return [msg.refused(msg.ALREADY_TODAY)]
     if not plan.recipients:
         return [msg.refused(msg.NOBODY)]
+    if ctx.services.store.get(QUOTA_FLAG):  # LINE said the month's messages are used up
+        return [msg.refused(msg.QUOTA_REACHED)]
     if in_quiet_hours(ctx.now, settings.quiet_hours, settings.tz):
         start, end = settings.quiet_hours
         return [msg.quiet_hours(f"{start:%H:%M}", f"{end:%H:%M}")]

@@ -29,6 +29,7 @@ ALREADY_TODAY = "這份名單今天已經提醒過了（每份名單每天限提
 NOBODY = "名單上的同學都還沒綁定 LINE（或已封鎖），無法提醒。"
 EMPTY_LIST = "這份名單目前沒有同學，不需要提醒 🎉"
 CANCELLED = "已取消，沒有送出任何提醒。"
+QUOTA_REACHED = "本月的 LINE 訊息額度已經用完，暫時無法提醒；請洽管理者。"
 QUIET = "現在是安靜時段（{start}–{end}），不發送提醒；請在 {end} 之後再試。"
 
 

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.models import LineBinding, OutboxMessage, ReminderLedger
+from bot.sender import QUOTA_FLAG
 from bot.vocab import PersonKind
 from messages import homeroom as msg
 from messages import texts
@@ -114,7 +115,7 @@ def test_cost_counts_only_reachable_students_and_a_changed_list_is_confirmed_aga
     assert line_api.used == 1 and line_api.sent_to(uid("dan")) == []
 
 
-def test_nobody_reachable_empty_lists_quiet_hours_and_cancel(chat, db, school, services, line_api):
+def test_nobody_reachable_empty_lists_quota_quiet_hours_and_cancel(chat, db, school, services, line_api):
     kao = chat(uid("kao"))
     c201 = school.classes["201"]
     assert "01 GUS" in texts_of(kao.tap(data(msg.LIST_ACTION, "unpicked", c201)))
@@ -122,6 +123,9 @@ def test_nobody_reachable_empty_lists_quiet_hours_and_cancel(chat, db, school, s
     assert msg.EMPTY_LIST in texts_of(kao.tap(data(msg.NUDGE_ACTION, "failed", c201)))
     me, c = chat(uid("wang")), school.classes["101"]
     assert msg.CANCELLED in texts_of(me.tap(f"a={msg.NUDGE_CANCEL_ACTION}"))
+    services.store.set(QUOTA_FLAG, "1", 60)  # LINE answered "monthly limit" earlier this month
+    assert msg.QUOTA_REACHED in texts_of(me.tap(data(msg.NUDGE_GO_ACTION, "unconfirmed", c, n=2)))
+    services.store.delete(QUOTA_FLAG)
     services.clock = lambda: local("2025-11-20 22:30")
     assert "安靜時段" in texts_of(me.tap(data(msg.NUDGE_GO_ACTION, "unconfirmed", c, n=2)))
     assert line_api.used == 0 and ledger(db) == []
