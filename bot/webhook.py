@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("webhook", __name__)
 
 DEDUP_TTL = 7 * 24 * 3600  # LINE redelivers for a while; a week is plenty
+MAX_BODY = 1024 * 1024  # LINE's webhook bodies are a few KB; anything this big is not LINE
 
 
 def signature_for(secret: str, body: bytes) -> str:
@@ -35,7 +36,11 @@ def signature_ok(secret: str | None, body: bytes, signature: str | None) -> bool
 @bp.post("/callback")
 def callback():
     svc = services()
-    body = request.get_data(cache=False)
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        abort(413, "body too large")
+    body = request.stream.read(MAX_BODY + 1)  # bounded even without a Content-Length
+    if len(body) > MAX_BODY:
+        abort(413, "body too large")
     if not signature_ok(svc.settings.channel_secret, body, request.headers.get("X-Line-Signature")):
         abort(400, "bad signature")
     try:

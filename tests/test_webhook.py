@@ -54,6 +54,15 @@ def test_missing_or_bad_signature_is_400_and_does_nothing(client, app, line_api)
     assert len(line_api.calls("reply")) == 1
 
 
+def test_an_oversized_body_is_refused_unread_and_does_nothing(client, app, line_api):
+    event = text_event(USER, "說明", line_api.issue_reply_token(USER))
+    event["message"]["text"] = "x" * bot.webhook.MAX_BODY  # a "webhook" no LINE would send
+    body = callback_body([event])
+    assert post(client, body, signature_for(SECRET, body)).status_code == 413
+    app.extensions["portfolio"].dispatcher.drain()
+    assert line_api.requests == []
+
+
 def test_empty_events_and_unknown_types_get_200(client, app, line_api):
     body = json.dumps({"destination": "U" + "0" * 32, "events": []}).encode()
     assert validate_webhook(json.loads(body)) == []
