@@ -55,7 +55,8 @@ def overview(lists: list[ClassList], sent_today: set[str], tz: ZoneInfo) -> dict
         count = len(listing.rows)
         note = "（今天已提醒）" if listing.key in sent_today else ""
         rows.append({"type": "box", "layout": "horizontal", "margin": "md", "contents": [
-            text(TITLES[listing.key], size="sm", flex=5),
+            text(TITLES[listing.key] + (f"（{listing.term_label}）" if listing.key == UNCONFIRMED else ""),
+                 size="sm", flex=5),
             text(f"{count} 人", size="sm", flex=2, align="end", weight="bold", color=RED if count else GREY),
         ]})
         rows.append(text(f"{_deadline(listing, tz)}{note}", size="xs", color=GREY))
@@ -63,7 +64,9 @@ def overview(lists: list[ClassList], sent_today: set[str], tz: ZoneInfo) -> dict
                                        _data(LIST_ACTION, listing.key, listing.class_id),
                                        display=f"查看{TITLES[listing.key]}名單"))
     alt = f"{first.class_code} 班級名單：" + "、".join(f"{TITLES[l.key]} {len(l.rows)} 人" for l in lists)
-    return paged(f"{first.class_code} 班級名單", alt, rows, footer=buttons, subtitle=f"{first.term_label} 學期")
+    # 收訖明細 of last term is confirmed this term: the subtitle names this term, the row its batch.
+    this_term = next((l.term_label for l in lists if l.key != UNCONFIRMED), first.term_label)
+    return paged(f"{first.class_code} 班級名單", alt, rows, footer=buttons, subtitle=f"{this_term} 學期")
 
 
 def class_list(listing: ClassList, nudge: NudgePlan, tz: ZoneInfo) -> dict:

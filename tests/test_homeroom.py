@@ -173,3 +173,15 @@ def test_a_very_long_list_is_split_over_bubbles_and_the_rest_counted():
     assert message["contents"]["type"] == "carousel" and 0 < shown < 400
     assert f"…另有 {400 - shown} 人未列出" in body
     assert body.count("一鍵提醒（1 人）") == len(message["contents"]["contents"])  # on every bubble
+
+
+def test_the_overview_names_this_term_and_the_receipt_batch_of_last_term():
+    from bot.queries.homeroom import ClassList, ListRow
+    from tests.roles_school import TZ
+
+    row = (ListRow(1, 1, "甲"),)
+    lists = [ClassList("unconfirmed", 1, "101", "114-2", row, None),
+             ClassList("unpicked", 1, "101", "115-1", row, None)]
+    body = texts_of([msg.overview(lists, set(), TZ)["contents"]])
+    assert "115-1 學期" in body and "114-2 學期" not in body
+    assert "未確認收訖明細（114-2）" in body
