@@ -142,3 +142,45 @@ def add_receipts(session: Session, school: School, names: list[str], confirmed: 
         batch.lines.append(ReceiptLine(item=ReceiptItem.course_record, content="數學 4 學分"))
         session.add(batch)
     session.flush()
+
+
+def sweep_concurrently(settings, stores: list, when: datetime, cfg, start_together: bool = True) -> list:
+    """Run one sweep per store at once, each like a separate worker (own engine, sender, store).
+
+    Returns the reports; re-raises the first error. With ``start_together`` the threads wait
+    for each other before sweeping.
+    """
+    import threading
+
+    from bot.db import Database
+    from bot.sender import Sender
+    from bot.services import Services
+    from handlers import router
+    from scheduler.sweep import run_sweep
+
+    workers = []
+    for store in stores:
+        database = Database(settings.database_url)
+        workers.append(Services(settings=settings, db=database, store=store,
+                                sender=Sender(settings, database, store), router=router))
+    barrier = threading.Barrier(len(workers), timeout=30)
+    reports, errors = [], []
+
+    def run(svc) -> None:
+        try:
+            if start_together:
+                barrier.wait()
+            reports.append(run_sweep(svc, when, cfg=cfg))
+        except Exception as exc:  # re-raised below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(svc,)) for svc in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    for svc in workers:
+        svc.close()
+    if errors:
+        raise errors[0]
+    return reports

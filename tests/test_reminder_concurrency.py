@@ -19,14 +19,11 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.models import LineBinding, OutboxMessage, ReminderLedger, Student
-from bot.sender import Sender
-from bot.services import Services
 from bot.store import MemoryStore
 from bot.vocab import PersonKind, WindowKind
 from scheduler import sweep as sweep_module
 from scheduler.stages import StageConfig
-from scheduler.sweep import run_sweep
-from tests.reminder_factories import add_window, build_school, local, uid
+from tests.reminder_factories import add_window, build_school, local, sweep_concurrently, uid
 
 CFG = StageConfig()
 EXTRA = 600  # more students than one multicast holds, so each sweep sends several requests
@@ -93,15 +90,6 @@ def test_two_worker_processes_send_each_reminder_once(settings, line_api, db, bi
 
 
 def test_two_sweeps_past_the_lock_rely_on_the_unique_ledger(settings, line_api, db, big_school, monkeypatch):
-    from handlers import router
-
-    def worker() -> Services:
-        from bot.db import Database
-        database = Database(settings.database_url)
-        store = MemoryStore()  # no shared lock: both sweeps run
-        return Services(settings=settings, db=database, store=store, sender=Sender(settings, database, store),
-                        router=router)
-
     barrier = threading.Barrier(2, timeout=30)
     real_record = sweep_module._record
 
@@ -110,23 +98,10 @@ def test_two_sweeps_past_the_lock_rely_on_the_unique_ledger(settings, line_api, 
         return real_record(services, recipients)
 
     monkeypatch.setattr(sweep_module, "_record", record_after_both_planned)
-    workers = [worker() for _ in range(2)]
-    reports, errors = [], []
-
-    def run(svc):
-        try:
-            reports.append(run_sweep(svc, local("2026-11-02 08:05"), cfg=CFG))
-        except Exception as exc:  # pragma: no cover - shown in the assertion
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(svc,)) for svc in workers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    for svc in workers:
-        svc.close()
-    assert not errors and len(reports) == 2
+    # each its own in-process store: no shared lock, both sweeps run
+    reports = sweep_concurrently(settings, [MemoryStore(), MemoryStore()], local("2026-11-02 08:05"), CFG,
+                                 start_together=False)
+    assert len(reports) == 2
     people = len(_everyone(big_school))
     assert _copies(line_api, big_school) == {1: people}
     assert sum(r.people for r in reports) == people and _ledger_rows(db) == people

@@ -1,7 +1,6 @@
 """The sweep's mechanics: exactly once under reruns, crashes and concurrency; quiet hours; quota; CLI."""
 from __future__ import annotations
 
-import threading
 from datetime import datetime, time, timedelta, timezone
 
 import pytest
@@ -9,8 +8,6 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from bot.models import OutboxMessage, ReminderLedger
-from bot.sender import Sender
-from bot.services import Services
 from bot.vocab import WindowKind
 from scheduler.stages import (
     LAST_DAY, OPENING, StageConfig, daily_stage, due_stage, in_quiet_hours, stage_config_from_env, window_stages,
@@ -148,36 +145,13 @@ def test_crash_between_send_and_outbox_update_then_retry_gets_409(services, line
 
 
 def test_two_workers_at_once_send_each_reminder_once(services, line_api, db, school, settings):
-    from handlers import router
-    from bot.store import make_store
     import os
+    from bot.store import make_store
+    from tests.reminder_factories import sweep_concurrently
 
-    def worker_services() -> Services:
-        from bot.db import Database
-        database = Database(settings.database_url)
-        store = make_store(os.environ.get("REDIS_URL"))  # shared lock with Redis; separate memory otherwise
-        return Services(settings=settings, db=database, store=store, sender=Sender(settings, database, store),
-                        router=router)
-
-    workers = [worker_services() for _ in range(2)]
-    barrier = threading.Barrier(2)
-    reports, errors = [], []
-
-    def run(svc):
-        try:
-            barrier.wait()
-            reports.append(run_sweep(svc, local("2026-11-02 08:05"), cfg=CFG))
-        except Exception as exc:  # pragma: no cover - shown in the assertion
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(svc,)) for svc in workers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    for svc in workers:
-        svc.close()
-    assert not errors
+    # a shared lock with Redis; each its own in-process store (no lock between them) otherwise
+    stores = [make_store(os.environ.get("REDIS_URL")) for _ in range(2)]
+    reports = sweep_concurrently(settings, stores, local("2026-11-02 08:05"), CFG)
     assert copies(line_api, school) == dict.fromkeys(REACHABLE, 1)
     assert sum(r.people for r in reports) == 4 and ledger_count(db) == 4
 
