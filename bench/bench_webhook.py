@@ -56,7 +56,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.migrate import upgrade
 from bot.context import EventContext
-from bot.demo_school import roc_term
+from bot.queries.terms import roc_term
 from bot.dispatch import Dispatcher
 from bot.models import (
     Course, LineBinding, Outcome, Performance, SchoolClass, Student, Teacher, TeacherDuty, Term, Window,

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.audience import Audience
 from bot.binding import issue_code
+from bot.queries.terms import roc_term
 from bot.models import (
     Course, CourseProxy, LineBinding, Objection, Outcome, OutcomeEvent, Performance, ReceiptBatch, ReceiptLine,
     SchoolClass, Student, Teacher, TeacherAbsence, TeacherDuty, Term, Window,
@@ -155,13 +156,6 @@ class DemoSchool:
 def demo_user_id(key: str) -> str:
     """A deterministic demo LINE user id: ``Udemo`` + 28 hex characters."""
     return "Udemo" + hashlib.sha256(f"demo:{key}".encode()).hexdigest()[:28]
-
-
-def roc_term(today: date) -> tuple[int, int]:
-    """(學年度, 學期) of a day: the school year starts Aug 1; term 1 is Aug-Jan, term 2 Feb-Jul."""
-    if today.month >= 8:
-        return today.year - 1911, 1
-    return today.year - 1912, 1 if today.month == 1 else 2
 
 
 def previous_term(year: int, semester: int) -> tuple[int, int]:

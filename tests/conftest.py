@@ -72,6 +72,12 @@ def _truncate(db: Database) -> None:
 
 
 @pytest.fixture
+def cli_env(migrated: str) -> dict[str, str]:
+    """The environment a `portfolio-bot` command run by CliRunner sees: the test database, Taipei time."""
+    return {"DATABASE_URL": migrated, "SCHOOL_TZ": "Asia/Taipei"}
+
+
+@pytest.fixture
 def db(migrated: str) -> Iterator[Database]:
     database = Database(migrated)
     _truncate(database)

@@ -15,8 +15,8 @@ from tests.roles_school import TZ, build, local
 
 
 @pytest.fixture
-def env(migrated) -> dict[str, str]:
-    return {"DATABASE_URL": migrated, "SCHOOL_TZ": "Asia/Taipei"}
+def env(cli_env) -> dict[str, str]:
+    return cli_env
 
 
 @pytest.fixture

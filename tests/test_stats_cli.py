@@ -10,8 +10,8 @@ from tests.roles_school import build
 
 
 @pytest.fixture
-def env(migrated) -> dict[str, str]:
-    return {"DATABASE_URL": migrated, "SCHOOL_TZ": "Asia/Taipei"}
+def env(cli_env) -> dict[str, str]:
+    return cli_env
 
 
 @pytest.fixture

@@ -1,14 +1,20 @@
 """Which term is "this term": the ROC school term of the local day, as the database knows it."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
-from bot.demo_school import roc_term
 from bot.models import Term
+
+
+def roc_term(today: date) -> tuple[int, int]:
+    """(學年度, 學期) of a day: the school year starts Aug 1; term 1 is Aug-Jan, term 2 Feb-Jul."""
+    if today.month >= 8:
+        return today.year - 1911, 1
+    return today.year - 1912, 1 if today.month == 1 else 2
 
 
 def current_term(session: Session, now: datetime, tz: ZoneInfo) -> Term | None:
