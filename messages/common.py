@@ -9,7 +9,7 @@ from messages import texts
 MENU_BY_ROLE: dict[str, list[str]] = {
     "": ["綁定說明", "說明"],
     "student": ["我的進度", "期限", "收訖明細", "設定", "說明"],
-    "teacher": ["待認證", "說明"],
+    "teacher": ["待認證", "設定", "說明"],
     "homeroom": ["班級名單"],
     "staff": ["統計"],
 }

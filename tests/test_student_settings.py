@@ -84,3 +84,11 @@ def test_every_mutable_kind_is_offered_to_someone_and_nothing_else():
 
     offered = set(STUDENT_KINDS) | set(TEACHER_KINDS) | set(HOMEROOM_KINDS)
     assert offered == set(MUTABLE_KINDS) == set(KIND_LABELS)
+
+
+def test_every_bound_role_finds_settings_in_the_chat_menu():
+    from messages.common import menu_labels
+
+    assert menu_labels({"teacher", "homeroom"}) == ["待認證", "設定", "班級名單", "說明"]
+    assert menu_labels({"student"})[-2:] == ["設定", "說明"]
+    assert "設定" in menu_labels({"teacher", "staff"})
