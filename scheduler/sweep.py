@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Iterable
 
@@ -205,14 +205,9 @@ def _budget(services: Services, session: Session, ctx: SweepContext, recipients:
         section = reminders.quota_notice(report.deferred, remaining)
         for uid in notices:
             if uid in kept:
-                kept[uid].items = [_with_section(i, section) if i.rule == QUOTA_RULE else i for i in kept[uid].items]
+                kept[uid].items = [replace(i, section=section) if i.rule == QUOTA_RULE else i for i in kept[uid].items]
     log.warning("quota: %s left this month; %s people kept for later", remaining, report.deferred)
     return kept
-
-
-def _with_section(item: Item, section) -> Item:
-    return Item(item.rule, item.scope, item.stage, item.person_kind, item.person_id, item.line_user_id,
-                section, item.deadline)
 
 
 def _staff_notices(session: Session, ctx: SweepContext) -> dict[str, Item]:
