@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Hashable, Iterable, TypeVar
+from typing import Callable, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select
@@ -75,9 +75,6 @@ class ImportContext:
                 select(SchoolClass.id, SchoolClass.code, SchoolClass.grade, SchoolClass.division))
         })
 
-    def class_codes(self) -> dict[int, str]:
-        return {info.id: code for code, info in self.classes().items()}
-
     def teachers(self) -> dict[str, int]:
         return self._cached("teachers", lambda: dict(
             (no, id_) for id_, no in self.session.execute(select(Teacher.id, Teacher.teacher_no))))
@@ -112,15 +109,3 @@ class ImportContext:
                 by_code[(term_id, code)].append(id_)
             return CourseIndex(exact, dict(by_code))
         return self._cached("courses", load)
-
-
-def known(mapping: dict[str, T], values: Iterable[str]) -> list[str]:
-    """The values missing from ``mapping``, in order."""
-    return [v for v in values if v not in mapping]
-
-
-def group_by(items: Iterable[T], key: Callable[[T], Hashable]) -> dict[Hashable, list[T]]:
-    out: dict[Hashable, list[T]] = defaultdict(list)
-    for item in items:
-        out[key(item)].append(item)
-    return out

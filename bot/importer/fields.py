@@ -61,10 +61,6 @@ class Fields:
         if row.overflow:
             self.problems.append("有資料在標題列之外的欄位")
 
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
     def fail(self, reason: str) -> None:
         self.problems.append(reason)
 

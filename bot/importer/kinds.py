@@ -9,7 +9,6 @@ KINDS: tuple[KindSpec, ...] = (
     students.SPEC, teachers.SPEC, courses.SPEC, outcomes.SPEC, performances.SPEC, receipts.SPEC, schedule.SPEC,
 )
 ORDER = {spec.name: i for i, spec in enumerate(KINDS)}
-BY_NAME = {spec.name: spec for spec in KINDS}
 
 
 class UnknownHeader(ValueError):
@@ -26,7 +25,7 @@ def detect_kind(header: list[str]) -> KindSpec:
     closest = max(KINDS, key=lambda s: len(set(s.columns) & set(header)))
     shown = ",".join(header) or "（空白）"
     if not set(closest.columns) & set(header):
-        return _raise(f"無法辨識的標題列「{shown}」；請使用 templates/ 裡的範本")
+        raise UnknownHeader(f"無法辨識的標題列「{shown}」；請使用 templates/ 裡的範本")
     missing = [c for c in closest.columns if c not in header and c not in closest.optional]
     extra = [c for c in header if c not in closest.columns]
     hints = []
@@ -34,9 +33,5 @@ def detect_kind(header: list[str]) -> KindSpec:
         hints.append(f"缺少 {'、'.join(missing)}")
     if extra:
         hints.append(f"多了 {'、'.join(c or '（空白欄）' for c in extra)}")
-    return _raise(f"無法辨識的標題列「{shown}」；最接近{closest.label}（{','.join(closest.columns)}），"
-                  f"但{'，'.join(hints)}")
-
-
-def _raise(message: str) -> KindSpec:
-    raise UnknownHeader(message)
+    raise UnknownHeader(f"無法辨識的標題列「{shown}」；最接近{closest.label}（{','.join(closest.columns)}），"
+                        f"但{'，'.join(hints)}")
