@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 from bot.context import EventContext
 from bot.people import active_binding
 from handlers import router
-from messages import common, texts
+from messages import common
 
 
 @router.event("follow")
@@ -16,7 +16,7 @@ def followed(ctx: EventContext, session: Session) -> list[dict]:
         binding.blocked = False
     if ctx.person is None:
         return [common.please_bind()]
-    return [common.menu(ctx.person.roles, f"{ctx.person.name}，歡迎回來！{texts.MENU_TITLE}")]
+    return [common.welcome_back(ctx.person.name, ctx.person.roles)]
 
 
 @router.event("unfollow")

@@ -54,6 +54,11 @@ def menu(roles: Iterable[str], intro: str = texts.MENU_TITLE) -> dict:
     return text(intro, quick=menu_labels(roles))
 
 
+def welcome_back(name: str, roles: Iterable[str]) -> dict:
+    """A bound person follows the bot again (after blocking it)."""
+    return menu(roles, f"{name}，歡迎回來！{texts.MENU_TITLE}")
+
+
 def please_bind() -> dict:
     return text(texts.HOW_TO_BIND, quick=MENU_BY_ROLE[""])
 
