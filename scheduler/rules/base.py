@@ -12,9 +12,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, exists, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
-from bot.models import LineBinding, ReminderMute, SchoolClass, Student, Window
+from bot.models import LineBinding, ReminderMute, SchoolClass, Student, Teacher, Window
 from bot.vocab import PersonKind
 from messages.reminders import Section, when
 from scheduler.rules.audience import audience_where
@@ -77,6 +77,15 @@ def audience_students(window: Window, *columns) -> Select:
     return (select(*(columns or (Student.id,)))
             .select_from(Student).join(SchoolClass, Student.class_id == SchoolClass.id)
             .where(audience_where(window.audience), Student.enrolled.is_(True)))
+
+
+def homeroom_teachers(session: Session, window: Window, mute_kind: str) -> list[tuple[int, int, str]]:
+    """Reachable homeroom teachers of the window's audience: (teacher id, class id, LINE user id)."""
+    teachers = (select(Teacher.id, Teacher.homeroom_class_id)
+                .join(SchoolClass, Teacher.homeroom_class_id == SchoolClass.id)
+                .where(audience_where(window.audience)))
+    return session.execute(reachable(teachers, PersonKind.teacher, Teacher.id, mute_kind)
+                           .order_by(Teacher.id)).all()
 
 
 def stage_due(window: Window, ctx: SweepContext, names: tuple[str, ...]) -> Stage | None:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, or_
 from sqlalchemy.orm import Session
 
-from bot.models import Course, Outcome, Performance, SchoolClass, Student, Teacher, Term, Window
+from bot.models import Course, Outcome, Performance, SchoolClass, Student, Term, Window
 from bot.vocab import OutcomeStatus, PersonKind, WindowKind
 from messages import reminders
-from scheduler.rules.audience import audience_where
-from scheduler.rules.base import Item, SweepContext, audience_students, reachable, stage_due, window_scope
+from scheduler.rules.base import (Item, SweepContext, audience_students, homeroom_teachers, reachable, stage_due,
+                                  window_scope)
 from scheduler.stages import LAST_DAY, OPENING
 
 RULE = WindowKind.pick.value
@@ -65,11 +65,7 @@ def homeroom_items(session: Session, window: Window, ctx: SweepContext, stage: s
         codes[class_id] = code
     if not by_class:
         return []
-    teachers = (select(Teacher.id, Teacher.homeroom_class_id)
-                .join(SchoolClass, Teacher.homeroom_class_id == SchoolClass.id)
-                .where(audience_where(window.audience)))
     return [Item(HOMEROOM_RULE, scope, stage, PersonKind.teacher, teacher_id, uid,
                  reminders.pick_class_list(year, deadline, codes[class_id], by_class[class_id]), window.ends_at)
-            for teacher_id, class_id, uid in session.execute(
-                reachable(teachers, PersonKind.teacher, Teacher.id, RULE).order_by(Teacher.id))
+            for teacher_id, class_id, uid in homeroom_teachers(session, window, RULE)
             if class_id in by_class]

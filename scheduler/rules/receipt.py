@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.models import ReceiptBatch, SchoolClass, Student, Teacher, Window
+from bot.models import ReceiptBatch, SchoolClass, Student, Window
 from bot.vocab import PersonKind, WindowKind
 from messages import reminders
-from scheduler.rules.audience import audience_where
-from scheduler.rules.base import Item, SweepContext, audience_students, items_for, reachable, stage_due, window_scope
+from scheduler.rules.base import (Item, SweepContext, audience_students, homeroom_teachers, items_for, reachable,
+                                  stage_due, window_scope)
 from scheduler.stages import LAST_DAY, OPENING, daily_stage
 
 RULE = WindowKind.receipt.value
@@ -49,12 +48,8 @@ def homeroom_items(session: Session, window: Window, ctx: SweepContext, stage: s
         codes[class_id] = code
     if not by_class:
         return []
-    teachers = (select(Teacher.id, Teacher.homeroom_class_id)
-                .join(SchoolClass, Teacher.homeroom_class_id == SchoolClass.id)
-                .where(audience_where(window.audience)))
     term, deadline, scope = window.term.label, ctx.deadline(window), window_scope(window)
     return [Item(HOMEROOM_RULE, scope, stage, PersonKind.teacher, teacher_id, uid,
                  reminders.receipt_class_list(term, deadline, codes[class_id], by_class[class_id]), window.ends_at)
-            for teacher_id, class_id, uid in session.execute(
-                reachable(teachers, PersonKind.teacher, Teacher.id, RULE).order_by(Teacher.id))
+            for teacher_id, class_id, uid in homeroom_teachers(session, window, RULE)
             if class_id in by_class]
