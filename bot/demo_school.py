@@ -190,7 +190,8 @@ class _Seeder:
         year, semester = roc_term(self.today)
         self.year = year
         self.term = self.add(Term(year=year, semester=semester))
-        self.prev = self.add(Term(year=previous_term(year, semester)[0], semester=previous_term(year, semester)[1]))
+        prev_year, prev_semester = previous_term(year, semester)
+        self.prev = self.add(Term(year=prev_year, semester=prev_semester))
 
     def classes(self) -> None:
         self.classes_by_code = {
