@@ -96,6 +96,10 @@ def _deploy_rich_menus(services: Services) -> None:
         logging.getLogger(__name__).warning("%s", exc)
 
 
+def _port_taken(port: int) -> str:
+    return f"連接埠 {port} 已被其他程式使用（可用 --port 換一個）"
+
+
 def _check_port(host: str, port: int) -> None:
     """Fail before seeding, in zh-TW, when the port is taken (werkzeug would print English and exit)."""
     if port == 0:
@@ -105,7 +109,7 @@ def _check_port(host: str, port: int) -> None:
         try:
             probe.bind((host, port))
         except OSError as exc:
-            raise OSError(f"連接埠 {port} 已被其他程式使用（可用 --port 換一個）") from exc
+            raise OSError(_port_taken(port)) from exc
 
 
 def start_demo(host: str = "127.0.0.1", port: int = 8000, db_path: str | Path | None = None,
@@ -125,7 +129,7 @@ def start_demo(host: str = "127.0.0.1", port: int = 8000, db_path: str | Path | 
     try:
         server = make_server(host, port, shim, threaded=True)
     except SystemExit as exc:  # werkzeug exits (after an English line) when the port is taken
-        raise OSError(f"連接埠 {port} 已被其他程式使用（可用 --port 換一個）") from exc
+        raise OSError(_port_taken(port)) from exc
     base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{server.server_port}"
     settings = demo_settings(url, f"{base}/_line")
     today = (now or datetime.now(settings.tz)).astimezone(settings.tz).date()
