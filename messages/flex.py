@@ -33,17 +33,20 @@ def button(action: dict, primary: bool = False) -> dict:
             "margin": "sm", "action": action, **({"color": "#06C755"} if primary else {})}
 
 
-def bubble(title: str, body: list[dict], buttons: list[dict] | None = None, subtitle: str | None = None) -> dict:
+def bubble(title: str, body: list[dict], buttons: list[dict] | None = None, subtitle: str | None = None,
+           spacing: str | None = None) -> dict:
+    """A titled bubble; ``spacing`` (e.g. "sm"), when given, spaces the body's and footer's contents."""
     header = [text(title, weight="bold", size="lg", color=GREEN)]
     if subtitle:
         header.append(text(subtitle, size="xs", color="#888888"))
+    gap = {"spacing": spacing} if spacing else {}
     out = {
         "type": "bubble",
         "header": {"type": "box", "layout": "vertical", "contents": header},
-        "body": {"type": "box", "layout": "vertical", "contents": body or [text(" ")]},
+        "body": {"type": "box", "layout": "vertical", **gap, "contents": body or [text(" ")]},
     }
     if buttons:
-        out["footer"] = {"type": "box", "layout": "vertical", "contents": buttons}
+        out["footer"] = {"type": "box", "layout": "vertical", **gap, "contents": buttons}
     return out
 
 

@@ -7,7 +7,8 @@ and bubbles are dropped from the end until the message passes `bot.line_limits.c
 from __future__ import annotations
 
 from bot.line_limits import MessageLimitError, check_messages
-from messages.flex import GREEN, GREY, RED, alt, text
+from messages.common import postback_action
+from messages.flex import GREEN, GREY, RED, alt, bubble, button, flex, text
 
 __all__ = ["GREEN", "GREY", "RED", "text", "alt", "uri_button", "postback_button", "paged"]
 
@@ -21,23 +22,7 @@ def uri_button(label: str, uri: str) -> dict:
 
 
 def postback_button(label: str, data: str, display: str | None = None, primary: bool = False) -> dict:
-    action = {"type": "postback", "label": label[:20], "data": data}
-    if display:
-        action["displayText"] = display
-    return {"type": "button", "style": "primary" if primary else "secondary", "height": "sm", "margin": "sm",
-            "action": action, **({"color": "#06C755"} if primary else {})}
-
-
-def _bubble(title: str, subtitle: str | None, body: list[dict], footer: list[dict]) -> dict:
-    header = [text(title, weight="bold", size="lg", color=GREEN)]
-    if subtitle:
-        header.append(text(subtitle, size="xs", color="#888888"))
-    bubble = {"type": "bubble",
-              "header": {"type": "box", "layout": "vertical", "contents": header},
-              "body": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": body or [text(" ")]}}
-    if footer:
-        bubble["footer"] = {"type": "box", "layout": "vertical", "spacing": "sm", "contents": footer}
-    return bubble
+    return button(postback_action(label, data, display), primary)
 
 
 def paged(title: str, alt_text: str, rows: list[dict], intro: list[dict] | None = None,
@@ -60,9 +45,9 @@ def paged(title: str, alt_text: str, rows: list[dict], intro: list[dict] | None 
             if index == len(shown) - 1 and hidden > 0:
                 body.append(text(f"…另有 {hidden} {unit}未列出", size="sm", color=RED, margin="md"))
             page_title = title if len(shown) == 1 else f"{title}（{index + 1}/{len(shown)}）"
-            bubbles.append(_bubble(page_title, subtitle, body, list(footer or [])))
+            bubbles.append(bubble(page_title, body, list(footer or []), subtitle, spacing="sm"))
         contents = bubbles[0] if len(bubbles) == 1 else {"type": "carousel", "contents": bubbles}
-        message = {"type": "flex", "altText": alt(alt_text), "contents": contents}
+        message = flex(alt_text, contents)
         try:
             check_messages([message])
             return message
