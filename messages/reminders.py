@@ -119,11 +119,17 @@ def pick_todo(year: int, deadline: str, outcomes: bool, performances: bool) -> S
     ))
 
 
-def pick_class_list(year: int, deadline: str, class_code: str, students: list[tuple[int, str, str]]) -> Section:
-    """``students``: (seat, name, what is not picked) of the class."""
+def pick_class_list(year: int, deadline: str, class_code: str,
+                    students: list[tuple[int, str, bool, bool]]) -> Section:
+    """``students``: (seat, name, outcomes not picked, performances not picked) of the class."""
     lines = [f"截止：{deadline}", f"{class_code} 班尚未勾選的同學（{len(students)} 人）："]
-    lines += _capped([f"{seat:02d} {name}（{what}）" for seat, name, what in students])
+    lines += _capped([f"{seat:02d} {name}（{_not_picked(outcomes, performances)}）"
+                      for seat, name, outcomes, performances in students])
     return Section(f"{year} 學年度勾選：班級名單", tuple(lines))
+
+
+def _not_picked(outcomes: bool, performances: bool) -> str:
+    return "、".join(w for w, on in (("成果", outcomes), ("多元表現", performances)) if on)
 
 
 # -- 收訖明細確認 ----------------------------------------------------------------

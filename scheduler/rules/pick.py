@@ -54,14 +54,13 @@ def items(session: Session, window: Window, ctx: SweepContext) -> list[Item]:
 def homeroom_items(session: Session, window: Window, ctx: SweepContext, stage: str) -> list[Item]:
     year, deadline, scope = window.term.year, ctx.deadline(window), window_scope(window)
     need_outcomes, need_performances = _flags(year)
-    by_class: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
+    by_class: dict[int, list[tuple[int, str, bool, bool]]] = defaultdict(list)
     codes: dict[int, str] = {}
     for class_id, code, seat, name, outcomes, performances in session.execute(
             audience_students(window, Student.class_id, SchoolClass.code, Student.seat, Student.name,
                               need_outcomes, need_performances)
             .where(or_(need_outcomes, need_performances)).order_by(SchoolClass.code, Student.seat)):
-        what = "、".join(w for w, on in (("成果", outcomes), ("多元表現", performances)) if on)
-        by_class[class_id].append((seat, name, what))
+        by_class[class_id].append((seat, name, bool(outcomes), bool(performances)))
         codes[class_id] = code
     if not by_class:
         return []
