@@ -33,10 +33,6 @@ class Audience:
     def whole_school(cls) -> "Audience":
         return cls()
 
-    @property
-    def is_whole_school(self) -> bool:
-        return not self.grades and not self.classes
-
     @classmethod
     def parse(cls, text: str) -> "Audience":
         """Read what a school writes (`全校`, `高一;高三`, `101;102`); ValueError (zh-TW) otherwise."""
