@@ -13,9 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, delete, exists, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
 from bot.line_limits import MAX_MULTICAST_RECIPIENTS
@@ -23,6 +21,7 @@ from bot.models import LineBinding, ReminderLedger
 from bot.queries.homeroom import ClassList
 from bot.sender import Sender
 from bot.vocab import PersonKind
+from scheduler import ledger
 
 STAGE = "nudge"
 PURPOSE = "nudge"
@@ -69,12 +68,6 @@ def plan(session: Session, listing: ClassList, now: datetime, tz: ZoneInfo) -> N
                      already_sent(session, listing.key, listing.class_id, now, tz))
 
 
-def _insert(session: Session):
-    table = ReminderLedger.__table__
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    return insert(table).on_conflict_do_nothing().returning(table.c.id)
-
-
 def record(session: Session, sender: Sender, nudge: NudgePlan, teacher_id: int, message: dict, now: datetime,
            tz: ZoneInfo) -> list[int] | None:
     """Write the ledger rows and the outbox rows (in ``session``'s transaction); returns the outbox
@@ -83,27 +76,20 @@ def record(session: Session, sender: Sender, nudge: NudgePlan, teacher_id: int, 
         return None
     key, where = rule(nudge.listing.key), scope(nudge.listing.class_id, now, tz)
     people = [(PersonKind.teacher.value, teacher_id)] + [(PersonKind.student.value, sid) for sid, _ in nudge.recipients]
-    rows = [{"person_kind": kind, "person_id": pid, "rule": key, "scope": where, "stage": STAGE, "created_at": now}
-            for kind, pid in people]
-    inserted = [row[0] for row in session.execute(_insert(session), rows)]
-    if len(inserted) != len(rows) or already_elsewhere(session, key, where, inserted):
-        table = ReminderLedger.__table__
-        if inserted:
-            session.execute(delete(table).where(table.c.id.in_(inserted)))
+    keys = [(kind, pid, key, where, STAGE) for kind, pid in people]
+    claimed = ledger.claim(session, keys, now)
+    if len(claimed) != len(set(keys)) or already_elsewhere(session, key, where, list(claimed.values())):
+        ledger.release(session, list(claimed.values()))
         return None
-    uids = [uid for _, uid in nudge.recipients]
-    ledger = dict(session.execute(select(ReminderLedger.person_id, ReminderLedger.id).where(
-        ReminderLedger.id.in_(inserted), ReminderLedger.person_kind == PersonKind.student)).all())
     outbox_ids: list[int] = []
-    links: list[dict] = []
-    for start in range(0, len(uids), MAX_MULTICAST_RECIPIENTS):
+    links: list[tuple[int, int]] = []
+    for start in range(0, len(nudge.recipients), MAX_MULTICAST_RECIPIENTS):
         chunk = nudge.recipients[start:start + MAX_MULTICAST_RECIPIENTS]
         kind = "push" if len(chunk) == 1 else "multicast"
         row = sender.enqueue(kind, [uid for _, uid in chunk], [message], PURPOSE, session=session)
         outbox_ids.append(row.id)
-        links += [{"lid": ledger[sid], "oid": row.id} for sid, _ in chunk]
-    table = ReminderLedger.__table__
-    session.execute(update(table).where(table.c.id == bindparam("lid")).values(outbox_id=bindparam("oid")), links)
+        links += [(claimed[(PersonKind.student.value, sid, key, where, STAGE)], row.id) for sid, _ in chunk]
+    ledger.link(session, links)
     return outbox_ids
 
 
