@@ -104,7 +104,7 @@ class Sender:
             body = {"replyToken": reply_token, "messages": messages}
             for attempt in range(1, self.settings.sender_attempts + 1):
                 try:
-                    self._post("/v2/bot/message/reply", body)
+                    self._call("POST", "/v2/bot/message/reply", body)
                     return SendResult("sent")
                 except ApiException as exc:
                     # 5xx, or 429 (for a reply always a rate limit: replies are free): the
@@ -222,7 +222,7 @@ class Sender:
         detail = ""
         for attempt in range(1, self.settings.sender_attempts + 1):
             try:
-                self._post(path, body, retry_key=key)
+                self._call("POST", path, body, retry_key=key)
                 return "sent", "", attempt
             except ApiException as exc:
                 status = exc.status or 0
@@ -247,17 +247,6 @@ class Sender:
         log.warning("%s #%s still pending after %s attempts (%s)", kind, outbox_id,
                     self.settings.sender_attempts, detail)
         return "pending", detail, self.settings.sender_attempts
-
-    def _post(self, path: str, body: dict, retry_key: str | None = None) -> None:
-        """POST ``body`` unchanged via the SDK's ApiClient (host, auth, timeout, ApiException on 4xx/5xx)."""
-        headers = {"Accept": "application/json", "Content-Type": "application/json"}
-        if retry_key:
-            headers["X-Line-Retry-Key"] = retry_key
-        self._client.call_api(
-            path, "POST", header_params=headers, body=body, response_types_map={},
-            auth_settings=["Bearer"], _request_timeout=self.settings.sender_timeout,
-            _host=self.api.line_base_path,
-        )
 
     def _finish(self, outbox_id: int, status: str, detail: str, attempts: int = 0, count: bool = True) -> SendResult:
         with self.db.session() as session:
@@ -332,14 +321,16 @@ class Sender:
             log.warning("could not read the bot's basic id: %s", type(exc).__name__)
             return None
 
-    # -- rich menus (the one place that talks to LINE about them) -----------------------
-    def _rich_menu_call(self, method: str, path: str, body: dict | bytes | None = None,
-                        content_type: str = "application/json", data_api: bool = False,
-                        response_type: str | None = None):
-        """One rich-menu request; raises ApiException on a 4xx/5xx like the SDK does."""
+    def _call(self, method: str, path: str, body: dict | bytes | None = None,
+              content_type: str = "application/json", data_api: bool = False,
+              response_type: str | None = None, retry_key: str | None = None):
+        """One request with ``body`` sent unchanged via the SDK's ApiClient (host, auth, timeout);
+        raises ApiException on a 4xx/5xx like the SDK does."""
         headers = {"Accept": "application/json"}
         if body is not None:
             headers["Content-Type"] = content_type
+        if retry_key:
+            headers["X-Line-Retry-Key"] = retry_key
         return self._client.call_api(
             path, method, header_params=headers, body=body,
             response_types_map={"200": response_type} if response_type else {},
@@ -348,30 +339,31 @@ class Sender:
             _return_http_data_only=True,
         )
 
+    # -- rich menus (the one place that talks to LINE about them) -----------------------
     def create_rich_menu(self, definition: dict) -> str:
         """POST /v2/bot/richmenu; returns the new rich menu's id."""
-        created = self._rich_menu_call("POST", "/v2/bot/richmenu", definition, response_type="RichMenuIdResponse")
+        created = self._call("POST", "/v2/bot/richmenu", definition, response_type="RichMenuIdResponse")
         return created.rich_menu_id
 
     def upload_rich_menu_image(self, rich_menu_id: str, image: bytes, content_type: str = "image/png") -> None:
         """POST the image to LINE's data API (LINE_DATA_API_BASE)/v2/bot/richmenu/{id}/content."""
-        self._rich_menu_call("POST", f"/v2/bot/richmenu/{rich_menu_id}/content", image, content_type, data_api=True)
+        self._call("POST", f"/v2/bot/richmenu/{rich_menu_id}/content", image, content_type, data_api=True)
 
     def delete_rich_menu(self, rich_menu_id: str) -> None:
-        self._rich_menu_call("DELETE", f"/v2/bot/richmenu/{rich_menu_id}")
+        self._call("DELETE", f"/v2/bot/richmenu/{rich_menu_id}")
 
     def set_default_rich_menu(self, rich_menu_id: str) -> None:
         """The menu of everyone with no menu of their own (people not bound yet)."""
-        self._rich_menu_call("POST", f"/v2/bot/user/all/richmenu/{rich_menu_id}")
+        self._call("POST", f"/v2/bot/user/all/richmenu/{rich_menu_id}")
 
     def link_rich_menu(self, user_id: str, rich_menu_id: str) -> None:
-        self._rich_menu_call("POST", f"/v2/bot/user/{user_id}/richmenu/{rich_menu_id}")
+        self._call("POST", f"/v2/bot/user/{user_id}/richmenu/{rich_menu_id}")
 
     def unlink_rich_menu(self, user_id: str) -> None:
-        self._rich_menu_call("DELETE", f"/v2/bot/user/{user_id}/richmenu")
+        self._call("DELETE", f"/v2/bot/user/{user_id}/richmenu")
 
     def link_rich_menu_to_users(self, user_ids: list[str], rich_menu_id: str) -> None:
         """Link many users at once (LINE takes at most 500 per request)."""
         for i in range(0, len(user_ids), MAX_MULTICAST_RECIPIENTS):
-            self._rich_menu_call("POST", "/v2/bot/richmenu/bulk/link",
+            self._call("POST", "/v2/bot/richmenu/bulk/link",
                                  {"richMenuId": rich_menu_id, "userIds": user_ids[i:i + MAX_MULTICAST_RECIPIENTS]})
