@@ -55,6 +55,16 @@ def already_sent(session: Session, key: str, class_id: int, now: datetime, tz: Z
         ReminderLedger.rule == rule(key), ReminderLedger.scope == scope(class_id, now, tz)))))
 
 
+def sent_lists(session: Session, keys: list[str], class_id: int, now: datetime, tz: ZoneInfo) -> set[str]:
+    """Which of the lists ``keys`` of the class were nudged today (one query for all of them)."""
+    by_rule = {rule(key): key for key in keys}
+    if not by_rule:
+        return set()
+    found = session.scalars(select(ReminderLedger.rule).distinct().where(
+        ReminderLedger.rule.in_(list(by_rule)), ReminderLedger.scope == scope(class_id, now, tz)))
+    return {by_rule[r] for r in found}
+
+
 def plan(session: Session, listing: ClassList, now: datetime, tz: ZoneInfo) -> NudgePlan:
     """Reachable students of the list (active, unblocked binding), in seat order; one query."""
     ids = [r.student_id for r in listing.rows]

@@ -20,7 +20,7 @@ from scheduler.stages import in_quiet_hours
 def overview(ctx: EventContext, session: Session) -> list[dict]:
     tz = ctx.services.settings.tz
     lists = all_lists(session, ctx.person.class_id, ctx.now, tz)
-    sent = {l.key for l in lists if nudge.already_sent(session, l.key, l.class_id, ctx.now, tz)}
+    sent = nudge.sent_lists(session, [l.key for l in lists], ctx.person.class_id, ctx.now, tz)
     return [msg.overview(lists, sent, tz)]
 
 
