@@ -205,9 +205,8 @@ class Sender:
                 slots.acquire()
                 pool.submit(send, row).add_done_callback(lambda _f: slots.release())
         self._finish_many([(i, *outcomes.get(i, ("pending", "not attempted", 0))) for i in sorted(unsent)])
-        return [SendResult("sent" if st == "sent" else st, detail, i)
-                for i, (st, detail, _) in ((i, outcomes.get(i, ("failed", "no such outbox row", 0)))
-                                           for i in outbox_ids)]
+        missing = ("failed", "no such outbox row", 0)
+        return [SendResult(*outcomes.get(i, missing)[:2], i) for i in outbox_ids]
 
     def _attempt(self, outbox_id: int, kind: str, recipients: list[str], messages: list[dict],
                  key: str) -> tuple[str, str, int]:
