@@ -128,6 +128,12 @@ def class_list(session: Session, class_id: int, key: str, now: datetime, tz: Zon
     term = current_term(session, now, tz)
     if klass is None or term is None:
         return None
+    return _list(session, klass, term, key, now, tz)
+
+
+def _list(session: Session, klass: SchoolClass, term: Term, key: str, now: datetime, tz: ZoneInfo) -> ClassList:
+    """One list of ``klass`` in ``term`` (the class and the term already looked up)."""
+    class_id = klass.id
     window = class_window(session, klass, LIST_WINDOW[key], now, None if key == UNCONFIRMED else term.id)
     label = term.label
     if key == UNCONFIRMED:  # the batch of the receipt window's term (e.g. last term's, confirmed now)
@@ -143,5 +149,8 @@ def class_list(session: Session, class_id: int, key: str, now: datetime, tz: Zon
 
 
 def all_lists(session: Session, class_id: int, now: datetime, tz: ZoneInfo) -> list[ClassList]:
-    lists = [class_list(session, class_id, key, now, tz) for key in LIST_KEYS]
-    return [found for found in lists if found is not None]
+    klass = session.get(SchoolClass, class_id)
+    term = current_term(session, now, tz)
+    if klass is None or term is None:
+        return []
+    return [_list(session, klass, term, key, now, tz) for key in LIST_KEYS]
