@@ -43,13 +43,12 @@ def retention(services: Services) -> int:
     """Forget delivered pushes after the retention period (no personal data is kept longer)."""
     cutoff = datetime.now(timezone.utc) - timedelta(days=OUTBOX_RETENTION_DAYS)
     with services.db.session() as session:
-        old = select(OutboxMessage.id).where(OutboxMessage.status != "pending", OutboxMessage.created_at < cutoff)
+        stale = (OutboxMessage.status != "pending", OutboxMessage.created_at < cutoff)
+        old = select(OutboxMessage.id).where(*stale)
         # The ledger keeps its rows (they stop reminders repeating); only the link to the send goes.
         session.execute(update(ReminderLedger).where(ReminderLedger.outbox_id.in_(old)).values(outbox_id=None)
                         .execution_options(synchronize_session=False))
-        result = session.execute(
-            delete(OutboxMessage).where(OutboxMessage.status != "pending", OutboxMessage.created_at < cutoff)
-        )
+        result = session.execute(delete(OutboxMessage).where(*stale))
         return result.rowcount or 0
 
 
