@@ -22,6 +22,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from bot.config import Settings, default_instance_path
 from bot.demo_school import DemoSchool, seed_demo_school
+from bot.richmenu import RichMenuError, deploy as deploy_rich_menus
 from bot.services import Services
 
 DEMO_DB_NAME = "demo.sqlite3"
@@ -86,16 +87,6 @@ def demo_settings(database_url: str, line_api_base: str) -> Settings:
     )
 
 
-def _deploy_rich_menus(services: Services) -> None:
-    """Put every role's rich menu on the stand-in, so the simulator shows each person theirs."""
-    from bot.richmenu import RichMenuError, deploy
-
-    try:
-        deploy(services)
-    except RichMenuError as exc:  # no CJK font here: the demo runs without rich menus
-        logging.getLogger(__name__).warning("%s", exc)
-
-
 def _port_taken(port: int) -> str:
     return f"連接埠 {port} 已被其他程式使用（可用 --port 換一個）"
 
@@ -146,8 +137,13 @@ def start_demo(host: str = "127.0.0.1", port: int = 8000, db_path: str | Path | 
     scheduler.start()
     thread = threading.Thread(target=server.serve_forever, name="demo-web", daemon=True)
     thread.start()
-    _deploy_rich_menus(services)
-    return DemoServer(server, thread, services, scheduler, app, demo, base)
+    running = DemoServer(server, thread, services, scheduler, app, demo, base)
+    try:  # every role's rich menu on the stand-in, so the simulator shows each person theirs
+        deploy_rich_menus(services)
+    except Exception:  # never half a demo: stop what was started; the caller says why
+        running.stop()
+        raise
+    return running
 
 
 @click.command()
@@ -165,6 +161,8 @@ def demo_command(host: str, port: int, db_path: str | None) -> None:
         running = start_demo(host, port, db_path)
     except OSError as exc:
         raise click.ClickException(f"無法在 {host}:{port} 啟動：{exc.strerror or exc}") from exc
+    except RichMenuError as exc:
+        raise click.ClickException(f"示範無法啟動：{exc}") from exc
     demo = running.demo
     click.echo(f"示範學校已建立（{demo.term_label} 學期，{len(demo.people)} 位示範人物；"
                f"未綁定的示範學生 {demo.unbound_student.name} 的綁定碼顯示在模擬器頁面上）。")

@@ -1,6 +1,6 @@
 """Rich menus: one per role (plus the default one for people not bound yet), drawn with Pillow.
 
-`deploy` draws each menu's image with a CJK font found on the system, creates the menu at
+`deploy` draws each menu's image with the CJK font shipped in ``bot/fonts`` (or ``--font``), creates the menu at
 LINE, uploads the image (LINE's data API), records it in ``rich_menu``, makes the guest menu
 the default, links every bound person to their role's menu (bulk, 500 a request) and deletes
 the menus it replaced. A menu whose definition and image are unchanged is kept as is.
@@ -9,7 +9,6 @@ of role. Only the sender talks to LINE.
 """
 from __future__ import annotations
 
-import glob
 import hashlib
 import io
 import json
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from bot.fonts import MENU_FONT
 from bot.models import LineBinding, RichMenu, Student, Teacher, TeacherDuty
 from bot.people import Person, load_person
 from bot.vocab import STAFF_DUTIES, PersonKind
@@ -31,18 +31,6 @@ WIDTH = 2500
 FULL_HEIGHT, HALF_HEIGHT = 1686, 843
 MAX_IMAGE_BYTES = 1024 * 1024
 ROLES = (words.GUEST, words.STUDENT, words.TEACHER, words.HOMEROOM, words.STAFF)
-FONT_CANDIDATES = (
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/noto-cjk/NotoSansCJK-Bold.ttc",
-    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
-    "/System/Library/Fonts/PingFang.ttc",
-    "C:/Windows/Fonts/msjh.ttc",
-)
-FONT_GLOBS = ("/usr/share/fonts/**/*CJK*.tt[cf]", "/usr/share/fonts/**/*CJK*.otf", "/usr/share/fonts/**/*TC*.otf",
-              "/usr/local/share/fonts/**/*.tt[cf]")
 TILE_COLOURS = ("#1B5E20", "#2E7D32", "#388E3C", "#43A047", "#00796B", "#00897B")
 
 
@@ -63,44 +51,37 @@ def role_of(person: Person | None) -> str:
 
 # -- drawing --------------------------------------------------------------------------
 def find_cjk_font(explicit: str | None = None) -> str:
-    """A font file that draws Chinese: ``explicit`` (``--font``) if given, else one found on the system."""
+    """The font the menus are drawn with: ``explicit`` (``--font``) if given, else the one shipped.
+
+    Either must draw every character of every label; otherwise nothing is drawn and the
+    error names what is missing (the operator's choice is used or refused, never replaced).
+    """
     from PIL import ImageFont
 
-    if explicit:  # the operator's choice is used or refused, never silently replaced
-        if not os.path.exists(explicit):
-            raise RichMenuError(f"找不到字型檔 {explicit}。" + words.NO_FONT)
-        try:
-            if _draws_chinese(ImageFont.truetype(explicit, 40)):
-                return explicit
-        except OSError:
-            pass
-        raise RichMenuError(f"字型檔 {explicit} 無法顯示中文。" + words.NO_FONT)
-    candidates = list(FONT_CANDIDATES)
-    for pattern in FONT_GLOBS:
-        candidates += sorted(glob.glob(pattern, recursive=True))
-    for path in candidates:
-        if not os.path.exists(path):
-            continue
-        try:
-            font = ImageFont.truetype(path, 40)
-        except OSError:
-            continue
-        if _draws_chinese(font):
-            return path
-    raise RichMenuError(words.NO_FONT)
+    path = explicit or str(MENU_FONT)
+    if not os.path.exists(path):
+        raise RichMenuError(words.font_not_found(path))
+    try:
+        font = ImageFont.truetype(path, 40)
+    except OSError:
+        raise RichMenuError(words.font_unreadable(path)) from None
+    missing = missing_glyphs(font, words.drawn_text())
+    if missing:
+        raise RichMenuError(words.font_lacks(path, missing))
+    return path
 
 
-def _draws_chinese(font) -> bool:
-    """True when the font has real glyphs for CJK (not the blank 'tofu' box of a Latin font)."""
+def missing_glyphs(font, text: str) -> str:
+    """The characters of ``text`` that ``font`` draws as nothing or as its 'tofu' box (.notdef)."""
     from PIL import Image, ImageDraw
 
-    def ink(text: str) -> bytes:
-        image = Image.new("L", (200, 80), 0)
-        ImageDraw.Draw(image).text((10, 10), text, font=font, fill=255)
+    def ink(ch: str) -> bytes:
+        image = Image.new("L", (80, 80), 0)
+        ImageDraw.Draw(image).text((10, 10), ch, font=font, fill=255)
         return image.tobytes()
 
-    a, b = ink("學"), ink("期")
-    return any(a) and a != b
+    tofu = ink("\U0010FFFD")  # a private-use code point no font draws
+    return "".join(ch for ch in text if not ch.isspace() and (not any(drawn := ink(ch)) or drawn == tofu))
 
 
 def layout(count: int) -> tuple[int, int, int]:

@@ -13,6 +13,13 @@ BUTTONS: dict[str, tuple[str, ...]] = {
     HOMEROOM: ("待認證", "班級名單", "設定", "說明"),
     STAFF: ("統計", "待認證", "設定", "說明"),
 }
+
+
+def drawn_text() -> str:
+    """Every character a rich menu draws (the labels of every role's buttons), sorted."""
+    return "".join(sorted({ch for labels in BUTTONS.values() for label in labels for ch in label}))
+
+
 TITLES: dict[str, str] = {
     GUEST: "學習歷程小幫手：尚未綁定",
     STUDENT: "學習歷程小幫手：學生",
@@ -20,5 +27,16 @@ TITLES: dict[str, str] = {
     HOMEROOM: "學習歷程小幫手：導師",
     STAFF: "學習歷程小幫手：行政",
 }
-NO_FONT = ("找不到可顯示中文的字型，無法繪製圖文選單。請安裝 CJK 字型（例如 Debian/Ubuntu 的 "
-           "fonts-noto-cjk：apt-get install fonts-noto-cjk），或用 --font 指定 .ttf/.otf/.ttc 字型檔。")
+
+
+def font_not_found(path: str) -> str:
+    return f"找不到字型檔 {path}，無法繪製圖文選單。請用 --font 指定存在的 .ttf/.otf/.ttc 字型檔。"
+
+
+def font_unreadable(path: str) -> str:
+    return f"字型檔 {path} 無法讀取，無法繪製圖文選單。請用 --font 指定 .ttf/.otf/.ttc 字型檔。"
+
+
+def font_lacks(path: str, missing: str) -> str:
+    return (f"字型檔 {path} 無法顯示中文選單：缺少「{missing}」，無法繪製圖文選單。請用 --font 指定含這些字的"
+            "中文字型檔；若是更改了選單文字，請以 python -m bot.fonts.subset 重新產生內附字型。")

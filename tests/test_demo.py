@@ -326,3 +326,20 @@ def test_demo_command_on_a_taken_port_says_so_in_zh_tw(tmp_path):
     assert result.exit_code == 1
     assert f"連接埠 {port} 已被其他程式使用" in result.output and "Traceback" not in result.output
     assert "Address already in use" not in result.output
+
+
+def test_demo_that_cannot_draw_its_menus_stops_and_says_why(tmp_path, monkeypatch):
+    """Never half a demo: a menu the font cannot draw stops it with the reason, and frees the port."""
+    from click.testing import CliRunner
+
+    from bot import richmenu
+    from bot.demo import demo_command
+
+    monkeypatch.setattr(richmenu.words, "BUTTONS", dict(richmenu.words.BUTTONS, staff=("統計", "龘")))
+    port = _free_port()
+    result = CliRunner().invoke(demo_command, ["--port", str(port), "--db", str(tmp_path / "demo.sqlite3")])
+    assert result.exit_code == 1, result.output
+    assert "示範無法啟動" in result.output and "缺少「龘」" in result.output
+    assert "請用瀏覽器開啟" not in result.output and "Traceback" not in result.output
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"http://127.0.0.1:{port}/simulator", timeout=2)

@@ -16,7 +16,23 @@ from bot.vocab import Duty
 from tests import factories as f
 from tests.conftest import TOKEN, texts_of
 
-LATIN_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+
+@pytest.fixture
+def short_font(tmp_path) -> str:
+    """A font that draws only 說明 (cut from the shipped one): not enough for the menus."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    from bot.fonts import MENU_FONT
+
+    font = TTFont(MENU_FONT)
+    subsetter = subset.Subsetter()
+    subsetter.populate(text="說明")
+    subsetter.subset(font)
+    path = tmp_path / "short.otf"
+    font.save(path)
+    return str(path)
 
 
 @pytest.fixture
@@ -102,14 +118,44 @@ def test_binding_without_deployed_menus_links_nothing(services, line_api, people
     assert line_api.rich_menu_links == {} and line_api.calls("richmenu") == []
 
 
-def test_no_cjk_font_fails_clearly_before_calling_line(services, line_api, monkeypatch):
-    monkeypatch.setattr(richmenu, "FONT_CANDIDATES", (LATIN_FONT,))
-    monkeypatch.setattr(richmenu, "FONT_GLOBS", ())
-    with pytest.raises(richmenu.RichMenuError, match="fonts-noto-cjk"):
+def test_the_shipped_font_has_a_glyph_for_every_label():
+    """The menus are drawn with the font shipped in bot/fonts, whatever the host has installed."""
+    from fontTools.ttLib import TTFont
+
+    from bot.fonts import MENU_FONT
+
+    cmap = TTFont(MENU_FONT).getBestCmap()
+    labels = [label for role in richmenu.ROLES for label in richmenu.words.BUTTONS[role]]
+    lacking = {label: [ch for ch in label if ord(ch) not in cmap] for label in labels}
+    assert not any(lacking.values()), f"remake bot/fonts/menu.otf (python -m bot.fonts.subset): {lacking}"
+    assert richmenu.find_cjk_font() == str(MENU_FONT)
+    assert MENU_FONT.stat().st_size < 64 * 1024  # a subset, not the whole CJK font
+    assert "SIL OPEN FONT LICENSE" in (MENU_FONT.parent / "OFL.txt").read_text(encoding="utf-8")
+
+
+def test_a_label_the_font_cannot_draw_fails_clearly_before_calling_line(services, line_api, monkeypatch):
+    buttons = dict(richmenu.words.BUTTONS, student=("我的進度", "龘"))  # 龘 is not in the shipped subset
+    monkeypatch.setattr(richmenu.words, "BUTTONS", buttons)
+    with pytest.raises(richmenu.RichMenuError, match="缺少「龘」") as refused:
         richmenu.deploy(services)
+    assert "python -m bot.fonts.subset" in str(refused.value)
+    assert line_api.requests == []
+
+
+def test_a_font_given_with_font_is_used_or_refused(services, line_api, tmp_path, short_font):
+    from bot.fonts import MENU_FONT
+
+    with pytest.raises(richmenu.RichMenuError, match="無法顯示中文選單：缺少「.*我.*」"):
+        richmenu.deploy(services, font=short_font)
     with pytest.raises(richmenu.RichMenuError, match="找不到字型檔"):
         richmenu.deploy(services, font="/nowhere/font.ttf")
+    (tmp_path / "broken.ttf").write_bytes(b"not a font")
+    with pytest.raises(richmenu.RichMenuError, match="無法讀取"):
+        richmenu.deploy(services, font=str(tmp_path / "broken.ttf"))
     assert line_api.requests == []
+    copy = tmp_path / "my-font.otf"
+    copy.write_bytes(MENU_FONT.read_bytes())
+    assert richmenu.find_cjk_font(str(copy)) == str(copy)
 
 
 @pytest.fixture
@@ -120,7 +166,7 @@ def cli_env(migrated, line_api_server):
             "REDIS_URL": os.environ.get("REDIS_URL", "")}
 
 
-def test_cli_deploy_and_link(cli_env, line_api, people, db):
+def test_cli_deploy_and_link(cli_env, line_api, people, db, short_font):
     run = CliRunner().invoke(richmenu_group, ["deploy"], env=cli_env, catch_exceptions=False)
     assert run.exit_code == 0, run.output
     assert "學生：已建立 richmenu-" in run.output and "連結 1 人" in run.output
@@ -129,7 +175,7 @@ def test_cli_deploy_and_link(cli_env, line_api, people, db):
     assert "未變更，沿用" in again.output
     linked = CliRunner().invoke(richmenu_group, ["link"], env=cli_env, catch_exceptions=False)
     assert "學生 1 人" in linked.output and "行政 1 人" in linked.output
-    bad = CliRunner().invoke(richmenu_group, ["deploy", "--font", LATIN_FONT], env=cli_env)
+    bad = CliRunner().invoke(richmenu_group, ["deploy", "--font", short_font], env=cli_env)
     assert bad.exit_code != 0 and "無法顯示中文" in bad.output
 
 

@@ -137,6 +137,25 @@ def test_page_points_its_script_at_the_api(local):
         assert local.get(f"/simulator/static/{asset}").status_code == 200
 
 
+def test_the_page_ships_every_emoji_the_bot_sends(local):
+    """No emoji font on the machine: the page's own font draws them (not boxes)."""
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    from bot.fonts import emoji_used
+
+    css = local.get("/simulator/static/simulator.css").get_data(as_text=True)
+    assert 'url("emoji.ttf")' in css and 'font-family: "Bot Emoji"' in css
+    served = local.get("/simulator/static/emoji.ttf")
+    assert served.status_code == 200
+    cmap = TTFont(io.BytesIO(served.get_data())).getBestCmap()
+    pictographs = [ch for ch in emoji_used() if ord(ch) >= 0x1F000]
+    assert "🎉" in pictographs and "📊" in pictographs  # the scan finds what messages/ uses
+    lacking = [ch for ch in pictographs if ord(ch) not in cmap]
+    assert not lacking, f"remake the emoji font (python -m bot.fonts.subset): {lacking}"
+
+
 def test_people_list_groups_bindings_and_the_code(local):
     people = local.people()
     assert [p["user_id"] for p in people] == [p.user_id for p in local.demo.people]

@@ -332,3 +332,26 @@ def test_binding_the_unbound_student_with_the_code_on_the_page(driver, demo):
     assert not css(driver, "#chat-hint")[0].is_displayed()
     assert "未綁定" not in css(driver, "#chat-title")[0].text and row is not None
     assert console_errors(driver) == []
+
+
+def test_emoji_are_drawn_in_colour_without_an_emoji_font_on_the_machine(driver, demo):
+    """The page ships its emoji font: 🎉 is drawn in colour, not as a grey box."""
+    import io
+
+    from PIL import Image
+
+    driver.execute_script("""
+        const probe = document.createElement('div');
+        probe.id = 'emoji-probe';
+        probe.style.cssText = 'position:fixed;left:0;top:0;font-size:64px;background:#fff;z-index:99;padding:4px';
+        probe.textContent = '🎉📊';
+        document.body.appendChild(probe);""")
+    try:
+        _until(lambda: driver.execute_script(
+            "return document.fonts.check('64px \"Bot Emoji\"', '🎉') && document.fonts.status === 'loaded'"),
+            "the emoji font loaded")
+        shot = Image.open(io.BytesIO(css(driver, "#emoji-probe")[0].screenshot_as_png)).convert("RGB")
+        colourful = sum(1 for r, g, b in shot.getdata() if max(r, g, b) - min(r, g, b) > 60)
+        assert colourful > 200, f"only {colourful} coloured pixels: the emoji are boxes"
+    finally:
+        driver.execute_script("document.getElementById('emoji-probe').remove()")
