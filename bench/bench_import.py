@@ -28,10 +28,10 @@ from sqlalchemy import func, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.db import Database  # noqa: E402
-from bot.importer import import_files  # noqa: E402
-from bot.migrate import upgrade  # noqa: E402
-from bot.models import Base, Student  # noqa: E402
+from bot.infra.db import Database  # noqa: E402
+from bot.domain.importer import import_files  # noqa: E402
+from bot.infra.migrate import upgrade  # noqa: E402
+from bot.infra.models import Base, Student  # noqa: E402
 
 CLASSES_PER_GRADE = 20
 COURSES_PER_CLASS = 6

@@ -25,19 +25,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import event, insert, select, text  # noqa: E402
 
-from bot import nudge  # noqa: E402
-from bot.db import Database  # noqa: E402
-from bot.migrate import upgrade  # noqa: E402
-from bot.models import (  # noqa: E402
+from bot.domain import nudge  # noqa: E402
+from bot.infra.db import Database  # noqa: E402
+from bot.infra.migrate import upgrade  # noqa: E402
+from bot.infra.models import (  # noqa: E402
     Course, CourseProxy, LineBinding, Outcome, Performance, ReceiptBatch, SchoolClass, Student, Teacher,
     TeacherAbsence, Term, Window,
 )
-from bot.queries.homeroom import all_lists  # noqa: E402
-from bot.queries.rates import rates  # noqa: E402
-from bot.queries.teacher import pending_for_teacher  # noqa: E402
-from bot.queries.terms import current_term  # noqa: E402
-from bot.vocab import OutcomeStatus, PersonKind, WindowKind  # noqa: E402
-from scheduler.stages import StageConfig  # noqa: E402
+from bot.domain.queries.homeroom import all_lists  # noqa: E402
+from bot.domain.queries.rates import rates  # noqa: E402
+from bot.domain.queries.teacher import pending_for_teacher  # noqa: E402
+from bot.domain.queries.terms import current_term  # noqa: E402
+from bot.infra.vocab import OutcomeStatus, PersonKind, WindowKind  # noqa: E402
+from bot.domain.stages import StageConfig  # noqa: E402
 
 TZ = ZoneInfo("Asia/Taipei")
 NOW = datetime(2025, 11, 20, 2, 0, tzinfo=timezone.utc)  # 10:00 in Taipei, term 114-1

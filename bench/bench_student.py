@@ -25,13 +25,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import event, text  # noqa: E402
 
-from bot.db import Database  # noqa: E402
-from bot.migrate import upgrade  # noqa: E402
-from bot.models import (  # noqa: E402
+from bot.infra.db import Database  # noqa: E402
+from bot.infra.migrate import upgrade  # noqa: E402
+from bot.infra.models import (  # noqa: E402
     Course, Objection, Outcome, Performance, ReceiptBatch, ReceiptLine, SchoolClass, Student, Teacher, Term, Window,
 )
-from bot.queries.student import batches_of, status_of  # noqa: E402
-from bot.vocab import OutcomeStatus, ReceiptItem, WindowKind  # noqa: E402
+from bot.domain.queries.student import batches_of, status_of  # noqa: E402
+from bot.infra.vocab import OutcomeStatus, ReceiptItem, WindowKind  # noqa: E402
 
 TZ = ZoneInfo("Asia/Taipei")
 NOW = datetime(2026, 10, 15, 2, 0, tzinfo=timezone.utc)

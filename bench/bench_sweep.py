@@ -46,12 +46,12 @@ from sqlalchemy import event, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.config import Settings  # noqa: E402
-from bot.db import Database  # noqa: E402
-from bot.migrate import upgrade  # noqa: E402
-from bot.sender import Sender  # noqa: E402
+from bot.infra.config import Settings  # noqa: E402
+from bot.infra.db import Database  # noqa: E402
+from bot.infra.migrate import upgrade  # noqa: E402
+from bot.infra.sender import Sender  # noqa: E402
 from bot.services import Services  # noqa: E402
-from bot.store import MemoryStore  # noqa: E402
+from bot.infra.store import MemoryStore  # noqa: E402
 
 TZ = ZoneInfo("Asia/Taipei")
 PER_CLASS = 40
@@ -70,7 +70,7 @@ import logging, sys
 from flask import Flask
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
 from werkzeug.serving import make_server
-from bot.simulator.line_api import LineStandIn
+from bot.demo.simulator.line_api import LineStandIn
 app = Flask("standin"); app.register_blueprint(LineStandIn().blueprint())
 server = make_server("127.0.0.1", 0, app, threaded=True)
 print(server.server_port, flush=True)
@@ -196,7 +196,7 @@ def naive_audience(db: Database, kind: str, audience: str) -> tuple[int, int]:
 
 def naive_for(db: Database, cfg, moments: list[datetime]) -> int:
     """The naive bot's counted messages over the given sweep moments (each stage sent once)."""
-    from scheduler.stages import daily_stage, due_stage, window_stages
+    from bot.domain.stages import daily_stage, due_stage, window_stages
     total, sent = 0, set()
     for kind, audience, start, end in WINDOWS:
         names = ("opening", "before", "escalate", "last_day") if kind == "certification" else (
@@ -257,7 +257,7 @@ def services_for(url: str, line_api_base: str) -> Services:
 
 
 def one_sweep(url: str, base: str, n_students: int) -> None:
-    from scheduler.stages import StageConfig
+    from bot.domain.stages import StageConfig
     from scheduler.sweep import run_sweep
 
     db = reset(url)
@@ -308,7 +308,7 @@ def one_sweep(url: str, base: str, n_students: int) -> None:
 
 
 def whole_term(url: str, base: str, n_students: int) -> None:
-    from scheduler.stages import StageConfig
+    from bot.domain.stages import StageConfig
     from scheduler.sweep import run_sweep
 
     db = reset(url)

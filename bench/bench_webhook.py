@@ -52,22 +52,22 @@ from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 from bot import create_app
-from bot.config import Settings
-from bot.db import Database
-from bot.migrate import upgrade
-from bot.context import EventContext
-from bot.queries.terms import roc_term
-from bot.dispatch import Dispatcher
-from bot.models import (
+from bot.infra.config import Settings
+from bot.infra.db import Database
+from bot.infra.migrate import upgrade
+from handlers.context import EventContext
+from bot.domain.queries.terms import roc_term
+from bot.web.dispatch import Dispatcher
+from bot.infra.models import (
     Course, LineBinding, Outcome, Performance, SchoolClass, Student, Teacher, TeacherDuty, Term, Window,
 )
-from bot.sender import Sender
+from bot.infra.sender import Sender
 from bot.services import Services
-from bot.simulator.events import callback_body, text_event
-from bot.simulator.line_api import LineStandIn
-from bot.store import MemoryStore, RedisStore, Store
-from bot.vocab import Duty, OutcomeStatus, PersonKind, WindowKind
-from bot.webhook import signature_for
+from bot.demo.simulator.events import callback_body, text_event
+from bot.demo.simulator.line_api import LineStandIn
+from bot.infra.store import MemoryStore, RedisStore, Store
+from bot.infra.vocab import Duty, OutcomeStatus, PersonKind, WindowKind
+from bot.web.webhook import signature_for
 from handlers import router
 from messages import common
 

@@ -5,14 +5,14 @@ import logging
 
 from flask import Flask
 
-from bot.config import Settings
+from bot.infra.config import Settings
 
 
 def create_app(settings: Settings | None = None, services=None) -> Flask:
     """Build the web app. With no arguments it reads the environment (the contract)."""
-    from bot.dispatch import Dispatcher
+    from bot.web.dispatch import Dispatcher
     from bot.services import Services
-    from bot.webhook import bp as webhook_bp
+    from bot.web.webhook import bp as webhook_bp
 
     app = Flask(__name__, instance_relative_config=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -23,6 +23,6 @@ def create_app(settings: Settings | None = None, services=None) -> Flask:
     app.extensions["portfolio"] = services
     app.register_blueprint(webhook_bp)
     if services.settings.local_mode:
-        from bot.simulator import register_local_mode
+        from bot.demo.simulator import register_local_mode
         register_local_mode(app)
     return app

@@ -7,11 +7,11 @@ from typing import Callable
 
 from flask import Flask, current_app
 
-from bot.config import Settings
-from bot.db import Database
-from bot.router import Router
-from bot.sender import Sender
-from bot.store import Store, make_store
+from bot.infra.config import Settings
+from bot.infra.db import Database
+from handlers.routing import Router
+from bot.infra.sender import Sender
+from bot.infra.store import Store, make_store
 
 
 def _utcnow() -> datetime:

@@ -2,7 +2,7 @@
 
 Order matters: the first matching route wins, and `fallback` (never silence) goes last.
 """
-from bot.router import Router
+from handlers.routing import Router
 
 router = Router()
 

@@ -10,12 +10,12 @@ from functools import partial
 
 from sqlalchemy.orm import Session
 
-from bot.binding import BindOutcome, parse_code, redeem, unbind
-from bot.context import EventContext
-from bot.models import Student
-from bot.people import Person, active_binding
-from bot.richmenu import link_user
-from bot.vocab import PersonKind
+from bot.domain.binding import BindOutcome, parse_code, redeem, unbind
+from handlers.context import EventContext
+from bot.infra.models import Student
+from bot.domain.people import Person, active_binding
+from bot.domain.richmenu import link_user
+from bot.infra.vocab import PersonKind
 from handlers import router
 from messages import binding as msg
 from messages import common

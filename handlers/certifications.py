@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from bot.context import EventContext
-from bot.people import TEACHER
-from bot.queries.teacher import pending_for_teacher
+from handlers.context import EventContext
+from bot.domain.people import TEACHER
+from bot.domain.queries.teacher import pending_for_teacher
 from handlers import router
 from messages import certifications as msg
-from scheduler.stages import StageConfig, stage_config_from_env
+from bot.domain.stages import StageConfig, stage_config_from_env
 
 
 def stage_config() -> StageConfig:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from bot.context import EventContext
+from handlers.context import EventContext
 from handlers import router
 from messages import common
 

@@ -5,7 +5,7 @@ import re
 
 from sqlalchemy.orm import Session
 
-from bot.context import EventContext
+from handlers.context import EventContext
 from handlers import router
 from messages import common, texts
 

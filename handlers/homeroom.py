@@ -6,14 +6,14 @@ from functools import partial
 
 from sqlalchemy.orm import Session
 
-from bot import nudge
-from bot.context import EventContext
-from bot.people import HOMEROOM
-from bot.queries.homeroom import LIST_KEYS, ClassList, all_lists, class_list
-from bot.sender import QUOTA_FLAG
+from bot.domain import nudge
+from handlers.context import EventContext
+from bot.domain.people import HOMEROOM
+from bot.domain.queries.homeroom import LIST_KEYS, ClassList, all_lists, class_list
+from bot.infra.sender import QUOTA_FLAG
 from handlers import router
 from messages import homeroom as msg
-from scheduler.stages import in_quiet_hours
+from bot.domain.stages import in_quiet_hours
 
 
 @router.text(r"^班級名單$", r"^班級$", roles={HOMEROOM})

@@ -13,11 +13,12 @@ from functools import partial
 
 from sqlalchemy.orm import Session
 
-from bot import conversation, objections
-from bot.context import EventContext
-from bot.people import STUDENT
-from bot.queries.student import batches_of
-from bot.vocab import ReceiptItem
+from bot.domain import conversation
+from bot.domain import objections
+from handlers.context import EventContext
+from bot.domain.people import STUDENT
+from bot.domain.queries.student import batches_of
+from bot.infra.vocab import ReceiptItem
 from handlers import router
 from messages import common
 from messages import receipts as msg

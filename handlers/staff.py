@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from bot.context import EventContext
-from bot.people import STAFF
-from bot.queries.rates import rates
-from bot.queries.terms import current_term
+from handlers.context import EventContext
+from bot.domain.people import STAFF
+from bot.domain.queries.rates import rates
+from bot.domain.queries.terms import current_term
 from handlers import router
 from messages import staff as msg
 

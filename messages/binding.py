@@ -1,8 +1,8 @@
 """zh-TW texts and message builders for binding a LINE account to a person, and 解除綁定."""
 from __future__ import annotations
 
-from bot.people import Person
-from bot.vocab import DUTY_LABELS, PersonKind
+from bot.domain.people import Person
+from bot.infra.vocab import DUTY_LABELS, PersonKind
 from messages import common, texts
 
 UNBIND_COMMAND = "解除綁定"

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.queries.teacher import CourseLoad, PendingView
+from bot.domain.queries.teacher import CourseLoad, PendingView
 from messages import common
 from messages.lists import GREY, RED, paged, text, uri_button
 from messages.reminders import when

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.line_limits import MAX_ALT_TEXT, utf16_len
+from bot.infra.line_limits import MAX_ALT_TEXT, utf16_len
 
 GREEN = "#1B5E20"
 GREY = "#666666"

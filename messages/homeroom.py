@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from bot.nudge import NudgePlan
-from bot.queries.homeroom import EMPTY, FAILED, UNCONFIRMED, UNPICKED, ClassList
-from bot.vocab import OUTCOME_PICKS_PER_YEAR, PERFORMANCE_PICKS_PER_YEAR
+from bot.domain.nudge import NudgePlan
+from bot.domain.queries.homeroom import EMPTY, FAILED, UNCONFIRMED, UNPICKED, ClassList
+from bot.infra.vocab import OUTCOME_PICKS_PER_YEAR, PERFORMANCE_PICKS_PER_YEAR
 from messages import common
 from messages.lists import GREY, RED, paged, postback_button, text
 from messages.reminders import when

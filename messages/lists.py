@@ -2,11 +2,11 @@
 
 `paged` puts ``rows`` (Flex components, one per entry) ROWS_PER_BUBBLE to a bubble, at most
 MAX_BUBBLES bubbles; what does not fit is dropped and counted in a closing line ("…另有 N 人"),
-and bubbles are dropped from the end until the message passes `bot.line_limits.check_messages`.
+and bubbles are dropped from the end until the message passes `bot.infra.line_limits.check_messages`.
 """
 from __future__ import annotations
 
-from bot.line_limits import MessageLimitError, check_messages
+from bot.infra.line_limits import MessageLimitError, check_messages
 from messages.common import postback_action
 from messages.flex import GREEN, GREY, RED, alt, bubble, button, flex, text
 

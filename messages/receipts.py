@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.objections import MAX_REASON, ObjectionRow, Refusal
-from bot.queries.student import BatchView
-from bot.vocab import DUTY_LABELS, OBJECTION_OFFICE, RECEIPT_ITEM_LABELS, RECEIPT_WINDOW_MIN_DAYS, ReceiptItem
+from bot.domain.objections import MAX_REASON, ObjectionRow, Refusal
+from bot.domain.queries.student import BatchView
+from bot.infra.vocab import DUTY_LABELS, OBJECTION_OFFICE, RECEIPT_ITEM_LABELS, RECEIPT_WINDOW_MIN_DAYS, ReceiptItem
 from messages import common, flex
 from messages.reminders import when
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.line_limits import MAX_ALT_TEXT, utf16_len
-from bot.vocab import (
+from bot.infra.line_limits import MAX_ALT_TEXT, utf16_len
+from bot.infra.vocab import (
     OUTCOME_UPLOADS_PER_TERM,
     PERFORMANCE_UPLOADS_PER_TERM,
     PERFORMANCE_UPLOADS_PER_YEAR,

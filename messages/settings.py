@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.models import STATUS_CHANGE
-from bot.people import Person
-from bot.vocab import PersonKind, WindowKind
+from bot.infra.models import STATUS_CHANGE
+from bot.domain.people import Person
+from bot.infra.vocab import PersonKind, WindowKind
 from messages import common, flex
 from messages.binding import UNBIND_COMMAND, role_of
 from messages.reminders import when

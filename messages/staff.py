@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.queries.rates import ClassRate, Confirmation, DayRate, Rates, TeacherRate
+from bot.domain.queries.rates import ClassRate, Confirmation, DayRate, Rates, TeacherRate
 from messages import common
 from messages.lists import GREY, RED, paged, text
 from messages.reminders import WEEKDAYS

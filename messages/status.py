@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.queries.student import OutcomeRow, PerformanceRow, StudentStatus
-from bot.vocab import (
+from bot.domain.queries.student import OutcomeRow, PerformanceRow, StudentStatus
+from bot.infra.vocab import (
     OUTCOME_PICKS_PER_YEAR, OUTCOME_STATUS_LABELS, OUTCOME_UPLOADS_PER_TERM, PERFORMANCE_PICKS_PER_YEAR,
     PERFORMANCE_UPLOADS_PER_YEAR, WINDOW_KIND_LABELS, OutcomeStatus, WindowKind,
 )

@@ -11,9 +11,9 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
-from bot.models import ReceiptBatch, SchoolClass, Student, Window
+from bot.infra.models import ReceiptBatch, SchoolClass, Student, Window
 from bot.services import Services
-from bot.vocab import WindowKind
+from bot.infra.vocab import WindowKind
 from scheduler.rules.audience import audience_where
 
 log = logging.getLogger(__name__)

@@ -14,9 +14,9 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import delete, select, update
 
-from bot.models import OutboxMessage, ReminderLedger
+from bot.infra.models import OutboxMessage, ReminderLedger
 from bot.services import Services
-from bot.store import held
+from bot.infra.store import held
 
 log = logging.getLogger(__name__)
 

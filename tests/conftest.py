@@ -19,15 +19,15 @@ from sqlalchemy import text
 from werkzeug.serving import make_server
 
 from bot import create_app
-from bot.config import Settings
-from bot.db import Database
-from bot.migrate import upgrade
-from bot.models import Base
+from bot.infra.config import Settings
+from bot.infra.db import Database
+from bot.infra.migrate import upgrade
+from bot.infra.models import Base
 from bot.services import Services
-from bot.simulator.events import callback_body, follow_event, postback_event, text_event, unfollow_event
-from bot.simulator.line_api import LineStandIn
-from bot.store import MemoryStore, RedisStore
-from bot.webhook import signature_for
+from bot.demo.simulator.events import callback_body, follow_event, postback_event, text_event, unfollow_event
+from bot.demo.simulator.line_api import LineStandIn
+from bot.infra.store import MemoryStore, RedisStore
+from bot.web.webhook import signature_for
 from tests.openapi import messaging_validator, validate_webhook
 
 SECRET = "test-channel-secret"
@@ -142,7 +142,7 @@ def settings(migrated: str, line_api_server) -> Settings:
 
 @pytest.fixture
 def services(settings: Settings, db: Database, store, line_api) -> Iterator[Services]:
-    from bot.sender import Sender
+    from bot.infra.sender import Sender
     from handlers import router
 
     svc = Services(settings=settings, db=db, store=store, sender=Sender(settings, db, store), router=router)

@@ -18,9 +18,9 @@ from typing import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.binding import issue_code
-from bot.models import LineBinding, SchoolClass, Student, Teacher, TeacherDuty
-from bot.vocab import Duty, PersonKind
+from bot.domain.binding import issue_code
+from bot.infra.models import LineBinding, SchoolClass, Student, Teacher, TeacherDuty
+from bot.infra.vocab import Duty, PersonKind
 
 _numbers = itertools.count(1)
 

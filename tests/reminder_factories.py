@@ -18,11 +18,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot.models import (
+from bot.infra.models import (
     Course, CourseProxy, LineBinding, Outcome, OutcomeEvent, Performance, ReceiptBatch, ReceiptLine,
     ReminderMute, SchoolClass, Student, Teacher, TeacherDuty, Term, Window,
 )
-from bot.vocab import Duty, OutcomeStatus, PersonKind, ReceiptItem, WindowKind
+from bot.infra.vocab import Duty, OutcomeStatus, PersonKind, ReceiptItem, WindowKind
 
 TZ = ZoneInfo("Asia/Taipei")
 
@@ -152,8 +152,8 @@ def sweep_concurrently(settings, stores: list, when: datetime, cfg, start_togeth
     """
     import threading
 
-    from bot.db import Database
-    from bot.sender import Sender
+    from bot.infra.db import Database
+    from bot.infra.sender import Sender
     from bot.services import Services
     from handlers import router
     from scheduler.sweep import run_sweep

@@ -22,11 +22,11 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from bot.models import (
+from bot.infra.models import (
     Course, CourseProxy, LineBinding, Outcome, Performance, ReceiptBatch, SchoolClass, Student, Teacher,
     TeacherDuty, Term, Window,
 )
-from bot.vocab import Duty, OutcomeStatus, PersonKind, WindowKind
+from bot.infra.vocab import Duty, OutcomeStatus, PersonKind, WindowKind
 from tests.factories import line_user_id as uid
 from tests.reminder_factories import TZ, local
 

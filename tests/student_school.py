@@ -23,11 +23,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot.models import (
+from bot.infra.models import (
     Course, LineBinding, Outcome, Performance, ReceiptBatch, ReceiptLine, SchoolClass, Student, Teacher,
     TeacherDuty, Term, Window,
 )
-from bot.vocab import Duty, OutcomeStatus, PersonKind, ReceiptItem, WindowKind
+from bot.infra.vocab import Duty, OutcomeStatus, PersonKind, ReceiptItem, WindowKind
 
 TZ = ZoneInfo("Asia/Taipei")
 

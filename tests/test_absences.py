@@ -7,10 +7,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from bot.absences import AbsenceError, parse_local
+from bot.domain.absences import AbsenceError, parse_local
 from bot.cli import main
-from bot.models import TeacherAbsence
-from bot.queries.responsibility import responsible_for
+from bot.infra.models import TeacherAbsence
+from bot.domain.queries.responsibility import responsible_for
 from tests.roles_school import TZ, build, local
 
 
@@ -51,8 +51,8 @@ def test_unavailable_records_whole_local_days_and_names_who_covers(env, db, scho
 
 
 def test_a_proxy_not_bound_to_line_is_passed_over_as_the_reminders_do(env, db, school):
-    from bot.models import LineBinding
-    from bot.vocab import PersonKind
+    from bot.infra.models import LineBinding
+    from bot.infra.vocab import PersonKind
     with db.session() as s:
         s.execute(LineBinding.__table__.update().where(LineBinding.person_kind == PersonKind.teacher,
                                                        LineBinding.person_id == school.ids["lin"])

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.models import BindingCode, LineBinding, Student
-from bot.vocab import Duty, PersonKind
+from bot.infra.models import BindingCode, LineBinding, Student
+from bot.infra.vocab import Duty, PersonKind
 from messages import texts
 from tests import factories as f
 from tests.conftest import texts_of

@@ -11,8 +11,8 @@ from urllib.parse import quote, unquote
 import pytest
 from click.testing import CliRunner
 
-from bot.binding_codes import HEADER, codes_command
-from bot.vocab import Duty
+from bot.cli.codes import HEADER, codes_command
+from bot.infra.vocab import Duty
 from tests import factories as f
 from tests.conftest import TOKEN, texts_of
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.models import LineBinding
+from bot.infra.models import LineBinding
 from messages import texts
 from tests import factories as f
 from tests.conftest import texts_of

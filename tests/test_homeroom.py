@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.models import LineBinding, OutboxMessage, ReminderLedger
-from bot.sender import QUOTA_FLAG
-from bot.vocab import PersonKind
+from bot.infra.models import LineBinding, OutboxMessage, ReminderLedger
+from bot.infra.sender import QUOTA_FLAG
+from bot.infra.vocab import PersonKind
 from messages import homeroom as msg
 from messages import texts
 from tests.conftest import postbacks_of, texts_of
@@ -159,9 +159,9 @@ def test_a_teacher_with_several_roles_gets_them_all(chat, school):
 
 
 def test_a_very_long_list_is_split_over_bubbles_and_the_rest_counted():
-    from bot.line_limits import check_messages
-    from bot.nudge import NudgePlan
-    from bot.queries.homeroom import ClassList, ListRow
+    from bot.infra.line_limits import check_messages
+    from bot.domain.nudge import NudgePlan
+    from bot.domain.queries.homeroom import ClassList, ListRow
     from tests.roles_school import TZ
 
     rows = tuple(ListRow(i, i, "同學" * 8, "課程學習成果、多元表現") for i in range(1, 401))
@@ -176,7 +176,7 @@ def test_a_very_long_list_is_split_over_bubbles_and_the_rest_counted():
 
 
 def test_the_overview_names_this_term_and_the_receipt_batch_of_last_term():
-    from bot.queries.homeroom import ClassList, ListRow
+    from bot.domain.queries.homeroom import ClassList, ListRow
     from tests.roles_school import TZ
 
     row = (ListRow(1, 1, "甲"),)

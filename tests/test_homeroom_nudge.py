@@ -1,11 +1,11 @@
-"""bot.nudge at the function level: a stale plan (a second tap racing the first) writes and sends nothing."""
+"""bot.domain.nudge at the function level: a stale plan (a second tap racing the first) writes and sends nothing."""
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from bot import nudge
-from bot.models import OutboxMessage, ReminderLedger
-from bot.queries.homeroom import class_list
+from bot.domain import nudge
+from bot.infra.models import OutboxMessage, ReminderLedger
+from bot.domain.queries.homeroom import class_list
 from messages import homeroom as msg
 from tests.roles_school import NOW, TZ, build
 

@@ -13,14 +13,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from bot.audience import Audience
-from bot.db import Database
-from bot.importer import ImportReport, import_files
-from bot.models import (
+from bot.domain.audience import Audience
+from bot.infra.db import Database
+from bot.domain.importer import ImportReport, import_files
+from bot.infra.models import (
     Base, Course, CourseProxy, Outcome, OutcomeEvent, Performance, ReceiptBatch, ReceiptLine, SchoolClass,
     Student, Teacher, Term, Window,
 )
-from bot.vocab import Duty, OutcomeStatus, ReceiptItem, WindowKind
+from bot.infra.vocab import Duty, OutcomeStatus, ReceiptItem, WindowKind
 
 TZ = ZoneInfo("Asia/Taipei")
 NOW = datetime(2025, 10, 20, 4, 0, tzinfo=timezone.utc)

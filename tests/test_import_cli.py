@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, func, select
 
 from bot.cli import main
-from bot.models import Outcome, Student
+from bot.infra.models import Outcome, Student
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -117,8 +117,8 @@ def test_import_before_the_schema_exists_says_what_to_run(cli):
 
 def test_every_template_file_is_recognised_by_its_header(tmp_path):
     """The shipped templates, copied under any name, are told apart by their header rows alone."""
-    from bot.importer.kinds import detect_kind
-    from bot.importer.readers import read_table
+    from bot.domain.importer.kinds import detect_kind
+    from bot.domain.importer.readers import read_table
 
     for template in sorted(TEMPLATES.glob("*.*")):
         copy = tmp_path / f"x{template.suffix}"

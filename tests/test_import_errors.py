@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.db import Database
+from bot.infra.db import Database
 from tests.test_import import assert_rows, outcome, rejected, run, school, write  # noqa: F401 (fixture)
 
 

@@ -10,11 +10,11 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
-from bot.db import Database
-from bot.importer.kinds import KINDS
-from bot.importer.readers import read_table
-from bot.models import Outcome, SchoolClass, Student, Teacher, Window
-from bot.vocab import OutcomeStatus
+from bot.infra.db import Database
+from bot.domain.importer.kinds import KINDS
+from bot.domain.importer.readers import read_table
+from bot.infra.models import Outcome, SchoolClass, Student, Teacher, Window
+from bot.infra.vocab import OutcomeStatus
 from tests.test_import import STUDENTS, assert_rows, count, rejected, run, school, snapshot, write  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]

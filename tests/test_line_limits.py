@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.line_limits import MAX_BUBBLE_BYTES, MessageLimitError, _json_bytes, check_messages, utf16_len
+from bot.infra.line_limits import MAX_BUBBLE_BYTES, MessageLimitError, _json_bytes, check_messages, utf16_len
 from messages.common import message_action, postback_action, quick_reply, text
 
 EMOJI = "😀"  # outside the BMP: two UTF-16 units, one Python character

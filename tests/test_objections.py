@@ -7,10 +7,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from bot import objections
-from bot.models import LineBinding, Objection
-from bot.objections_command import objections_group
-from bot.vocab import ReceiptItem
+from bot.domain import objections
+from bot.infra.models import LineBinding, Objection
+from bot.cli.objections import objections_group
+from bot.infra.vocab import ReceiptItem
 from tests.conftest import TOKEN, texts_of
 from tests.student_school import NOW, School, build, uid
 

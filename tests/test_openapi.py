@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bot.simulator.events import callback_body, follow_event, postback_event, text_event, unfollow_event
+from bot.demo.simulator.events import callback_body, follow_event, postback_event, text_event, unfollow_event
 from messages.common import message_action, postback_action, quick_reply, text
 from tests.openapi import messaging_validator, spec_dir, validate_webhook
 

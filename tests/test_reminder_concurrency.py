@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.models import LineBinding, OutboxMessage, ReminderLedger, Student
-from bot.store import MemoryStore
-from bot.vocab import PersonKind, WindowKind
+from bot.infra.models import LineBinding, OutboxMessage, ReminderLedger, Student
+from bot.infra.store import MemoryStore
+from bot.infra.vocab import PersonKind, WindowKind
 from scheduler import sweep as sweep_module
-from scheduler.stages import StageConfig
+from bot.domain.stages import StageConfig
 from tests.reminder_factories import add_window, build_school, local, sweep_concurrently, uid
 
 CFG = StageConfig()
@@ -73,7 +73,7 @@ def test_two_worker_processes_send_each_reminder_once(settings, line_api, db, bi
            "LINE_CHANNEL_SECRET": "s", "LINE_CHANNEL_ACCESS_TOKEN": "t", "QUIET_HOURS": "21:30-07:30"}
     cli = Path(sys.executable).parent / "portfolio-bot"
     if settings.redis_url:
-        from bot.store import RedisStore
+        from bot.infra.store import RedisStore
         RedisStore(settings.redis_url).delete("lock:sweep")  # a lock left by an earlier killed run
     procs = [subprocess.Popen([str(cli), "remind", "--now", "2026-11-02T08:05"], env=env, text=True,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in range(2)]

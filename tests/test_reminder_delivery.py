@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import event, select
 
-from bot.models import OutboxMessage
+from bot.infra.models import OutboxMessage
 from messages.common import text
 
 

@@ -20,10 +20,10 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.models import Outcome, Performance, ReceiptBatch
-from bot.vocab import OutcomeStatus, WindowKind
+from bot.infra.models import Outcome, Performance, ReceiptBatch
+from bot.infra.vocab import OutcomeStatus, WindowKind
 from scheduler.deemed import deem_confirmed
-from scheduler.stages import StageConfig
+from bot.domain.stages import StageConfig
 from scheduler.sweep import run_sweep
 from tests.conftest import texts_of
 from tests.reminder_factories import add_receipts, add_window, build_school, fail_outcome, local

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.vocab import OutcomeStatus, WindowKind
-from scheduler.stages import StageConfig
+from bot.infra.vocab import OutcomeStatus, WindowKind
+from bot.domain.stages import StageConfig
 from scheduler.sweep import run_sweep
 from tests.conftest import texts_of
 from tests.reminder_factories import add_outcome, add_receipts, add_window, build_school, fail_outcome, local
@@ -79,7 +79,7 @@ def test_certification_tells_teacher_then_proxy_from_the_escalation_point(servic
 
 
 def test_certification_skips_an_unreachable_proxy_for_the_next(services, line_api, db, school):
-    from bot.models import LineBinding
+    from bot.infra.models import LineBinding
     with db.session() as s:
         s.query(LineBinding).filter_by(line_user_id=school.line("lin")).update({"blocked": True})
         add_window(s, school, WindowKind.certification, "2026-11-21 00:00", "2026-11-30 17:00")
@@ -117,7 +117,7 @@ def test_pick_reaches_students_with_unpicked_items_and_their_homeroom_teacher(se
 
 
 def test_receipt_students_at_opening_and_last_day_homeroom_daily_then_deemed(services, line_api, db, school):
-    from bot.models import ReceiptBatch
+    from bot.infra.models import ReceiptBatch
     from scheduler.deemed import deem_confirmed
     with db.session() as s:
         add_receipts(s, school, ["amy", "ben", "cat", "dan"], confirmed=["cat"])
@@ -148,7 +148,7 @@ def test_receipt_students_at_opening_and_last_day_homeroom_daily_then_deemed(ser
 
 
 def test_a_failed_item_is_told_once_with_the_reason(services, line_api, db, school):
-    from bot.models import Outcome
+    from bot.infra.models import Outcome
     with db.session() as s:
         dan_item = s.query(Outcome).filter_by(student_id=school.ids["dan"]).one()
         fail_outcome(s, dan_item, "檔案無法開啟", local("2026-11-12 10:00"))

@@ -9,10 +9,10 @@ from click.testing import CliRunner
 from PIL import Image
 from sqlalchemy import select
 
-from bot import richmenu
-from bot.models import RichMenu
-from bot.richmenu_command import richmenu_group
-from bot.vocab import Duty
+from bot.domain import richmenu
+from bot.infra.models import RichMenu
+from bot.cli.richmenu import richmenu_group
+from bot.infra.vocab import Duty
 from tests import factories as f
 from tests.conftest import TOKEN, texts_of
 
@@ -24,7 +24,7 @@ def short_font(tmp_path) -> str:
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
-    from bot.fonts import MENU_FONT
+    from bot.infra.fonts import MENU_FONT
 
     font = TTFont(MENU_FONT)
     subsetter = subset.Subsetter()
@@ -104,7 +104,7 @@ def test_binding_and_unbinding_link_the_right_menu(services, line_api, people, c
 
 def test_a_role_change_is_linked_again(services, line_api, people, db):
     ids = {r.role: r.rich_menu_id for r in richmenu.deploy(services)}
-    from bot.models import Teacher
+    from bot.infra.models import Teacher
     with db.session() as s:
         s.scalars(select(Teacher).where(Teacher.name == "任課")).one().homeroom_class_id = \
             f.school_class(s, "102").id
@@ -119,15 +119,15 @@ def test_binding_without_deployed_menus_links_nothing(services, line_api, people
 
 
 def test_the_shipped_font_has_a_glyph_for_every_label():
-    """The menus are drawn with the font shipped in bot/fonts, whatever the host has installed."""
+    """The menus are drawn with the font shipped in bot/infra/fonts, whatever the host has installed."""
     from fontTools.ttLib import TTFont
 
-    from bot.fonts import MENU_FONT
+    from bot.infra.fonts import MENU_FONT
 
     cmap = TTFont(MENU_FONT).getBestCmap()
     labels = [label for role in richmenu.ROLES for label in richmenu.words.BUTTONS[role]]
     lacking = {label: [ch for ch in label if ord(ch) not in cmap] for label in labels}
-    assert not any(lacking.values()), f"remake bot/fonts/menu.otf (python -m bot.fonts.subset): {lacking}"
+    assert not any(lacking.values()), f"remake bot/infra/fonts/menu.otf (python -m bot.infra.fonts.subset): {lacking}"
     assert richmenu.find_cjk_font() == str(MENU_FONT)
     assert MENU_FONT.stat().st_size < 64 * 1024  # a subset, not the whole CJK font
     assert "SIL OPEN FONT LICENSE" in (MENU_FONT.parent / "OFL.txt").read_text(encoding="utf-8")
@@ -138,12 +138,12 @@ def test_a_label_the_font_cannot_draw_fails_clearly_before_calling_line(services
     monkeypatch.setattr(richmenu.words, "BUTTONS", buttons)
     with pytest.raises(richmenu.RichMenuError, match="缺少「龘」") as refused:
         richmenu.deploy(services)
-    assert "python -m bot.fonts.subset" in str(refused.value)
+    assert "python -m bot.infra.fonts.subset" in str(refused.value)
     assert line_api.requests == []
 
 
 def test_a_font_given_with_font_is_used_or_refused(services, line_api, tmp_path, short_font):
-    from bot.fonts import MENU_FONT
+    from bot.infra.fonts import MENU_FONT
 
     with pytest.raises(richmenu.RichMenuError, match="無法顯示中文選單：缺少「.*我.*」"):
         richmenu.deploy(services, font=short_font)
@@ -180,7 +180,7 @@ def test_cli_deploy_and_link(cli_env, line_api, people, db, short_font):
 
 
 def test_an_import_that_changes_roles_relinks(cli_env, services, line_api, people, tmp_path):
-    from bot.importer.command import import_command
+    from bot.cli.imports import import_command
 
     ids = {r.role: r.rich_menu_id for r in richmenu.deploy(services)}
     assert line_api.rich_menu_links[f.line_user_id("tea")] == ids["teacher"]
@@ -196,7 +196,7 @@ def test_the_demo_deploys_menus_and_the_simulator_shows_each_person_theirs(tmp_p
     import requests
 
     from bot.demo import start_demo
-    from bot.demo_school import STAFF, STUDENTS
+    from bot.demo.school import STAFF, STUDENTS
 
     running = start_demo("127.0.0.1", 0, tmp_path / "demo.sqlite3")
     try:

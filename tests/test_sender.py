@@ -13,8 +13,8 @@ import flask
 import pytest
 from sqlalchemy import select, update
 
-from bot.models import OutboxMessage
-from bot.sender import QUOTA_FLAG, Sender
+from bot.infra.models import OutboxMessage
+from bot.infra.sender import QUOTA_FLAG, Sender
 from messages.common import message_action, postback_action, quick_reply, text
 from tests.openapi import messaging_validator
 

@@ -19,12 +19,12 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from bot import create_app
-from bot.config import Settings
-from bot.demo_school import STRANGERS, STUDENTS, seed_demo_school
-from bot.models import LineBinding
-from bot.sender import Sender
+from bot.infra.config import Settings
+from bot.demo.school import STRANGERS, STUDENTS, seed_demo_school
+from bot.infra.models import LineBinding
+from bot.infra.sender import Sender
 from bot.services import Services
-from bot.webhook import signature_for
+from bot.web.webhook import signature_for
 from handlers import router
 from tests import factories as f
 from tests.conftest import SECRET, TOKEN, texts_of
@@ -143,7 +143,7 @@ def test_the_page_ships_every_emoji_the_bot_sends(local):
 
     from fontTools.ttLib import TTFont
 
-    from bot.fonts import emoji_used
+    from bot.infra.fonts import emoji_used
 
     css = local.get("/simulator/static/simulator.css").get_data(as_text=True)
     assert 'url("emoji.ttf")' in css and 'font-family: "Bot Emoji"' in css
@@ -153,7 +153,7 @@ def test_the_page_ships_every_emoji_the_bot_sends(local):
     pictographs = [ch for ch in emoji_used() if ord(ch) >= 0x1F000]
     assert "🎉" in pictographs and "📊" in pictographs  # the scan finds what messages/ uses
     lacking = [ch for ch in pictographs if ord(ch) not in cmap]
-    assert not lacking, f"remake the emoji font (python -m bot.fonts.subset): {lacking}"
+    assert not lacking, f"remake the emoji font (python -m bot.infra.fonts.subset): {lacking}"
 
 
 def test_people_list_groups_bindings_and_the_code(local):
@@ -206,8 +206,8 @@ def test_open_greets_once_with_the_welcome_card_and_the_menu(local):
 
 
 def test_the_welcome_card_suggests_only_what_a_handler_answers(local):
-    from bot.simulator.page import answered
-    from bot.people import load_person
+    from bot.demo.simulator.page import answered
+    from bot.domain.people import load_person
 
     with local.app.app_context(), local.services.db.session() as s:
         user_id = next(p for p in local.demo.people if p.group == STUDENTS and not p.code).user_id

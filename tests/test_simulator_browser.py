@@ -20,8 +20,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.demo import DemoServer, start_demo
-from bot.demo_school import STUDENTS
-from bot.models import OutboxMessage
+from bot.demo.school import STUDENTS
+from bot.infra.models import OutboxMessage
 
 pytestmark = pytest.mark.browser
 
@@ -228,7 +228,7 @@ def test_a_confirm_template_and_its_postback(driver, demo):
     assert [u.text for u in css(driver, "#chat .msg.user .bubble")][-1] == "取消"  # the displayText
     assert "取消" in answer.text
     with demo.services.db.session() as s:  # nothing unbound
-        from bot.people import load_person
+        from bot.domain.people import load_person
         assert load_person(s, student.user_id) is not None
 
 

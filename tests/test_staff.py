@@ -5,8 +5,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot.line_limits import check_messages
-from bot.queries.rates import ClassRate, Confirmation, DayRate, Rates, TeacherRate
+from bot.infra.line_limits import check_messages
+from bot.domain.queries.rates import ClassRate, Confirmation, DayRate, Rates, TeacherRate
 from messages import staff as msg
 from messages import texts
 from tests.conftest import texts_of
@@ -56,8 +56,8 @@ def test_people_without_a_staff_duty_are_refused(chat, school, who):
 
 
 def test_without_any_term_staff_are_told_what_to_import(chat, db, services):
-    from bot.models import LineBinding, Teacher, TeacherDuty
-    from bot.vocab import Duty, PersonKind
+    from bot.infra.models import LineBinding, Teacher, TeacherDuty
+    from bot.infra.vocab import Duty, PersonKind
     with db.session() as s:
         t = Teacher(teacher_no="T1", name="組長")
         t.duties = [TeacherDuty(duty=Duty.admin)]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 
-from bot.store import held
+from bot.infra.store import held
 
 
 def test_add_once_is_true_exactly_once_under_contention(store):

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from bot.models import Objection, OutboxMessage, ReceiptBatch
-from bot.vocab import ReceiptItem
+from bot.infra.models import Objection, OutboxMessage, ReceiptBatch
+from bot.infra.vocab import ReceiptItem
 from tests.conftest import postbacks_of, texts_of
 from tests.student_school import NOW, School, build, local, uid
 
@@ -229,7 +229,7 @@ def env_cli(migrated, line_api_server):
 
     from click.testing import CliRunner
 
-    from bot.objections_command import objections_group
+    from bot.cli.objections import objections_group
     from tests.conftest import TOKEN
 
     _, url = line_api_server
@@ -244,7 +244,7 @@ def env_cli(migrated, line_api_server):
 def test_conversation_state_lives_in_the_store_for_a_few_minutes(store):
     import time
 
-    from bot import conversation
+    from bot.domain import conversation
 
     user = uid("fix")
     assert 60 <= conversation.TTL <= 900
@@ -290,7 +290,7 @@ def test_send_with_a_tampered_batch_or_item(school, chat, db):
 
 
 def test_several_batches_come_as_a_carousel_newest_first(school, chat, db):
-    from bot.models import ReceiptLine
+    from bot.infra.models import ReceiptLine
 
     with db.session() as session:
         batch = ReceiptBatch(student_id=school.ids["max"], term_id=school.terms["114-1"].id)

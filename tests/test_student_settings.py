@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.models import ReminderMute
-from bot.vocab import PersonKind
+from bot.infra.models import ReminderMute
+from bot.infra.vocab import PersonKind
 from tests import factories as f
 from tests.conftest import postbacks_of, texts_of
 from tests.student_school import NOW, School, build, uid
@@ -78,7 +78,7 @@ def test_homeroom_teacher_gets_their_kinds(db, services, chat):
 
 
 def test_every_mutable_kind_is_offered_to_someone_and_nothing_else():
-    from bot.models import MUTABLE_KINDS
+    from bot.infra.models import MUTABLE_KINDS
     from handlers.settings import HOMEROOM_KINDS, STUDENT_KINDS, TEACHER_KINDS
     from messages.settings import KIND_LABELS
 

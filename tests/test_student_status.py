@@ -124,7 +124,7 @@ def test_teacher_is_told_it_is_not_for_them(school, chat):
 def test_status_takes_the_same_few_queries_whatever_the_number_of_items(school, db):
     from sqlalchemy import event
 
-    from bot.queries.student import batches_of, status_of
+    from bot.domain.queries.student import batches_of, status_of
     from tests.student_school import TZ
 
     statements: list[str] = []

@@ -7,9 +7,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from bot.models import OutboxMessage, ReminderLedger
-from bot.vocab import WindowKind
-from scheduler.stages import (
+from bot.infra.models import OutboxMessage, ReminderLedger
+from bot.infra.vocab import WindowKind
+from bot.domain.stages import (
     LAST_DAY, OPENING, StageConfig, daily_stage, due_stage, in_quiet_hours, stage_config_from_env, window_stages,
 )
 from scheduler.sweep import Recipient, group, run_sweep
@@ -146,7 +146,7 @@ def test_crash_between_send_and_outbox_update_then_retry_gets_409(services, line
 
 def test_two_workers_at_once_send_each_reminder_once(services, line_api, db, school, settings):
     import os
-    from bot.store import make_store
+    from bot.infra.store import make_store
     from tests.reminder_factories import sweep_concurrently
 
     # a shared lock with Redis; each its own in-process store (no lock between them) otherwise
@@ -180,8 +180,8 @@ def test_quiet_hours_hold_then_release(services, line_api, db, school):
 
 
 def test_quota_short_sends_the_most_urgent_first_and_tells_staff_once_a_day(services, line_api, db, school):
-    from bot.models import Outcome
-    from bot.vocab import OutcomeStatus
+    from bot.infra.models import Outcome
+    from bot.infra.vocab import OutcomeStatus
     with db.session() as s:  # wang has a certification due sooner than the students' upload reminders
         add_window(s, school, WindowKind.certification, "2026-11-01 00:00", "2026-11-10 17:00")
     line_api.monthly_limit = 3
@@ -202,7 +202,7 @@ def test_quota_short_sends_the_most_urgent_first_and_tells_staff_once_a_day(serv
 
 
 def test_line_monthly_limit_during_send_keeps_the_reminder_for_later(services, line_api, db, school, monkeypatch):
-    from bot.sender import Quota
+    from bot.infra.sender import Quota
     monkeypatch.setattr(services.sender, "quota", lambda: Quota(limit=None, used=0))  # the quota read was wrong
     line_api.monthly_limit = 0
     report = run_sweep(services, local("2026-11-02 08:05"), cfg=CFG)
@@ -216,7 +216,7 @@ def test_line_monthly_limit_during_send_keeps_the_reminder_for_later(services, l
 def test_identical_messages_go_by_multicast_in_chunks_of_500():
     from messages.reminders import Section
     from scheduler.rules.base import Item
-    from bot.vocab import PersonKind
+    from bot.infra.vocab import PersonKind
 
     def person(n: int, text: str) -> Recipient:
         item = Item("r", "window:1", "opening", PersonKind.student, n, f"U{n:032x}", Section(text, ("x",)))

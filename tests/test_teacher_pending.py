@@ -5,9 +5,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot.line_limits import check_messages
-from bot.models import TeacherAbsence
-from bot.queries.teacher import CourseLoad, PendingView
+from bot.infra.line_limits import check_messages
+from bot.infra.models import TeacherAbsence
+from bot.domain.queries.teacher import CourseLoad, PendingView
 from messages import certifications, texts
 from tests.conftest import texts_of
 from tests.roles_school import NOW, TZ, build, local, uid
@@ -93,7 +93,7 @@ def test_when_the_first_proxy_is_away_too_the_second_covers(chat, db, school):
 
 
 def test_a_proxy_who_cannot_be_reached_on_line_is_passed_over(chat, db, school):
-    from bot.models import LineBinding
+    from bot.infra.models import LineBinding
     with db.session() as s:
         s.execute(LineBinding.__table__.update().where(LineBinding.line_user_id == uid("lin")).values(blocked=True))
     absent(db, school.ids["wang"], NOW - timedelta(days=1), NOW + timedelta(days=3))

@@ -7,16 +7,16 @@ from datetime import timedelta
 
 from sqlalchemy import event, select
 
-from bot import nudge
-from bot.models import (
+from bot.domain import nudge
+from bot.infra.models import (
     Course, CourseProxy, LineBinding, Outcome, Performance, ReceiptBatch, SchoolClass, Student, Teacher,
 )
-from bot.queries.homeroom import LIST_KEYS, class_list
-from bot.queries.rates import rates
-from bot.queries.teacher import pending_for_teacher
-from bot.queries.terms import current_term
-from bot.vocab import OutcomeStatus, PersonKind
-from scheduler.stages import StageConfig
+from bot.domain.queries.homeroom import LIST_KEYS, class_list
+from bot.domain.queries.rates import rates
+from bot.domain.queries.teacher import pending_for_teacher
+from bot.domain.queries.terms import current_term
+from bot.infra.vocab import OutcomeStatus, PersonKind
+from bot.domain.stages import StageConfig
 from tests.roles_school import NOW, TZ, build
 
 

@@ -5,9 +5,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot.models import Course, LineBinding, Outcome, TeacherAbsence
-from bot.queries.responsibility import covered_by, responsibility, responsible_for
-from bot.vocab import OutcomeStatus
+from bot.infra.models import Course, LineBinding, Outcome, TeacherAbsence
+from bot.domain.queries.responsibility import covered_by, responsibility, responsible_for
+from bot.infra.vocab import OutcomeStatus
 from tests.roles_school import NOW, build
 
 

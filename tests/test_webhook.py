@@ -12,12 +12,12 @@ import time
 
 import pytest
 
-import bot.webhook
+import bot.web.webhook
 from bot import create_app
-from bot.router import Router
-from bot.simulator.events import callback_body, follow_event, text_event
-from bot.store import RedisStore
-from bot.webhook import DEDUP_TTL, signature_for
+from handlers.routing import Router
+from bot.demo.simulator.events import callback_body, follow_event, text_event
+from bot.infra.store import RedisStore
+from bot.web.webhook import DEDUP_TTL, signature_for
 from tests.conftest import SECRET, texts_of
 from tests.openapi import validate_webhook
 
@@ -56,7 +56,7 @@ def test_missing_or_bad_signature_is_400_and_does_nothing(client, app, line_api)
 
 def test_an_oversized_body_is_refused_unread_and_does_nothing(client, app, line_api):
     event = text_event(USER, "說明", line_api.issue_reply_token(USER))
-    event["message"]["text"] = "x" * bot.webhook.MAX_BODY  # a "webhook" no LINE would send
+    event["message"]["text"] = "x" * bot.web.webhook.MAX_BODY  # a "webhook" no LINE would send
     body = callback_body([event])
     assert post(client, body, signature_for(SECRET, body)).status_code == 413
     app.extensions["portfolio"].dispatcher.drain()
@@ -113,7 +113,7 @@ def test_deduplication_keys_expire_after_their_ttl(client, app, line_api, store,
     if isinstance(store, RedisStore):  # SET NX EX: the key carries the week-long TTL
         ttl = store.client.ttl(f"{store.prefix}webhook:{event['webhookEventId']}")
         assert DEDUP_TTL - 60 <= ttl <= DEDUP_TTL
-    monkeypatch.setattr(bot.webhook, "DEDUP_TTL", 1)
+    monkeypatch.setattr(bot.web.webhook, "DEDUP_TTL", 1)
     short = text_event(USER, "說明", line_api.issue_reply_token(USER))
     assert signed(client, [short]).status_code == 200
     assert signed(client, [short]).status_code == 200

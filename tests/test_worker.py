@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from bot.models import OutboxMessage
+from bot.infra.models import OutboxMessage
 from scheduler.worker import locked, retention, retry_outbox
 from messages.common import text
 

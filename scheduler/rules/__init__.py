@@ -12,8 +12,8 @@ from typing import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.models import Window
-from bot.vocab import WindowKind
+from bot.infra.models import Window
+from bot.infra.vocab import WindowKind
 from scheduler.rules import certification, outcome_upload, performance_upload, pick, receipt, status_change
 from scheduler.rules.base import Item, SweepContext
 

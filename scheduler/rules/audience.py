@@ -1,14 +1,14 @@
 """A window's 對象 (audience) as a SQL condition on SchoolClass.
 
-The stored form is read by `bot.audience.Audience.from_db` ("全校", "grades:1;2",
+The stored form is read by `bot.domain.audience.Audience.from_db` ("全校", "grades:1;2",
 "classes:101;102"); this module only turns it into a WHERE clause.
 """
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, true
 
-from bot.audience import Audience
-from bot.models import SchoolClass
+from bot.domain.audience import Audience
+from bot.infra.models import SchoolClass
 
 
 def audience_where(value: str) -> ColumnElement[bool]:

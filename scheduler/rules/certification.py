@@ -1,7 +1,7 @@
 """課程學習成果認證: subject teachers with items 待認證 in their courses (how many, from which
 classes, the oldest wait, the deadline).
 
-Who answers for a course comes from `bot.queries.responsibility`: from the escalation
+Who answers for a course comes from `bot.domain.queries.responsibility`: from the escalation
 point on (``ESCALATE_DAYS_BEFORE``), and at any stage while the teacher is absent
 (TeacherAbsence covering the sweep's moment), the course's first available proxy (代理教師,
 in position order: not the teacher, not absent, LINE-bound) covers it and is told; a
@@ -18,13 +18,13 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.models import Course, Outcome, SchoolClass, Student, Teacher, Window
-from bot.queries.responsibility import responsible_for
-from bot.vocab import OutcomeStatus, PersonKind, WindowKind
+from bot.infra.models import Course, Outcome, SchoolClass, Student, Teacher, Window
+from bot.domain.queries.responsibility import responsible_for
+from bot.infra.vocab import OutcomeStatus, PersonKind, WindowKind
 from messages import reminders
 from scheduler.rules.audience import audience_where
 from scheduler.rules.base import Item, SweepContext, reachable, stage_due, window_scope
-from scheduler.stages import LAST_DAY, OPENING, escalation_moment
+from bot.domain.stages import LAST_DAY, OPENING, escalation_moment
 
 RULE = WindowKind.certification.value
 PROXY_RULE = "certification_proxy"

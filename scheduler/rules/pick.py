@@ -7,12 +7,12 @@ from collections import defaultdict
 from sqlalchemy import and_, exists, or_
 from sqlalchemy.orm import Session
 
-from bot.models import Course, Outcome, Performance, SchoolClass, Student, Term, Window
-from bot.vocab import OutcomeStatus, PersonKind, WindowKind
+from bot.infra.models import Course, Outcome, Performance, SchoolClass, Student, Term, Window
+from bot.infra.vocab import OutcomeStatus, PersonKind, WindowKind
 from messages import reminders
 from scheduler.rules.base import (Item, SweepContext, audience_students, homeroom_teachers, reachable, stage_due,
                                   window_scope)
-from scheduler.stages import LAST_DAY, OPENING
+from bot.domain.stages import LAST_DAY, OPENING
 
 RULE = WindowKind.pick.value
 HOMEROOM_RULE = "pick_homeroom"

@@ -6,12 +6,12 @@ from collections import defaultdict
 
 from sqlalchemy.orm import Session
 
-from bot.models import ReceiptBatch, SchoolClass, Student, Window
-from bot.vocab import PersonKind, WindowKind
+from bot.infra.models import ReceiptBatch, SchoolClass, Student, Window
+from bot.infra.vocab import PersonKind, WindowKind
 from messages import reminders
 from scheduler.rules.base import (Item, SweepContext, audience_students, homeroom_teachers, items_for, reachable,
                                   stage_due, window_scope)
-from scheduler.stages import LAST_DAY, OPENING, daily_stage
+from bot.domain.stages import LAST_DAY, OPENING, daily_stage
 
 RULE = WindowKind.receipt.value
 HOMEROOM_RULE = "receipt_homeroom"

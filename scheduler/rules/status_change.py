@@ -10,8 +10,8 @@ from datetime import timedelta
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, aliased
 
-from bot.models import STATUS_CHANGE, Course, Outcome, OutcomeEvent, Student
-from bot.vocab import OutcomeStatus, PersonKind
+from bot.infra.models import STATUS_CHANGE, Course, Outcome, OutcomeEvent, Student
+from bot.infra.vocab import OutcomeStatus, PersonKind
 from messages import reminders
 from scheduler.rules.base import Item, SweepContext, reachable
 

@@ -1,0 +1,158 @@
+"""`portfolio-bot codes`: one-time binding codes, with the LINE link that carries each, for people not yet bound.
+
+The CSV (UTF-8 with BOM, for Excel) is the only place the plain codes appear: the
+console shows counts and the output path only. Issuing a code for a person makes
+their earlier unused codes stop working.
+"""
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import click
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.domain.binding import issue_code
+from bot.infra.config import Settings
+from bot.infra.models import LineBinding, SchoolClass, Student, Teacher
+from bot.infra.vocab import PersonKind
+
+HEADER = ["身分", "編號", "姓名", "班級", "座號", "綁定碼", "綁定連結"]
+KIND_LABELS = {PersonKind.student: "學生", PersonKind.teacher: "教師"}
+
+
+@dataclass(frozen=True)
+class CodeRow:
+    kind: PersonKind
+    number: str
+    name: str
+    class_code: str
+    seat: int | None
+    code: str
+    link: str
+
+    def sort_key(self) -> tuple:
+        # By class (no class last); in a class the 導師 first, then students by seat.
+        return (self.class_code == "", self.class_code, self.seat or 0, self.number)
+
+    def cells(self) -> list[str]:
+        return [KIND_LABELS[self.kind], self.number, self.name, self.class_code,
+                "" if self.seat is None else str(self.seat), self.code, self.link]
+
+
+def line_link(basic_id: str | None, code: str) -> str:
+    """The LINE URL that opens the chat with the bot, ``綁定 <code>`` typed in; empty without a basic id."""
+    if not basic_id:
+        return ""
+    return f"https://line.me/R/oaMessage/{basic_id}/?" + quote("綁定 " + code)
+
+
+def _bound_ids(session: Session, kind: PersonKind) -> set[int]:
+    return set(session.scalars(select(LineBinding.person_id).where(
+        LineBinding.person_kind == kind, LineBinding.unbound_at.is_(None))))
+
+
+def unbound_people(session: Session, role: str | None, klass: SchoolClass | None) -> list[Student | Teacher]:
+    """Enrolled students and teachers (of ``role``, in ``klass``: students of it, its 導師) with no binding."""
+    people: list[Student | Teacher] = []
+    if role in (None, PersonKind.student.value):
+        query = select(Student).where(Student.enrolled.is_(True))
+        if klass is not None:
+            query = query.where(Student.class_id == klass.id)
+        bound = _bound_ids(session, PersonKind.student)
+        people += [s for s in session.scalars(query) if s.id not in bound]
+    if role in (None, PersonKind.teacher.value):
+        query = select(Teacher)
+        if klass is not None:
+            query = query.where(Teacher.homeroom_class_id == klass.id)
+        bound = _bound_ids(session, PersonKind.teacher)
+        people += [t for t in session.scalars(query) if t.id not in bound]
+    return people
+
+
+def issue_rows(session: Session, people: list[Student | Teacher], basic_id: str | None) -> list[CodeRow]:
+    """A fresh code for each person (in the session's transaction), as CSV rows sorted by class and seat."""
+    rows: list[CodeRow] = []
+    for person in people:
+        if isinstance(person, Student):
+            code = issue_code(session, PersonKind.student, person.id)
+            rows.append(CodeRow(PersonKind.student, person.student_no, person.name, person.school_class.code,
+                                person.seat, code, line_link(basic_id, code)))
+        else:
+            code = issue_code(session, PersonKind.teacher, person.id)
+            homeroom = person.homeroom_class.code if person.homeroom_class else ""
+            rows.append(CodeRow(PersonKind.teacher, person.teacher_no, person.name, homeroom, None, code,
+                                line_link(basic_id, code)))
+    return sorted(rows, key=CodeRow.sort_key)
+
+
+def write_csv_atomically(path: Path, rows: list[CodeRow]) -> Path:
+    """Write to a temporary file beside ``path``; the caller moves it into place. Returns the temporary path."""
+    fd, tmp = tempfile.mkstemp(prefix=".codes-", suffix=".csv", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        writer.writerows(row.cells() for row in rows)
+    return Path(tmp)
+
+
+def _basic_id(services) -> tuple[str | None, str]:
+    """The bot's basic id (GET /v2/bot/info), or None and why not."""
+    if not services.settings.channel_access_token:
+        return None, "未設定 LINE_CHANNEL_ACCESS_TOKEN，無法讀取官方帳號 ID"
+    basic_id = services.sender.bot_basic_id()
+    if not basic_id:
+        return None, f"無法從 {services.settings.line_api_base} 讀取官方帳號 ID（GET /v2/bot/info 失敗）"
+    return basic_id, ""
+
+
+@click.command()
+@click.option("--role", type=click.Choice([k.value for k in PersonKind]), default=None,
+              help="只產生學生（student）或教師（teacher）的綁定碼；預設兩者皆產生。")
+@click.option("--class", "class_code", default=None, help="只產生這個班級的學生與導師，例如 101。")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="輸出的 CSV 檔（UTF-8 with BOM，可直接用 Excel 開啟）。")
+def codes_command(role: str | None, class_code: str | None, out: Path) -> None:
+    """Issue one-time binding codes (and LINE links) for everyone not yet bound; write them to a CSV."""
+    from bot.services import Services
+
+    out = out.resolve()
+    if not out.parent.is_dir():
+        raise click.ClickException(f"輸出資料夾不存在：{out.parent}")
+    services = Services.build(Settings.from_env())
+    tmp: Path | None = None
+    try:
+        with services.db.session() as session:
+            klass = None
+            if class_code is not None:
+                klass = session.scalar(select(SchoolClass).where(SchoolClass.code == class_code.strip()))
+                if klass is None:
+                    raise click.ClickException(f"找不到班級 {class_code}：請先匯入學生名冊，或確認班級代碼。")
+            people = unbound_people(session, role, klass)
+            basic_id, why = _basic_id(services) if people else (None, "")
+            rows = issue_rows(session, people, basic_id)
+            tmp = write_csv_atomically(out, rows)
+        # The session has committed: the codes are valid only now that the file holding them exists.
+        os.replace(tmp, out)
+    finally:
+        if tmp is not None and tmp.exists():
+            tmp.unlink()
+        services.close()
+    if why:
+        click.echo(f"注意：{why}，CSV 的「綁定連結」欄留空，請改用綁定碼綁定。", err=True)
+    report(rows, out)
+
+
+def report(rows: list[CodeRow], out: Path) -> None:
+    """Counts and the path only: codes never reach the console."""
+    if not rows:
+        click.echo(f"沒有尚未綁定的人員，未產生綁定碼；已寫入只有標題列的 {out}")
+        return
+    students = sum(1 for r in rows if r.kind == PersonKind.student)
+    click.echo(f"已產生 {len(rows)} 組綁定碼（學生 {students}、教師 {len(rows) - students}），寫入 {out}")
+    click.echo("每組綁定碼只能使用一次；這些人先前未使用的綁定碼已失效。請妥善保管這個檔案。")

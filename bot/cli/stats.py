@@ -1,0 +1,142 @@
+"""`portfolio-bot stats [--term 114-1] [--xlsx FILE] [--now ISO-8601]`: the rates staff see in chat
+(統計), printed as tables, and optionally written to an XLSX workbook (openpyxl)."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+
+from bot.domain.queries.rates import Rates
+from messages import staff as words
+
+CLASS_HEADER = ["班級", "學生數", "送出認證", "已認證", "認證失敗", "待認證", "認證率", "可勾選人數", "已勾選人數", "勾選率",
+                "收訖明細份數", "已確認", "確認率"]
+TEACHER_HEADER = ["教師編號", "姓名", "已處理件數", "認證天數中位數", "待認證", "最久等待天數"]
+DAY_HEADER = ["批次", "對象", "日期", "已確認", "應確認", "確認率"]
+
+
+def class_cells(c) -> list:
+    return [c.code, c.students, c.submitted, c.certified, c.failed, c.pending, c.certification_rate,
+            c.can_pick, c.picked, c.pick_rate, c.batches, c.confirmed, c.confirmation_rate]
+
+
+def teacher_cells(t) -> list:
+    return [t.teacher_no, t.name, t.done, t.median_days, t.pending, t.oldest_days]
+
+
+def day_rows(r: Rates) -> list[list]:
+    return [[c.term_label, c.audience, d.day.isoformat(), d.confirmed, d.total, d.rate]
+            for c in r.confirmations for d in c.days]
+
+
+def _shown(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def report_lines(r: Rates, tz: ZoneInfo) -> list[str]:
+    """The printed report: totals, furthest behind, confirmation per day, then the tables."""
+    out = [f"{r.term_label} 學期統計（{words.as_of(r.as_of, tz)}）", "全校"]
+    out += [f"  {line}" for line in words.totals_lines(r)]
+    out.append("最落後的班級")
+    out += [f"  {words.behind_class_line(c)}" for c in r.behind_classes()] or ["  （無）"]
+    out.append("最落後的教師")
+    out += [f"  {words.teacher_line(t)}" for t in r.behind_teachers()] or ["  （無）"]
+    for c in r.confirmations:
+        out.append(words.confirmation_heading(c))
+        out += [f"  {words.day_line(d)}" for d in c.days] or ["  期程尚未開始"]
+    out.append("各班")
+    out.append("\t".join(CLASS_HEADER))
+    for c in r.classes:
+        cells = class_cells(c)
+        cells[6], cells[9], cells[12] = (words.pct(c.certification_rate), words.pct(c.pick_rate),
+                                         words.pct(c.confirmation_rate))
+        out.append("\t".join(_shown(v) for v in cells))
+    out.append("各教師")
+    out.append("\t".join(TEACHER_HEADER))
+    out += ["\t".join(_shown(v) for v in teacher_cells(t)) for t in r.teachers]
+    return out
+
+
+def write_xlsx(r: Rates, path: Path, tz: ZoneInfo) -> None:
+    """One sheet each: 摘要, 各班, 收訖明細確認率, 各教師; written to a temp file, then moved into place."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    summary = book.active
+    summary.title = "摘要"
+    summary.append([f"{r.term_label} 學期統計", words.as_of(r.as_of, tz)])
+    for line in words.totals_lines(r):
+        summary.append([line])
+    summary.append(["最落後的班級"])
+    for c in r.behind_classes():
+        summary.append([words.behind_class_line(c)])
+    summary.append(["最落後的教師"])
+    for t in r.behind_teachers():
+        summary.append([words.teacher_line(t)])
+
+    def sheet(title: str, header: list[str], rows: list[list], pct_columns: tuple[int, ...]) -> None:
+        ws = book.create_sheet(title)
+        ws.append(header)
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            ws.append(row)
+        for column in pct_columns:
+            for cells in ws.iter_rows(min_row=2, min_col=column, max_col=column):
+                cells[0].number_format = "0%"
+        ws.freeze_panes = "A2"
+
+    sheet("各班", CLASS_HEADER, [class_cells(c) for c in r.classes] + [class_cells(r.totals)], (7, 10, 13))
+    sheet("收訖明細確認率", DAY_HEADER, day_rows(r), (6,))
+    sheet("各教師", TEACHER_HEADER, [teacher_cells(t) for t in r.teachers], ())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".xlsx", dir=path.parent)
+    os.close(fd)
+    try:
+        book.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+@click.command("stats")
+@click.option("--term", "term_label", default=None, help="The term, e.g. 114-1 (default: this term).")
+@click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the report to this XLSX file.")
+@click.option("--now", "now_text", default=None, help="As of this moment (ISO-8601; local time if no offset).")
+def stats_command(term_label: str | None, xlsx_path: Path | None, now_text: str | None) -> None:
+    """Certification, pick and confirmation rates per class, and teachers' days to certify."""
+    from datetime import datetime, timezone
+
+    from bot.cli import load_settings
+    from bot.infra.db import Database
+    from bot.domain.queries.rates import find_term, rates
+    from bot.domain.queries.terms import current_term
+    from bot.cli.remind import parse_now
+
+    settings = load_settings()
+    tz = settings.tz
+    now = parse_now(now_text, tz) or datetime.now(timezone.utc)
+    db = Database(settings.database_url)
+    try:
+        with db.session() as session:
+            term = find_term(session, term_label) if term_label else current_term(session, now, tz)
+            if term is None:
+                raise click.ClickException(f"找不到學期 {term_label}（請寫成 114-1）" if term_label else words.NO_TERM)
+            report = rates(session, term, now, tz, explicit_term=term_label is not None)
+    finally:
+        db.engine.dispose()
+    for line in report_lines(report, tz):
+        click.echo(line)
+    if xlsx_path is not None:
+        write_xlsx(report, xlsx_path, tz)
+        click.echo(f"已寫入 {xlsx_path}")

@@ -1,0 +1,230 @@
+"""What one student sees about themselves: this term's outcomes, this year's performances and picks,
+the schedule windows that concern them, and their 收訖明細 batches.
+
+Every function takes the student's id from the bound person (never from postback data) and runs
+a fixed handful of queries, whatever the number of items.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from bot.domain.audience import Audience
+from bot.infra.models import Course, Objection, Outcome, Performance, ReceiptBatch, Student, Term, Window
+from bot.domain.queries.terms import current_term
+from bot.infra.vocab import OutcomeStatus, ReceiptItem, WindowKind
+
+
+@dataclass(frozen=True)
+class OutcomeRow:
+    """One 課程學習成果 of this term, as the student sees it."""
+
+    id: int
+    subject: str
+    title: str
+    status: OutcomeStatus
+    reason: str | None
+    picked: bool
+
+
+@dataclass(frozen=True)
+class PerformanceRow:
+    id: int
+    category: str
+    title: str
+    picked: bool
+
+
+@dataclass(frozen=True)
+class WindowRow:
+    """A schedule window that concerns the student."""
+
+    id: int
+    kind: WindowKind
+    term_id: int
+    term_label: str
+    starts_at: datetime
+    ends_at: datetime
+
+    def is_open(self, now: datetime) -> bool:
+        return self.starts_at <= now < self.ends_at
+
+
+@dataclass(frozen=True)
+class StudentStatus:
+    """Everything 我的進度 shows."""
+
+    name: str
+    term_label: str | None
+    year: int | None
+    outcomes: tuple[OutcomeRow, ...]
+    performances: int            # this school year's 多元表現 uploads
+    outcome_picks: int           # this school year's picked 課程學習成果
+    performance_picks: int       # this school year's picked 多元表現
+    windows: tuple[WindowRow, ...]  # open and coming, soonest end first
+    unconfirmed_terms: frozenset[int] = frozenset()  # terms of their 收訖明細 awaiting confirmation
+
+    def by_status(self, status: OutcomeStatus) -> list[OutcomeRow]:
+        return [o for o in self.outcomes if o.status == status]
+
+    def window(self, kind: WindowKind, now: datetime) -> WindowRow | None:
+        """The open window of a kind (the one ending soonest)."""
+        return next((w for w in self.windows if w.kind == kind and w.is_open(now)), None)
+
+    def next_deadline(self, now: datetime) -> WindowRow | None:
+        """The soonest end among open windows of things the student has to do: not the teachers' 認證,
+        and 收訖明細確認 only when they have a batch of that term awaiting confirmation."""
+        return next((w for w in self.windows if w.is_open(now) and w.kind != WindowKind.certification
+                     and (w.kind != WindowKind.receipt or w.term_id in self.unconfirmed_terms)), None)
+
+
+@dataclass(frozen=True)
+class BatchView:
+    """One 收訖明細 batch with its lines grouped by item, its window and its objections."""
+
+    id: int
+    term_id: int
+    term_label: str
+    confirmed_at: datetime | None
+    confirmed_how: str | None
+    lines: dict[ReceiptItem, list[str]]
+    window: WindowRow | None
+    objections: tuple[Objection, ...] = field(default_factory=tuple)
+
+    def open_objection(self, item: ReceiptItem) -> Objection | None:
+        return next((o for o in self.objections if o.item == item and o.resolved_at is None), None)
+
+
+def student_of(session: Session, student_id: int) -> Student | None:
+    return session.get(Student, student_id)
+
+
+def windows_for(session: Session, student: Student, now: datetime) -> list[WindowRow]:
+    """Open and coming windows whose audience includes the student, soonest end first."""
+    rows = session.execute(
+        select(Window.id, Window.kind, Window.term_id, Term.year, Term.semester, Window.starts_at, Window.ends_at,
+               Window.audience)
+        .join(Term, Window.term_id == Term.id)
+        .where(Window.ends_at > now).order_by(Window.ends_at, Window.id))
+    klass = student.school_class
+    found = []
+    for wid, kind, term_id, year, semester, starts, ends, audience in rows:
+        try:
+            included = Audience.from_db(audience).includes(klass.grade, klass.code)
+        except ValueError:
+            continue
+        if included:
+            found.append(WindowRow(wid, WindowKind(kind), term_id, f"{year}-{semester}", starts, ends))
+    return found
+
+
+def status_of(session: Session, student_id: int, now: datetime, tz: ZoneInfo) -> StudentStatus | None:
+    """我的進度 for one student; None if the student is not in the database."""
+    student = student_of(session, student_id)
+    if student is None:
+        return None
+    term = current_term(session, now, tz)
+    outcomes: list[OutcomeRow] = []
+    performances = outcome_picks = performance_picks = 0
+    if term is not None:
+        outcomes = [OutcomeRow(*row) for row in session.execute(
+            select(Outcome.id, Course.subject, Outcome.title, Outcome.status, Outcome.reason, Outcome.picked)
+            .join(Course, Outcome.course_id == Course.id)
+            .where(Outcome.student_id == student_id, Course.term_id == term.id)
+            .order_by(Course.subject, Outcome.id))]
+        performances, performance_picks = session.execute(
+            select(func.count(Performance.id), func.coalesce(func.sum(case((Performance.picked, 1), else_=0)), 0))
+            .where(Performance.student_id == student_id, Performance.year == term.year)).one()
+        outcome_picks = session.scalar(
+            select(func.count(Outcome.id)).join(Course, Outcome.course_id == Course.id)
+            .join(Term, Course.term_id == Term.id)
+            .where(Outcome.student_id == student_id, Term.year == term.year, Outcome.picked.is_(True))) or 0
+    return StudentStatus(
+        name=student.name, term_label=term.label if term else None, year=term.year if term else None,
+        outcomes=tuple(outcomes), performances=int(performances), outcome_picks=int(outcome_picks),
+        performance_picks=int(performance_picks), windows=tuple(windows_for(session, student, now)),
+        unconfirmed_terms=frozenset(session.scalars(select(ReceiptBatch.term_id).where(
+            ReceiptBatch.student_id == student_id, ReceiptBatch.confirmed_at.is_(None)))),
+    )
+
+
+def performances_of(session: Session, student_id: int, year: int) -> list[PerformanceRow]:
+    return [PerformanceRow(*row) for row in session.execute(
+        select(Performance.id, Performance.category, Performance.title, Performance.picked)
+        .where(Performance.student_id == student_id, Performance.year == year)
+        .order_by(Performance.uploaded_at, Performance.id))]
+
+
+def picked_outcomes(session: Session, student_id: int, year: int) -> list[OutcomeRow]:
+    """This school year's picked 課程學習成果 (both terms)."""
+    return [OutcomeRow(*row) for row in session.execute(
+        select(Outcome.id, Course.subject, Outcome.title, Outcome.status, Outcome.reason, Outcome.picked)
+        .join(Course, Outcome.course_id == Course.id).join(Term, Course.term_id == Term.id)
+        .where(Outcome.student_id == student_id, Term.year == year, Outcome.picked.is_(True))
+        .order_by(Term.semester, Course.subject, Outcome.id))]
+
+
+def receipt_windows(session: Session, student: Student, term_ids: list[int], now: datetime) -> dict[int, WindowRow]:
+    """Per term, the 收訖明細確認 window whose audience includes the student: the open one if any,
+    else the next to open, else the last to have closed. One query for all the terms."""
+    if not term_ids:
+        return {}
+    rows = session.execute(
+        select(Window.id, Window.term_id, Term.year, Term.semester, Window.starts_at, Window.ends_at,
+               Window.audience)
+        .join(Term, Window.term_id == Term.id)
+        .where(Window.kind == WindowKind.receipt, Window.term_id.in_(term_ids)).order_by(Window.starts_at))
+    klass = student.school_class
+    mine: dict[int, list[WindowRow]] = {}
+    for wid, tid, year, semester, starts, ends, audience in rows:
+        try:
+            if Audience.from_db(audience).includes(klass.grade, klass.code):
+                mine.setdefault(tid, []).append(WindowRow(wid, WindowKind.receipt, tid, f"{year}-{semester}",
+                                                          starts, ends))
+        except ValueError:
+            continue
+    chosen = {}
+    for tid, windows in mine.items():
+        open_now = [w for w in windows if w.is_open(now)]
+        coming = [w for w in windows if w.starts_at > now]
+        closed = sorted((w for w in windows if w.ends_at <= now), key=lambda w: w.ends_at)
+        chosen[tid] = (open_now or coming or closed[-1:])[0]
+    return chosen
+
+
+def batches_of(session: Session, student_id: int, now: datetime) -> list[BatchView]:
+    """The student's 收訖明細 batches, newest term first, with lines, window and objections."""
+    student = student_of(session, student_id)
+    if student is None:
+        return []
+    batches = session.scalars(
+        select(ReceiptBatch).join(Term, ReceiptBatch.term_id == Term.id)
+        .where(ReceiptBatch.student_id == student_id)
+        .options(selectinload(ReceiptBatch.lines))
+        .order_by(Term.year.desc(), Term.semester.desc())).all()
+    objections: dict[int, list[Objection]] = {}
+    if batches:
+        for objection in session.scalars(select(Objection).where(
+                Objection.batch_id.in_([b.id for b in batches])).order_by(Objection.id)):
+            objections.setdefault(objection.batch_id, []).append(objection)
+    windows = receipt_windows(session, student, [b.term_id for b in batches], now)
+    views = []
+    for batch in batches:
+        grouped: dict[ReceiptItem, list[str]] = {}
+        for item in ReceiptItem:
+            contents = [line.content for line in batch.lines if line.item == item]
+            if contents:
+                grouped[item] = contents
+        views.append(BatchView(batch.id, batch.term_id, batch.term.label, batch.confirmed_at, batch.confirmed_how,
+                               grouped, windows.get(batch.term_id),
+                               tuple(objections.get(batch.id, ()))))
+    return views
+
+
+def batch_of(session: Session, student_id: int, batch_id: int, now: datetime) -> BatchView | None:
+    """One of the student's batches; None when it does not exist or belongs to someone else."""
+    return next((b for b in batches_of(session, student_id, now) if b.id == batch_id), None)
