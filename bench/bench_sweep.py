@@ -247,13 +247,12 @@ def forget_sends(db: Database) -> None:
 
 
 def services_for(url: str, line_api_base: str) -> Services:
-    from handlers import router
     settings = Settings(channel_secret="bench", channel_access_token="bench", line_api_base=line_api_base,
                         database_url=url, redis_url=None, local_mode=False, sender_attempts=3,
                         sender_backoff=0.05, sender_timeout=10)
     db = Database(url)
     store = MemoryStore()
-    return Services(settings=settings, db=db, store=store, sender=Sender(settings, db, store), router=router)
+    return Services(settings=settings, db=db, store=store, sender=Sender(settings, db, store))
 
 
 def one_sweep(url: str, base: str, n_students: int) -> None:

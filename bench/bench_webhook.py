@@ -51,7 +51,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
-from bot import create_app
+from bot import chat_router, create_app
 from bot.infra.config import Settings
 from bot.infra.db import Database
 from bot.infra.migrate import upgrade
@@ -68,7 +68,6 @@ from bot.demo.simulator.line_api import LineStandIn
 from bot.infra.store import MemoryStore, RedisStore, Store
 from bot.infra.vocab import Duty, OutcomeStatus, PersonKind, WindowKind
 from bot.web.webhook import signature_for
-from handlers import router
 from messages import common
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -229,7 +228,7 @@ def seed(db: Database, senders: int, tz: ZoneInfo) -> list[str]:
 
 def expected_replies(services: Services, users: list[str], ask: str) -> dict[str, list[dict]]:
     """What each student should get, computed through the same router and handlers in this process."""
-    dispatcher = Dispatcher(services, mode="inline")
+    dispatcher = Dispatcher(services, chat_router(), mode="inline")
     expected = {}
     for line_user in users:
         ctx = EventContext.from_event(text_event(line_user, ask, "bench"), services)
@@ -361,8 +360,7 @@ def run(url: str, args: argparse.Namespace) -> int:
     settings = Settings(channel_secret=SECRET, channel_access_token=TOKEN, line_api_base=line_server.url,
                         database_url=url, redis_url=args.redis_url, local_mode=False)
     users = seed(db, args.senders, settings.tz)
-    local = Services(settings=settings, db=db, store=MemoryStore(), sender=Sender(settings, db, MemoryStore()),
-                     router=router)
+    local = Services(settings=settings, db=db, store=MemoryStore(), sender=Sender(settings, db, MemoryStore()))
     expected = expected_replies(local, users, args.text)
     local.sender.close()
 
@@ -373,7 +371,7 @@ def run(url: str, args: argparse.Namespace) -> int:
     else:
         store = make_store(args.redis_url)
         services = Services(settings=settings, db=Database(url), store=store,
-                            sender=Sender(settings, db, store), router=router)
+                            sender=Sender(settings, db, store))
         server = Served(create_app(services=services))
         quiet_logs()
         server_label = "werkzeug threaded, in-process"

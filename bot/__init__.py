@@ -1,17 +1,41 @@
-"""Portfolio bot: the Flask app factory."""
+"""Portfolio bot. ``create_app`` is the web process's composition root (Procfile: ``bot:create_app()``)."""
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from flask import Flask
 
-from bot.infra.config import Settings
-
-
-def create_app(settings: Settings | None = None, services=None) -> Flask:
-    """Build the web app. With no arguments it reads the environment (the contract)."""
-    from bot.web.dispatch import Dispatcher
+if TYPE_CHECKING:
+    from bot.infra.config import Settings
     from bot.services import Services
+    from handlers.routing import Router
+
+
+def chat_router() -> "Router":
+    """The chat routes, in the order they win: the first matching route answers an event.
+
+    Following and binding first (an unbound person can do little else), help and the menu,
+    then each role's intents, and last the fallbacks, so nothing is met with silence.
+    """
+    from handlers import (binding, certifications, deadlines, fallback, follow, help, homeroom, receipts,
+                          settings, staff, status)
+    from handlers.routing import Router
+
+    return Router([
+        follow, binding, help,                        # anyone
+        status, deadlines, settings, receipts,        # students (設定: teachers too)
+        certifications, homeroom, staff,              # teachers, 導師, staff
+        fallback,                                     # never silence
+    ])
+
+
+def create_app(settings: "Settings | None" = None, services: "Services | None" = None,
+               router: "Router | None" = None) -> Flask:
+    """Build the web app: Settings, Services and the router, once. No arguments: the environment."""
+    from bot.infra.config import Settings
+    from bot.services import Services
+    from bot.web.dispatch import Dispatcher
     from bot.web.webhook import bp as webhook_bp
 
     app = Flask(__name__, instance_relative_config=True)
@@ -19,7 +43,7 @@ def create_app(settings: Settings | None = None, services=None) -> Flask:
     if services is None:
         services = Services.build(settings or Settings.from_env(instance_path=app.instance_path))
     if services.dispatcher is None:
-        services.dispatcher = Dispatcher(services, mode=services.settings.dispatch_mode)
+        services.dispatcher = Dispatcher(services, router or chat_router(), mode=services.settings.dispatch_mode)
     app.extensions["portfolio"] = services
     app.register_blueprint(webhook_bp)
     if services.settings.local_mode:

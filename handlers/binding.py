@@ -16,9 +16,12 @@ from bot.infra.models import Student
 from bot.domain.people import Person, active_binding
 from bot.domain.richmenu import link_user
 from bot.infra.vocab import PersonKind
-from handlers import router
+from handlers.routing import Routes
+from messages import commands as c
 from messages import binding as msg
 from messages import common
+
+routes = Routes()
 
 
 def _seat(session: Session, person: Person | None) -> int | None:
@@ -33,12 +36,12 @@ def _is_code_attempt(ctx: EventContext) -> bool:
     return parse_code(text) is not None and (ctx.person is None or text.startswith("綁定"))
 
 
-@router.text(r"^綁定說明$", r"^綁定碼?$")
+@routes.words(c.BIND_HELP.words)
 def how_to_bind(ctx: EventContext, session: Session) -> list[dict]:
     return [common.please_bind()]
 
 
-@router.text(r".", when=_is_code_attempt)  # parse_code decides what a code looks like
+@routes.text(r".", when=_is_code_attempt)  # parse_code decides what a code looks like
 def bind_with_code(ctx: EventContext, session: Session) -> list[dict]:
     code = parse_code(ctx.text or "")
     if code is None or ctx.user_id is None:  # the matcher rules out the first
@@ -55,12 +58,12 @@ def bind_with_code(ctx: EventContext, session: Session) -> list[dict]:
 
 
 # 綁定 followed by letters/digits that are not a code (7 or 9 characters, a dash...): no try is counted.
-@router.text(r"^綁定碼?[\s:：]*[-A-Za-z0-9Ａ-Ｚａ-ｚ０-９\s]+$")
+@routes.text(r"^綁定碼?[\s:：]*[-A-Za-z0-9Ａ-Ｚａ-ｚ０-９\s]+$")
 def malformed_code(ctx: EventContext, session: Session) -> list[dict]:
     return [msg.malformed_code()]
 
 
-@router.text(r"^解除綁定$")
+@routes.words(c.UNBIND.words)
 def ask_to_unbind(ctx: EventContext, session: Session) -> list[dict]:
     binding = active_binding(session, ctx.user_id) if ctx.user_id else None
     if binding is None:
@@ -68,7 +71,7 @@ def ask_to_unbind(ctx: EventContext, session: Session) -> list[dict]:
     return [msg.confirm_unbind(ctx.person, binding.id, _seat(session, ctx.person))]
 
 
-@router.postback(msg.UNBIND_ACTION)
+@routes.postback(msg.UNBIND_ACTION)
 def confirm_unbind(ctx: EventContext, session: Session) -> list[dict]:
     binding = active_binding(session, ctx.user_id) if ctx.user_id else None
     if binding is None:
@@ -80,7 +83,7 @@ def confirm_unbind(ctx: EventContext, session: Session) -> list[dict]:
     return [msg.unbound()]
 
 
-@router.postback(msg.UNBIND_CANCEL_ACTION)
+@routes.postback(msg.UNBIND_CANCEL_ACTION)
 def cancel_unbind(ctx: EventContext, session: Session) -> list[dict]:
     if ctx.person is None:
         return [common.please_bind()]

@@ -6,12 +6,15 @@ from sqlalchemy.orm import Session
 from handlers.context import EventContext
 from bot.domain.people import STUDENT
 from bot.domain.queries.student import status_of
-from handlers import router
+from handlers.routing import Routes
+from messages import commands as c
 from messages import deadlines as msg
 from messages import status as status_msg
 
+routes = Routes()
 
-@router.text(r"^(期限|截止日?|期程)$", roles={STUDENT})
+
+@routes.words(c.DEADLINES.words, roles={STUDENT})
 def my_deadlines(ctx: EventContext, session: Session) -> list[dict]:
     tz = ctx.services.settings.tz
     status = status_of(session, ctx.person.id, ctx.now, tz)

@@ -5,11 +5,13 @@ from sqlalchemy.orm import Session
 
 from handlers.context import EventContext
 from bot.domain.people import active_binding
-from handlers import router
+from handlers.routing import Routes
 from messages import common
 
+routes = Routes()
 
-@router.event("follow")
+
+@routes.event("follow")
 def followed(ctx: EventContext, session: Session) -> list[dict]:
     binding = active_binding(session, ctx.user_id) if ctx.user_id else None
     if binding is not None:
@@ -19,7 +21,7 @@ def followed(ctx: EventContext, session: Session) -> list[dict]:
     return [common.welcome_back(ctx.person.name, ctx.person.roles)]
 
 
-@router.event("unfollow")
+@routes.event("unfollow")
 def unfollowed(ctx: EventContext, session: Session) -> list[dict]:
     binding = active_binding(session, ctx.user_id) if ctx.user_id else None
     if binding is not None:

@@ -6,15 +6,18 @@ import re
 from sqlalchemy.orm import Session
 
 from handlers.context import EventContext
-from handlers import router
+from handlers.routing import Routes
+from messages import commands as c
 from messages import common, texts
+
+routes = Routes()
 
 
 def _roles(ctx: EventContext) -> frozenset[str]:
     return ctx.person.roles if ctx.person else frozenset()
 
 
-@router.text(r"^(說明|幫助|help|faq|\?|？)$")
+@routes.words(c.HELP.words)
 def help_faq(ctx: EventContext, session: Session) -> list[dict]:
     return [common.faq(_roles(ctx))]
 
@@ -24,14 +27,14 @@ _TOPIC_WORDS = sorted({w for topic, (aliases, _) in texts.FAQ_TOPICS.items() for
 _TOPIC = r"^(說明|help|faq)[\s:：]*(" + "|".join(map(re.escape, _TOPIC_WORDS)) + r")$"
 
 
-@router.text(_TOPIC)
+@routes.text(_TOPIC)
 def help_topic(ctx: EventContext, session: Session) -> list[dict]:
     """說明 收訖明細, 說明：檔案 ...: one topic of the FAQ in detail."""
     words = re.match(_TOPIC, ctx.text or "", flags=re.IGNORECASE).group(2)
     return [common.faq_topic(words, _roles(ctx))]
 
 
-@router.text(r"^(選單|menu|功能)$")
+@routes.words(c.MENU.words)
 def show_menu(ctx: EventContext, session: Session) -> list[dict]:
     if ctx.person is None:
         return [common.please_bind()]

@@ -11,12 +11,15 @@ from handlers.context import EventContext
 from bot.domain.people import HOMEROOM
 from bot.domain.queries.homeroom import LIST_KEYS, ClassList, all_lists, class_list
 from bot.infra.sender import QUOTA_FLAG
-from handlers import router
+from handlers.routing import Routes
+from messages import commands as c
 from messages import homeroom as msg
 from bot.domain.stages import in_quiet_hours
 
+routes = Routes()
 
-@router.text(r"^班級名單$", r"^班級$", roles={HOMEROOM})
+
+@routes.words(c.CLASS_LISTS.words, roles={HOMEROOM})
 def overview(ctx: EventContext, session: Session) -> list[dict]:
     tz = ctx.services.settings.tz
     lists = all_lists(session, ctx.person.class_id, ctx.now, tz)
@@ -37,7 +40,7 @@ def _listing(ctx: EventContext, session: Session) -> tuple[ClassList | None, lis
     return found, None
 
 
-@router.postback(msg.LIST_ACTION, roles={HOMEROOM})
+@routes.postback(msg.LIST_ACTION, roles={HOMEROOM})
 def show_list(ctx: EventContext, session: Session) -> list[dict]:
     listing, refusal = _listing(ctx, session)
     if refusal:
@@ -62,7 +65,7 @@ def _refusal(ctx: EventContext, plan: nudge.NudgePlan) -> list[dict] | None:
     return None
 
 
-@router.postback(msg.NUDGE_ACTION, roles={HOMEROOM})
+@routes.postback(msg.NUDGE_ACTION, roles={HOMEROOM})
 def ask_nudge(ctx: EventContext, session: Session) -> list[dict]:
     listing, refusal = _listing(ctx, session)
     if refusal:
@@ -71,7 +74,7 @@ def ask_nudge(ctx: EventContext, session: Session) -> list[dict]:
     return _refusal(ctx, plan) or [msg.nudge_cost(plan)]
 
 
-@router.postback(msg.NUDGE_GO_ACTION, roles={HOMEROOM})
+@routes.postback(msg.NUDGE_GO_ACTION, roles={HOMEROOM})
 def send_nudge(ctx: EventContext, session: Session) -> list[dict]:
     listing, refusal = _listing(ctx, session)
     if refusal:
@@ -91,6 +94,6 @@ def send_nudge(ctx: EventContext, session: Session) -> list[dict]:
     return [msg.nudge_sent(plan)]
 
 
-@router.postback(msg.NUDGE_CANCEL_ACTION, roles={HOMEROOM})
+@routes.postback(msg.NUDGE_CANCEL_ACTION, roles={HOMEROOM})
 def cancel_nudge(ctx: EventContext, session: Session) -> list[dict]:
     return [msg.refused(msg.CANCELLED)]

@@ -19,9 +19,12 @@ from handlers.context import EventContext
 from bot.domain.people import STUDENT
 from bot.domain.queries.student import batches_of
 from bot.infra.vocab import ReceiptItem
-from handlers import router
+from handlers.routing import Routes
+from messages import commands as c
 from messages import common
 from messages import receipts as msg
+
+routes = Routes()
 
 FLOW = "objection"
 _ID = re.compile(r"^[0-9]{1,12}$")
@@ -45,12 +48,12 @@ def _tz(ctx: EventContext):
     return ctx.services.settings.tz
 
 
-@router.text(r"^收訖(明細)?(確認)?$", roles={STUDENT})
+@routes.words(c.RECEIPTS.words, roles={STUDENT})
 def show_receipts(ctx: EventContext, session: Session) -> list[dict]:
     return msg.receipts(batches_of(session, ctx.person.id, ctx.now), ctx.now, _tz(ctx))
 
 
-@router.postback(msg.CONFIRM_ACTION, roles={STUDENT})
+@routes.postback(msg.CONFIRM_ACTION, roles={STUDENT})
 def confirm_batch(ctx: EventContext, session: Session) -> list[dict]:
     batch_id = _batch_id(ctx)
     if batch_id is None:
@@ -62,7 +65,7 @@ def confirm_batch(ctx: EventContext, session: Session) -> list[dict]:
     return [msg.confirmed(decision.batch, decision.fresh, _tz(ctx))]
 
 
-@router.postback(msg.OBJECT_ACTION, roles={STUDENT})
+@routes.postback(msg.OBJECT_ACTION, roles={STUDENT})
 def start_objection(ctx: EventContext, session: Session) -> list[dict]:
     batch_id = _batch_id(ctx)
     if batch_id is None:
@@ -73,7 +76,7 @@ def start_objection(ctx: EventContext, session: Session) -> list[dict]:
     return [msg.choose_item(decision.batch)]
 
 
-@router.postback(msg.ITEM_ACTION, roles={STUDENT})
+@routes.postback(msg.ITEM_ACTION, roles={STUDENT})
 def choose_item(ctx: EventContext, session: Session) -> list[dict]:
     batch_id, item = _batch_id(ctx), _item(ctx.postback.get("i"))
     if batch_id is None or item is None:
@@ -92,13 +95,13 @@ def _writing(ctx: EventContext) -> bool:
             and conversation.get(ctx.services.store, ctx.user_id, FLOW) is not None)
 
 
-@router.text(r"^取消$", roles={STUDENT}, when=_writing)
+@routes.words(c.CANCEL.words, roles={STUDENT}, when=_writing)
 def cancel_objection(ctx: EventContext, session: Session) -> list[dict]:
     conversation.clear(ctx.services.store, ctx.user_id)
     return [msg.cancelled()]
 
 
-@router.text(r"[\s\S]", roles={STUDENT}, when=_writing)
+@routes.text(r"[\s\S]", roles={STUDENT}, when=_writing)
 def objection_reason(ctx: EventContext, session: Session) -> list[dict]:
     """The typed reason: kept in the conversation and shown back with 送出 (typing again replaces it)."""
     store = ctx.services.store
@@ -119,7 +122,7 @@ def objection_reason(ctx: EventContext, session: Session) -> list[dict]:
     return [msg.confirm_reason(decision.batch, item, reason)]
 
 
-@router.postback(msg.SEND_ACTION, roles={STUDENT})
+@routes.postback(msg.SEND_ACTION, roles={STUDENT})
 def send_objection(ctx: EventContext, session: Session) -> list[dict]:
     """送出: record the objection held in the conversation and tell the office (once)."""
     batch_id, item = _batch_id(ctx), _item(ctx.postback.get("i"))

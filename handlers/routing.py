@@ -1,18 +1,22 @@
-"""Routes events to handlers, registered by decorator; matchers are kept apart from the work.
+"""Chat routing: each handler module declares its ``routes``; the composition root orders them.
 
-    router = Router()
+    routes = Routes()
 
-    @router.text(r"^(綁定)?\\s*[A-Za-z0-9]{8}$", public=True)
-    def bind(ctx, session): ...
+    @routes.words(words.STATUS, roles={STUDENT})
+    def status(ctx, session): ...
 
-The first matching route wins, in registration order. A route that needs a role is
-only reached by a bound person who has it; an unbound person gets the binding help and
-a person without the role gets a polite refusal (both built in ``messages``).
+    router = Router([follow, binding, help, ..., fallback])   # the order a route wins in
+
+A handler module's routes keep their order, and the router takes the modules in the order
+it is given; fallbacks (never silence) are tried after every other route. ``Router.decide``
+is the one place that says which route answers an event *and* whether this sender may use it.
 """
 from __future__ import annotations
 
+import enum
 import re
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Callable, Iterable
 
 from sqlalchemy.orm import Session
@@ -29,6 +33,19 @@ class Route:
     matcher: Matcher
     handler: Handler
     roles: frozenset[str] | None  # None: anyone, bound or not
+    fallback: bool = False
+
+
+class Verdict(enum.Enum):
+    allowed = "allowed"        # the handler answers
+    unbound = "unbound"        # the route needs a role and the sender is not bound: binding help
+    wrong_role = "wrong_role"  # bound, without any of the route's roles: a polite refusal
+
+
+@dataclass(frozen=True)
+class Decision:
+    route: Route
+    verdict: Verdict
 
 
 def text_matcher(patterns: Iterable[str]) -> Matcher:
@@ -36,18 +53,31 @@ def text_matcher(patterns: Iterable[str]) -> Matcher:
     return lambda ctx: ctx.text is not None and any(p.search(ctx.text) for p in compiled)
 
 
+def words_matcher(words: Iterable[str]) -> Matcher:
+    """The whole text is one of ``words`` (letters in any case)."""
+    wanted = {w.casefold() for w in words}
+    return lambda ctx: ctx.text is not None and ctx.text.casefold() in wanted
+
+
 def postback_matcher(action: str) -> Matcher:
     return lambda ctx: ctx.postback.get("a") == action
 
 
-class Router:
+class Routes:
+    """One handler module's routes, registered by decorator in the order they are written."""
+
     def __init__(self) -> None:
         self.routes: list[Route] = []
         self.fallbacks: list[Route] = []
 
-    def _add(self, event_type: str, matcher: Matcher, roles: Iterable[str] | None, fallback: bool = False):
+    def _add(self, event_type: str, matcher: Matcher, roles: Iterable[str] | None, fallback: bool = False,
+             when: Matcher | None = None):
+        if when is not None:
+            first = matcher
+            matcher = lambda ctx: first(ctx) and when(ctx)  # noqa: E731
+
         def register(handler: Handler) -> Handler:
-            route = Route(event_type, matcher, handler, None if roles is None else frozenset(roles))
+            route = Route(event_type, matcher, handler, None if roles is None else frozenset(roles), fallback)
             (self.fallbacks if fallback else self.routes).append(route)
             return handler
         return register
@@ -57,11 +87,12 @@ class Router:
 
         ``when``, if given, must also hold (it sees the context, e.g. whether the sender is bound).
         """
-        matcher = text_matcher(patterns)
-        if when is not None:
-            pattern_matcher, extra = matcher, when
-            matcher = lambda ctx: pattern_matcher(ctx) and extra(ctx)  # noqa: E731
-        return self._add("message", matcher, roles)
+        return self._add("message", text_matcher(patterns), roles, when=when)
+
+    def words(self, *words: str | Iterable[str], roles: Iterable[str] | None = None, when: Matcher | None = None):
+        """A text message that is exactly one of ``words`` (a command's label and aliases, from messages)."""
+        flat = [w for group in words for w in ([group] if isinstance(group, str) else group)]
+        return self._add("message", words_matcher(flat), roles, when=when)
 
     def postback(self, action: str, roles: Iterable[str] | None = None):
         """A postback whose data carries ``a=<action>``."""
@@ -75,12 +106,32 @@ class Router:
         """What answers when nothing else matched (never silence)."""
         return self._add(event_type, lambda ctx: True, roles, fallback=True)
 
-    def resolve(self, ctx: EventContext) -> Route | None:
+
+class Router(Routes):
+    """The routes of the given handler modules, in that order; routes may also be added directly."""
+
+    def __init__(self, modules: Iterable[ModuleType] = ()) -> None:
+        super().__init__()
+        for module in modules:
+            self.include(module.routes)
+
+    def include(self, routes: Routes) -> None:
+        self.routes += routes.routes
+        self.fallbacks += routes.fallbacks
+
+    def decide(self, ctx: EventContext) -> Decision | None:
+        """Which route answers ``ctx`` (its ``person`` loaded), and whether the sender may use it.
+
+        The first matching route wins. A route that needs a role is only allowed for a bound
+        person who has one of its roles; otherwise the verdict says why not. A fallback the
+        sender may not use is passed over for the next one. None: nothing answers.
+        """
         for route in [*self.routes, *self.fallbacks]:
-            if route.event_type == ctx.type and route.matcher(ctx):
-                if route.roles is None or (ctx.person and route.roles & ctx.person.roles):
-                    return route
-                if route in self.fallbacks:
-                    continue
-                return route  # matched, but the role is missing: the dispatcher explains
+            if route.event_type != ctx.type or not route.matcher(ctx):
+                continue
+            if route.roles is None or (ctx.person is not None and route.roles & ctx.person.roles):
+                return Decision(route, Verdict.allowed)
+            if route.fallback:
+                continue
+            return Decision(route, Verdict.unbound if ctx.person is None else Verdict.wrong_role)
         return None

@@ -12,8 +12,11 @@ from handlers.context import EventContext
 from bot.infra.models import STATUS_CHANGE, ReminderMute, Student, Teacher
 from bot.domain.people import HOMEROOM, STUDENT, TEACHER, Person, active_binding
 from bot.infra.vocab import PersonKind, WindowKind
-from handlers import router
+from handlers.routing import Routes
+from messages import commands as c
 from messages import settings as msg
+
+routes = Routes()
 
 STUDENT_KINDS = (WindowKind.outcome_upload.value, WindowKind.performance_upload.value, WindowKind.pick.value,
                  WindowKind.receipt.value, STATUS_CHANGE)
@@ -52,12 +55,12 @@ def _bubble(ctx: EventContext, session: Session) -> dict:
                                binding.bound_at if binding else None, ctx.services.settings.tz, seat, number)
 
 
-@router.text(r"^(設定|提醒設定|通知設定)$", roles={STUDENT, TEACHER})
+@routes.words(c.SETTINGS.words, roles={STUDENT, TEACHER})
 def show_settings(ctx: EventContext, session: Session) -> list[dict]:
     return [_bubble(ctx, session)]
 
 
-@router.postback(msg.MUTE_ACTION, roles={STUDENT, TEACHER})
+@routes.postback(msg.MUTE_ACTION, roles={STUDENT, TEACHER})
 def toggle(ctx: EventContext, session: Session) -> list[dict]:
     kind, on = ctx.postback.get("k"), ctx.postback.get("on")
     person = ctx.person

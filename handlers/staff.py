@@ -7,11 +7,14 @@ from handlers.context import EventContext
 from bot.domain.people import STAFF
 from bot.domain.queries.rates import rates
 from bot.domain.queries.terms import current_term
-from handlers import router
+from handlers.routing import Routes
+from messages import commands as c
 from messages import staff as msg
 
+routes = Routes()
 
-@router.text(r"^統計$", r"^今日統計$", roles={STAFF})
+
+@routes.words(c.STATS.words, roles={STAFF})
 def stats(ctx: EventContext, session: Session) -> list[dict]:
     tz = ctx.services.settings.tz
     term = current_term(session, ctx.now, tz)

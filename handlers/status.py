@@ -6,15 +6,18 @@ from sqlalchemy.orm import Session
 from handlers.context import EventContext
 from bot.domain.people import STUDENT
 from bot.domain.queries.student import performances_of, picked_outcomes, status_of
-from handlers import router
+from handlers.routing import Routes
+from messages import commands as c
 from messages import status as msg
+
+routes = Routes()
 
 
 def _status(ctx: EventContext, session: Session):
     return status_of(session, ctx.person.id, ctx.now, ctx.services.settings.tz)
 
 
-@router.text(r"^(我的)?進度$", r"^我的狀態$", roles={STUDENT})
+@routes.words(c.STATUS.words, roles={STUDENT})
 def my_status(ctx: EventContext, session: Session) -> list[dict]:
     status = _status(ctx, session)
     if status is None or status.term_label is None:
@@ -22,7 +25,7 @@ def my_status(ctx: EventContext, session: Session) -> list[dict]:
     return [msg.status_bubble(status, ctx.now, ctx.services.settings.tz)]
 
 
-@router.postback(msg.STATUS_ACTION, roles={STUDENT})
+@routes.postback(msg.STATUS_ACTION, roles={STUDENT})
 def status_detail(ctx: EventContext, session: Session) -> list[dict]:
     view = ctx.postback.get("v")
     if view not in msg.VIEWS:

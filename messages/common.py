@@ -3,15 +3,16 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from messages import commands as c
 from messages import texts
 
 # Labels of quick-reply buttons are at most 20 characters (LINE's limit).
 MENU_BY_ROLE: dict[str, list[str]] = {
-    "": ["綁定說明", "說明"],
-    "student": ["我的進度", "期限", "收訖明細", "設定", "說明"],
-    "teacher": ["待認證", "設定", "說明"],
-    "homeroom": ["班級名單"],
-    "staff": ["統計"],
+    "": [c.BIND_HELP.label, c.HELP.label],
+    "student": [c.STATUS.label, c.DEADLINES.label, c.RECEIPTS.label, c.SETTINGS.label, c.HELP.label],
+    "teacher": [c.PENDING.label, c.SETTINGS.label, c.HELP.label],
+    "homeroom": [c.CLASS_LISTS.label],
+    "staff": [c.STATS.label],
 }
 
 
@@ -44,9 +45,9 @@ def menu_labels(roles: Iterable[str]) -> list[str]:
     for role in ["student", "teacher", "homeroom", "staff", ""]:
         if role in roles:
             labels += [label for label in MENU_BY_ROLE[role] if label not in labels]
-    if "說明" in labels:  # help last
-        labels.remove("說明")
-        labels.append("說明")
+    if c.HELP.label in labels:  # help last
+        labels.remove(c.HELP.label)
+        labels.append(c.HELP.label)
     return labels
 
 
@@ -64,7 +65,7 @@ def please_bind() -> dict:
 
 
 def not_for_your_role() -> dict:
-    return text(texts.NOT_FOR_YOUR_ROLE, quick=["選單"])
+    return text(texts.NOT_FOR_YOUR_ROLE, quick=[c.MENU.label])
 
 
 def try_again_later() -> dict:

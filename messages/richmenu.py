@@ -1,17 +1,19 @@
 """The rich menus' words: the buttons of each role's menu (each sends its label as a message)."""
 from __future__ import annotations
 
+from messages import commands as c
+
 CHAT_BAR_TEXT = "選單"  # at most 14 characters
 GUEST, STUDENT, TEACHER, HOMEROOM, STAFF = "guest", "student", "teacher", "homeroom", "staff"
 
 # role -> button labels, in reading order (at most 6). The guest menu is the default one:
 # what people see before they bind.
 BUTTONS: dict[str, tuple[str, ...]] = {
-    GUEST: ("綁定說明", "說明"),
-    STUDENT: ("我的進度", "期限", "收訖明細", "設定", "說明", "選單"),
-    TEACHER: ("待認證", "設定", "說明"),
-    HOMEROOM: ("待認證", "班級名單", "設定", "說明"),
-    STAFF: ("統計", "待認證", "設定", "說明"),
+    GUEST: (c.BIND_HELP.label, c.HELP.label),
+    STUDENT: (c.STATUS.label, c.DEADLINES.label, c.RECEIPTS.label, c.SETTINGS.label, c.HELP.label, c.MENU.label),
+    TEACHER: (c.PENDING.label, c.SETTINGS.label, c.HELP.label),
+    HOMEROOM: (c.PENDING.label, c.CLASS_LISTS.label, c.SETTINGS.label, c.HELP.label),
+    STAFF: (c.STATS.label, c.PENDING.label, c.SETTINGS.label, c.HELP.label),
 }
 
 

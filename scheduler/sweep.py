@@ -35,7 +35,7 @@ from messages import reminders
 from bot.domain import ledger
 from scheduler.rules import Item, SweepContext, collect
 from scheduler.rules.base import reachable
-from bot.domain.stages import StageConfig, in_quiet_hours, stage_config_from_env
+from bot.domain.stages import StageConfig, in_quiet_hours
 
 log = logging.getLogger(__name__)
 
@@ -109,9 +109,9 @@ class Recipient:
 
 def run_sweep(services: Services, now: datetime | None = None, dry_run: bool = False,
               cfg: StageConfig | None = None) -> SweepReport:
-    """Run one sweep as of ``now`` (default: the services' clock)."""
+    """Run one sweep as of ``now`` (default: the services' clock), with the school's stages unless ``cfg``."""
     now = now or services.clock()
-    ctx = SweepContext(now=now, cfg=cfg or stage_config_from_env(), tz=services.settings.tz)
+    ctx = SweepContext(now=now, cfg=cfg or services.settings.stages, tz=services.settings.tz)
     if dry_run:
         return _sweep(services, ctx, dry_run=True)
     with held(services.store, LOCK_NAME, LOCK_TTL) as got:

@@ -143,9 +143,8 @@ def settings(migrated: str, line_api_server) -> Settings:
 @pytest.fixture
 def services(settings: Settings, db: Database, store, line_api) -> Iterator[Services]:
     from bot.infra.sender import Sender
-    from handlers import router
 
-    svc = Services(settings=settings, db=db, store=store, sender=Sender(settings, db, store), router=router)
+    svc = Services(settings=settings, db=db, store=store, sender=Sender(settings, db, store))
     yield svc
     if svc.dispatcher is not None:
         svc.dispatcher.shutdown()

@@ -155,14 +155,13 @@ def sweep_concurrently(settings, stores: list, when: datetime, cfg, start_togeth
     from bot.infra.db import Database
     from bot.infra.sender import Sender
     from bot.services import Services
-    from handlers import router
     from scheduler.sweep import run_sweep
 
     workers = []
     for store in stores:
         database = Database(settings.database_url)
         workers.append(Services(settings=settings, db=database, store=store,
-                                sender=Sender(settings, database, store), router=router))
+                                sender=Sender(settings, database, store)))
     barrier = threading.Barrier(len(workers), timeout=30)
     reports, errors = [], []
 

@@ -11,7 +11,8 @@ from urllib.parse import quote, unquote
 import pytest
 from click.testing import CliRunner
 
-from bot.cli.codes import HEADER, codes_command
+from bot.cli import main
+from bot.cli.codes import HEADER
 from bot.infra.vocab import Duty
 from tests import factories as f
 from tests.conftest import TOKEN, texts_of
@@ -43,7 +44,7 @@ def school(db):
 
 
 def run(env: dict[str, str], *args: str):
-    return CliRunner().invoke(codes_command, list(args), env=env, catch_exceptions=False)
+    return CliRunner().invoke(main, ["codes", *args], env=env, catch_exceptions=False)
 
 
 def read_csv(path: Path) -> list[list[str]]:
@@ -108,14 +109,14 @@ def test_teachers_only(env, school, tmp_path):
 
 def test_unknown_class_is_a_clear_error_and_writes_nothing(env, school, tmp_path):
     out = tmp_path / "none.csv"
-    result = CliRunner().invoke(codes_command, ["--class", "999", "--out", str(out)], env=env)
+    result = CliRunner().invoke(main, ["codes", "--class", "999", "--out", str(out)], env=env)
     assert result.exit_code == 1
     assert "找不到班級 999" in result.output
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 
 def test_missing_output_folder_is_a_clear_error(env, school, tmp_path):
-    result = CliRunner().invoke(codes_command, ["--out", str(tmp_path / "no" / "x.csv")], env=env)
+    result = CliRunner().invoke(main, ["codes", "--out", str(tmp_path / "no" / "x.csv")], env=env)
     assert result.exit_code == 1 and "輸出資料夾不存在" in result.output
 
 

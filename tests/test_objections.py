@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.domain import objections
 from bot.infra.models import LineBinding, Objection
-from bot.cli.objections import objections_group
+from bot.cli import main
 from bot.infra.vocab import ReceiptItem
 from tests.conftest import TOKEN, texts_of
 from tests.student_school import NOW, School, build, uid
@@ -27,7 +27,7 @@ def cli(migrated, line_api_server):
     _, url = line_api_server
     env = {"DATABASE_URL": migrated, "LINE_API_BASE": url, "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
            "LINE_CHANNEL_SECRET": "x", "REDIS_URL": os.environ.get("REDIS_URL", "")}
-    return lambda *args: CliRunner().invoke(objections_group, list(args), env=env, catch_exceptions=False)
+    return lambda *args: CliRunner().invoke(main, ["objections", *args], env=env, catch_exceptions=False)
 
 
 def _raise(db, school, name: str, item: ReceiptItem, reason: str = "資料有誤") -> int:
@@ -70,7 +70,7 @@ def test_list_shows_open_ones_filtered_by_item(school, db, cli):
     assert "114-2 修課紀錄（註冊組）  101 班 3 號 FIX同學（S-fix）  處理中" in listed.output
     only = cli("list", "--item", "幹部經歷")
     assert f"#{second}" in only.output and f"#{first}" not in only.output
-    bad = CliRunner().invoke(objections_group, ["list", "--item", "成績"])
+    bad = CliRunner().invoke(main, ["objections", "list", "--item", "成績"])
     assert bad.exit_code != 0
 
 

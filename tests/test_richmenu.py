@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.domain import richmenu
 from bot.infra.models import RichMenu
-from bot.cli.richmenu import richmenu_group
+from bot.cli import main
 from bot.infra.vocab import Duty
 from tests import factories as f
 from tests.conftest import TOKEN, texts_of
@@ -167,26 +167,24 @@ def cli_env(migrated, line_api_server):
 
 
 def test_cli_deploy_and_link(cli_env, line_api, people, db, short_font):
-    run = CliRunner().invoke(richmenu_group, ["deploy"], env=cli_env, catch_exceptions=False)
+    run = CliRunner().invoke(main, ["richmenu", "deploy"], env=cli_env, catch_exceptions=False)
     assert run.exit_code == 0, run.output
     assert "學生：已建立 richmenu-" in run.output and "連結 1 人" in run.output
     assert "未綁定（預設）：已建立" in run.output and "設為預設選單" in run.output
-    again = CliRunner().invoke(richmenu_group, ["deploy"], env=cli_env, catch_exceptions=False)
+    again = CliRunner().invoke(main, ["richmenu", "deploy"], env=cli_env, catch_exceptions=False)
     assert "未變更，沿用" in again.output
-    linked = CliRunner().invoke(richmenu_group, ["link"], env=cli_env, catch_exceptions=False)
+    linked = CliRunner().invoke(main, ["richmenu", "link"], env=cli_env, catch_exceptions=False)
     assert "學生 1 人" in linked.output and "行政 1 人" in linked.output
-    bad = CliRunner().invoke(richmenu_group, ["deploy", "--font", short_font], env=cli_env)
+    bad = CliRunner().invoke(main, ["richmenu", "deploy", "--font", short_font], env=cli_env)
     assert bad.exit_code != 0 and "無法顯示中文" in bad.output
 
 
 def test_an_import_that_changes_roles_relinks(cli_env, services, line_api, people, tmp_path):
-    from bot.cli.imports import import_command
-
     ids = {r.role: r.rich_menu_id for r in richmenu.deploy(services)}
     assert line_api.rich_menu_links[f.line_user_id("tea")] == ids["teacher"]
     roster = tmp_path / "teachers.csv"
     roster.write_text("教師編號,姓名,導師班級,職務\nT-tea,任課,101,任課教師;訓育組\n", encoding="utf-8")
-    run = CliRunner().invoke(import_command, [str(roster)], env=cli_env, catch_exceptions=False)
+    run = CliRunner().invoke(main, ["import", str(roster)], env=cli_env, catch_exceptions=False)
     assert run.exit_code == 0, run.output
     assert "已依新的身分重新連結圖文選單" in run.output
     assert line_api.rich_menu_links[f.line_user_id("tea")] == ids["staff"]

@@ -25,7 +25,6 @@ from bot.infra.models import LineBinding
 from bot.infra.sender import Sender
 from bot.services import Services
 from bot.web.webhook import signature_for
-from handlers import router
 from tests import factories as f
 from tests.conftest import SECRET, TOKEN, texts_of
 from tests.openapi import messaging_validator
@@ -91,7 +90,7 @@ def _local_app(db, store, secret: str | None) -> tuple[Flask, Services, Recordin
         redis_url=os.environ.get("REDIS_URL") or None, local_mode=True,
         sender_backoff=0.01, sender_attempts=2, sender_timeout=5,
     )
-    svc = Services(settings=settings, db=db, store=store, sender=Sender(settings, db, store), router=router)
+    svc = Services(settings=settings, db=db, store=store, sender=Sender(settings, db, store))
     app = create_app(services=svc)
     app.extensions["line_standin"].validator = messaging_validator()  # LINE's spec checks every body
     recording.app = app

@@ -229,7 +229,7 @@ def env_cli(migrated, line_api_server):
 
     from click.testing import CliRunner
 
-    from bot.cli.objections import objections_group
+    from bot.cli import main
     from tests.conftest import TOKEN
 
     _, url = line_api_server
@@ -237,7 +237,7 @@ def env_cli(migrated, line_api_server):
            "LINE_CHANNEL_SECRET": "x", "REDIS_URL": os.environ.get("REDIS_URL", "")}
 
     def run(*args: str):
-        return CliRunner().invoke(objections_group, list(args), env=env, catch_exceptions=False)
+        return CliRunner().invoke(main, ["objections", *args], env=env, catch_exceptions=False)
     return run
 
 

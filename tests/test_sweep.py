@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from bot.infra.models import OutboxMessage, ReminderLedger
 from bot.infra.vocab import WindowKind
 from bot.domain.stages import (
-    LAST_DAY, OPENING, StageConfig, daily_stage, due_stage, in_quiet_hours, stage_config_from_env, window_stages,
+    LAST_DAY, OPENING, StageConfig, daily_stage, due_stage, in_quiet_hours, window_stages,
 )
 from scheduler.sweep import Recipient, group, run_sweep
 from scheduler.worker import retry_outbox
@@ -56,7 +56,12 @@ def test_stages_of_a_window_and_catch_up_after_downtime():
     assert daily_stage(start, end, local("2026-11-05 07:00"), CFG, TZ) is None
 
 
-def test_stage_settings_from_the_environment():
+def test_stage_settings_from_the_environment(tmp_path):
+    from bot.infra.config import Settings
+
+    def stage_config_from_env(env):
+        return Settings.from_env(env, instance_path=tmp_path).stages
+
     assert stage_config_from_env({}) == StageConfig(3, time(8, 0), 2)
     cfg = stage_config_from_env({"REMINDER_DAYS_BEFORE": "5", "REMINDER_SEND_TIME": "07:45", "ESCALATE_DAYS_BEFORE": "1"})
     assert cfg == StageConfig(5, time(7, 45), 1)

@@ -133,9 +133,8 @@ def test_two_web_processes_sharing_redis_handle_a_redelivery_once(services, app,
     from bot.services import Services
 
     other_store = RedisStore(os.environ["REDIS_URL"], prefix=services.store.prefix)
-    other = Services(settings=services.settings, db=services.db, store=other_store,
-                     sender=services.sender, router=services.router)
-    second_app = create_app(services=other)
+    other = Services(settings=services.settings, db=services.db, store=other_store, sender=services.sender)
+    second_app = create_app(services=other, router=services.dispatcher.router)
     try:
         event = text_event(USER, "說明", line_api.issue_reply_token(USER))
         assert signed(app.test_client(), [event]).status_code == 200
@@ -162,7 +161,7 @@ def test_events_of_one_user_are_handled_in_order_and_others_are_not_held_up(clie
             handled.append(f"{ctx.user_id[-1]}:{ctx.text}")
         return []
 
-    services.router = router
+    services.dispatcher.router = router
     mine = [text_event(USER, "slow", line_api.issue_reply_token(USER))]
     mine += [text_event(USER, str(n), line_api.issue_reply_token(USER)) for n in range(12)]
     assert signed(client, mine[:5]).status_code == 200
@@ -204,7 +203,7 @@ def test_an_answer_over_lines_limits_is_replaced_by_an_apology(client, app, serv
     def too_many(ctx, session):
         return [{"type": "text", "text": str(n)} for n in range(6)]
 
-    services.router = router
+    services.dispatcher.router = router
     assert signed(client, [text_event(USER, "說明", line_api.issue_reply_token(USER))]).status_code == 200
     services.dispatcher.drain()
     assert [(d.via, d.messages) for d in line_api.sent_to(USER)] == [("reply", [common.try_again_later()])]

@@ -1,4 +1,9 @@
-"""`portfolio-bot`: the command line for staff and operators (see README)."""
+"""`portfolio-bot`: the command line for staff and operators (see README); the CLI's composition root.
+
+The group's callback gives every command one ``Runtime`` through ``ctx.obj``: the settings,
+read from the environment once (a bad value stops the command, naming the variable), and the
+services, built once when a command first needs them and closed when the command ends.
+"""
 from __future__ import annotations
 
 import logging
@@ -6,17 +11,24 @@ import sys
 
 import click
 
-from bot.infra.config import Settings
-
-
-def load_settings() -> Settings:
-    return Settings.from_env()
+from bot.cli.codes import codes_command
+from bot.cli.imports import import_command
+from bot.cli.objections import objections_group
+from bot.cli.remind import remind_command
+from bot.cli.richmenu import richmenu_group
+from bot.cli.stats import stats_command
+from bot.cli.teacher import teacher_group
+from bot.cli.runtime import Runtime, pass_runtime
+from bot.demo import demo_command
 
 
 @click.group()
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """學習歷程檔案 LINE bot."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    ctx.obj = Runtime()
+    ctx.call_on_close(ctx.obj.close)
 
 
 @main.group()
@@ -25,42 +37,29 @@ def db() -> None:
 
 
 @db.command("upgrade")
-def db_upgrade() -> None:
+@pass_runtime
+def db_upgrade(run: Runtime) -> None:
     """Create or migrate the schema (Alembic)."""
     from bot.infra.migrate import upgrade
 
-    settings = load_settings()
-    upgrade(settings.database_url)
+    upgrade(run.settings.database_url)
     click.echo("資料庫已更新至最新版本。")
 
 
 @main.command()
-def worker() -> None:
+@pass_runtime
+def worker(run: Runtime) -> None:
     """Run the scheduler: reminder sweeps, retries of unsent pushes, deemed confirmation, retention."""
-    from bot.services import Services
-    from bot.domain.stages import stage_config_from_env
     from scheduler.worker import run_forever
 
-    try:
-        stage_config_from_env()  # a bad REMINDER_*/ESCALATE_* setting stops the worker at once
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
-    run_forever(Services.build(load_settings()))
+    run_forever(run.services)  # the settings were checked first: a bad REMINDER_* stops it at once
 
 
-def _register() -> None:
-    from bot.cli.codes import codes_command
-    from bot.demo import demo_command
-    from bot.cli.imports import import_command
-
-    main.add_command(import_command, "import")
-    main.add_command(codes_command, "codes")
-    main.add_command(demo_command, "demo")
-    from bot.cli.remind import remind_command; main.add_command(remind_command, "remind")  # noqa: E702
-    from bot.cli.objections import objections_group; main.add_command(objections_group, "objections")  # noqa: E702,E501
-    from bot.cli.richmenu import richmenu_group; main.add_command(richmenu_group, "richmenu")  # noqa: E702
-    from bot.cli.teacher import teacher_group; main.add_command(teacher_group, "teacher")  # noqa: E702
-    from bot.cli.stats import stats_command; main.add_command(stats_command, "stats")  # noqa: E702
-
-
-_register()
+main.add_command(import_command, "import")
+main.add_command(codes_command, "codes")
+main.add_command(remind_command, "remind")
+main.add_command(stats_command, "stats")
+main.add_command(objections_group, "objections")
+main.add_command(teacher_group, "teacher")
+main.add_command(richmenu_group, "richmenu")
+main.add_command(demo_command, "demo")  # the demo is a whole app of its own (web + worker + simulator)

@@ -17,8 +17,8 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.cli.runtime import Runtime, pass_runtime
 from bot.domain.binding import issue_code
-from bot.infra.config import Settings
 from bot.infra.models import LineBinding, SchoolClass, Student, Teacher
 from bot.infra.vocab import PersonKind
 
@@ -117,14 +117,13 @@ def _basic_id(services) -> tuple[str | None, str]:
 @click.option("--class", "class_code", default=None, help="只產生這個班級的學生與導師，例如 101。")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="輸出的 CSV 檔（UTF-8 with BOM，可直接用 Excel 開啟）。")
-def codes_command(role: str | None, class_code: str | None, out: Path) -> None:
+@pass_runtime
+def codes_command(run: Runtime, role: str | None, class_code: str | None, out: Path) -> None:
     """Issue one-time binding codes (and LINE links) for everyone not yet bound; write them to a CSV."""
-    from bot.services import Services
-
     out = out.resolve()
     if not out.parent.is_dir():
         raise click.ClickException(f"輸出資料夾不存在：{out.parent}")
-    services = Services.build(Settings.from_env())
+    services = run.services
     tmp: Path | None = None
     try:
         with services.db.session() as session:
@@ -142,7 +141,6 @@ def codes_command(role: str | None, class_code: str | None, out: Path) -> None:
     finally:
         if tmp is not None and tmp.exists():
             tmp.unlink()
-        services.close()
     if why:
         click.echo(f"注意：{why}，CSV 的「綁定連結」欄留空，請改用綁定碼綁定。", err=True)
     report(rows, out)

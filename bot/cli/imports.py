@@ -5,25 +5,22 @@ from __future__ import annotations
 import click
 from sqlalchemy.exc import DBAPIError
 
-from bot.infra.config import Settings
-from bot.infra.db import Database
+from bot.cli.runtime import Runtime, pass_runtime
 from bot.domain.importer.runner import import_files
+from bot.domain.richmenu import relink_after_import
 
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-def import_command(files: tuple[str, ...]) -> None:
+@pass_runtime
+def import_command(run: Runtime, files: tuple[str, ...]) -> None:
     """Import CSV/XLSX files in the school's templates (the kind is told by the header row)."""
-    settings = Settings.from_env()
-    db = Database(settings.database_url)
     try:
-        report = import_files(db, files, settings.tz)
+        report = import_files(run.services.db, files, run.settings.tz)
     except DBAPIError as exc:
         click.echo("資料庫錯誤，沒有匯入任何資料（資料表是否已建立？請先執行 portfolio-bot db upgrade）："
                    f"{type(exc.orig).__name__}", err=True)
         raise SystemExit(1) from None
-    finally:
-        db.engine.dispose()
     if not report.ok:
         for error in report.errors:
             click.echo(str(error), err=True)
@@ -33,8 +30,6 @@ def import_command(files: tuple[str, ...]) -> None:
     for file_report in report.files:
         click.echo(file_report.summary())
     click.echo(f"匯入完成：{len(report.files)} 個檔案。")
-    from bot.domain.richmenu import relink_after_import  # roles may have changed: the right rich menu for each
-
-    relinked = relink_after_import(settings, {f.kind for f in report.files})
+    relinked = relink_after_import(run.services, {f.kind for f in report.files})  # roles may have changed
     if relinked:
         click.echo(relinked)

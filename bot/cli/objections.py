@@ -11,8 +11,8 @@ from datetime import datetime, timezone
 
 import click
 
+from bot.cli.runtime import Runtime, pass_runtime
 from bot.domain import objections
-from bot.infra.config import Settings
 from bot.infra.vocab import DUTY_LABELS, OBJECTION_OFFICE, RECEIPT_ITEM_LABELS, reverse
 from messages import receipts as msg
 from messages.reminders import when
@@ -35,17 +35,12 @@ def objections_group() -> None:
 @objections_group.command("list")
 @click.option("--all", "include_resolved", is_flag=True, help="連已處理的一起列出。")
 @click.option("--item", type=click.Choice(sorted(_ITEMS)), default=None, help="只列這個項目。")
-def list_command(include_resolved: bool, item: str | None) -> None:
+@pass_runtime
+def list_command(run: Runtime, include_resolved: bool, item: str | None) -> None:
     """List objections (default: those still open)."""
-    from bot.infra.db import Database
-
-    settings = Settings.from_env()
-    db = Database(settings.database_url)
-    try:
-        with db.session() as session:
-            rows = objections.listing(session, include_resolved, _ITEMS[item] if item else None)
-    finally:
-        db.engine.dispose()
+    settings = run.settings
+    with run.services.db.session() as session:
+        rows = objections.listing(session, include_resolved, _ITEMS[item] if item else None)
     if not rows:
         click.echo("沒有待處理的疑義。" if not include_resolved else "沒有任何疑義。")
         return
@@ -58,32 +53,28 @@ def list_command(include_resolved: bool, item: str | None) -> None:
 @click.argument("objection_id", type=int)
 @click.option("--text", "text", required=True, help="處理結果（會傳給學生）。")
 @click.option("--by", "by", default="", help="處理人或處室（記錄用）。")
-def resolve_command(objection_id: int, text: str, by: str) -> None:
+@pass_runtime
+def resolve_command(run: Runtime, objection_id: int, text: str, by: str) -> None:
     """Record how objection ID was resolved and tell the student by LINE."""
-    from bot.services import Services
+    settings, services = run.settings, run.services
+    with services.db.session() as session:
+        outcome, user = objections.resolve(session, objection_id, text, by, datetime.now(timezone.utc))
+        row = objections.one(session, objection_id)
+    if outcome == objections.Resolution.not_found:
+        raise click.ClickException(f"找不到疑義 #{objection_id}。")
+    if outcome == objections.Resolution.already:
+        raise click.ClickException(f"疑義 #{objection_id} 已於 {when(row.resolved_at, settings.tz)} 處理過，"
+                                   "沒有再次通知學生。")
+    if outcome == objections.Resolution.empty:
+        raise click.ClickException("處理結果不可空白（--text）。")
+    if outcome == objections.Resolution.too_long:
+        raise click.ClickException(f"處理結果最多 {objections.MAX_RESOLUTION} 字。")
+    sent = objections.tell_student(services.sender, user, [msg.resolution_notice(row, settings.tz)])
+    click.echo(f"疑義 #{objection_id} 已記錄為已處理。")
+    if sent is None:
+        click.echo("學生沒有綁定 LINE（或已封鎖），沒有傳送通知；請另行告知。")
+    elif sent.ok:
+        click.echo("已用 LINE 通知學生處理結果。")
+    else:
+        click.echo(f"通知學生暫未送出（{sent.status}），已留在待送佇列，worker 會再試。")
 
-    settings = Settings.from_env()
-    services = Services.build(settings)
-    try:
-        with services.db.session() as session:
-            outcome, user = objections.resolve(session, objection_id, text, by, datetime.now(timezone.utc))
-            row = objections.one(session, objection_id)
-        if outcome == objections.Resolution.not_found:
-            raise click.ClickException(f"找不到疑義 #{objection_id}。")
-        if outcome == objections.Resolution.already:
-            raise click.ClickException(f"疑義 #{objection_id} 已於 {when(row.resolved_at, settings.tz)} 處理過，"
-                                       "沒有再次通知學生。")
-        if outcome == objections.Resolution.empty:
-            raise click.ClickException("處理結果不可空白（--text）。")
-        if outcome == objections.Resolution.too_long:
-            raise click.ClickException(f"處理結果最多 {objections.MAX_RESOLUTION} 字。")
-        sent = objections.tell_student(services.sender, user, [msg.resolution_notice(row, settings.tz)])
-        click.echo(f"疑義 #{objection_id} 已記錄為已處理。")
-        if sent is None:
-            click.echo("學生沒有綁定 LINE（或已封鎖），沒有傳送通知；請另行告知。")
-        elif sent.ok:
-            click.echo("已用 LINE 通知學生處理結果。")
-        else:
-            click.echo(f"通知學生暫未送出（{sent.status}），已留在待送佇列，worker 會再試。")
-    finally:
-        services.close()

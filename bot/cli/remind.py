@@ -1,8 +1,8 @@
 """`portfolio-bot remind [--now ISO-8601] [--dry-run]`: one reminder sweep, and what it cost.
 
-Stages and send time come from the environment (REMINDER_DAYS_BEFORE, default 3;
+Stages and send time are the school's settings (REMINDER_DAYS_BEFORE, default 3;
 REMINDER_SEND_TIME, default 08:00 local; ESCALATE_DAYS_BEFORE, default 2), as the worker
-reads them; the options below override them for this run only (e.g. to price a change).
+uses them; the options below override them for this run only (e.g. to price a change).
 """
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from dataclasses import replace
 from datetime import datetime, time
 
 import click
+
+from bot.cli.runtime import Runtime, pass_runtime
 
 
 def parse_now(value: str | None, tz) -> datetime | None:
@@ -41,26 +43,15 @@ def _send_time(_ctx, _param, value: str | None) -> time | None:
               help="Local time reminders fall due each day, HH:MM (env REMINDER_SEND_TIME, 08:00).")
 @click.option("--escalate-days-before", type=click.IntRange(1, 60), default=None,
               help="Certification: proxies are told from N days before the last day (env ESCALATE_DAYS_BEFORE, 2).")
-def remind_command(now_text: str | None, dry_run: bool, days_before: int | None, send_time: time | None,
+@pass_runtime
+def remind_command(run: Runtime, now_text: str | None, dry_run: bool, days_before: int | None, send_time: time | None,
                    escalate_days_before: int | None) -> None:
     """Run one reminder sweep and print people reached and counted messages per rule and stage."""
-    from bot.cli import load_settings
-    from bot.services import Services
     from scheduler.sweep import run_sweep
-    from bot.domain.stages import stage_config_from_env
 
-    settings = load_settings()
-    now = parse_now(now_text, settings.tz)
-    try:
-        cfg = stage_config_from_env()
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
+    now = parse_now(now_text, run.settings.tz)
     overrides = {"days_before": days_before, "send_time": send_time, "escalate_days_before": escalate_days_before}
-    cfg = replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
-    services = Services.build(settings)
-    try:
-        report = run_sweep(services, now=now, dry_run=dry_run, cfg=cfg)
-    finally:
-        services.close()
+    cfg = replace(run.settings.stages, **{k: v for k, v in overrides.items() if v is not None})
+    report = run_sweep(run.services, now=now, dry_run=dry_run, cfg=cfg)
     for line in report.lines():
         click.echo(line)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from bot.infra.config import Settings
+from bot.cli.runtime import Runtime, pass_runtime
 
 ROLE_NAMES = {"guest": "未綁定（預設）", "student": "學生", "teacher": "任課教師", "homeroom": "導師", "staff": "行政"}
 
@@ -13,34 +13,30 @@ def richmenu_group() -> None:
     """圖文選單：每種身分一份（學生、任課教師、導師、行政，以及未綁定者的預設選單）。"""
 
 
-def _services():
-    from bot.services import Services
-
-    settings = Settings.from_env()
-    if not settings.channel_access_token:
+def _services(run: Runtime):
+    if not run.settings.channel_access_token:
         raise click.ClickException("需要 LINE_CHANNEL_ACCESS_TOKEN 才能設定圖文選單。")
-    return Services.build(settings)
+    return run.services
 
 
 @richmenu_group.command("deploy")
 @click.option("--font", type=click.Path(dir_okay=False), default=None,
               help="畫選單用的中文字型檔（預設：專案內附的 Noto Sans TC 字型子集）。")
 @click.option("--force", is_flag=True, help="即使選單沒有變更也重新建立。")
-def deploy_command(font: str | None, force: bool) -> None:
+@pass_runtime
+def deploy_command(run: Runtime, font: str | None, force: bool) -> None:
     """Draw and create every role's rich menu, set the default, link every bound person."""
     from linebot.v3.messaging.exceptions import ApiException
 
     from bot.domain.richmenu import RichMenuError, deploy
 
-    services = _services()
+    services = _services(run)
     try:
         results = deploy(services, font=font, force=force)
     except RichMenuError as exc:
         raise click.ClickException(str(exc)) from None
     except ApiException as exc:
         raise click.ClickException(f"LINE 拒絕了圖文選單的請求（{exc.status}）：{exc.body!r}") from None
-    finally:
-        services.close()
     for r in results:
         state = "已建立" if r.created else "未變更，沿用"
         linked = f"，連結 {r.linked} 人" if r.role != "guest" else "，設為預設選單"
@@ -48,15 +44,12 @@ def deploy_command(font: str | None, force: bool) -> None:
 
 
 @richmenu_group.command("link")
-def link_command() -> None:
+@pass_runtime
+def link_command(run: Runtime) -> None:
     """Link every bound person to their role's menu again (after an import changed roles)."""
     from bot.domain.richmenu import relink_everyone
 
-    services = _services()
-    try:
-        counts = relink_everyone(services)
-    finally:
-        services.close()
+    counts = relink_everyone(_services(run))
     if not counts:
         click.echo("尚未部署圖文選單（請先執行 portfolio-bot richmenu deploy），或沒有已綁定的人。")
         return

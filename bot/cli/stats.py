@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from bot.cli.runtime import Runtime, pass_runtime
+
 from bot.domain.queries.rates import Rates
 from messages import staff as words
 
@@ -113,28 +115,22 @@ def write_xlsx(r: Rates, path: Path, tz: ZoneInfo) -> None:
 @click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the report to this XLSX file.")
 @click.option("--now", "now_text", default=None, help="As of this moment (ISO-8601; local time if no offset).")
-def stats_command(term_label: str | None, xlsx_path: Path | None, now_text: str | None) -> None:
+@pass_runtime
+def stats_command(run: Runtime, term_label: str | None, xlsx_path: Path | None, now_text: str | None) -> None:
     """Certification, pick and confirmation rates per class, and teachers' days to certify."""
     from datetime import datetime, timezone
 
-    from bot.cli import load_settings
-    from bot.infra.db import Database
+    from bot.cli.remind import parse_now
     from bot.domain.queries.rates import find_term, rates
     from bot.domain.queries.terms import current_term
-    from bot.cli.remind import parse_now
 
-    settings = load_settings()
-    tz = settings.tz
+    tz = run.settings.tz
     now = parse_now(now_text, tz) or datetime.now(timezone.utc)
-    db = Database(settings.database_url)
-    try:
-        with db.session() as session:
-            term = find_term(session, term_label) if term_label else current_term(session, now, tz)
-            if term is None:
-                raise click.ClickException(f"找不到學期 {term_label}（請寫成 114-1）" if term_label else words.NO_TERM)
-            report = rates(session, term, now, tz, explicit_term=term_label is not None)
-    finally:
-        db.engine.dispose()
+    with run.services.db.session() as session:
+        term = find_term(session, term_label) if term_label else current_term(session, now, tz)
+        if term is None:
+            raise click.ClickException(f"找不到學期 {term_label}（請寫成 114-1）" if term_label else words.NO_TERM)
+        report = rates(session, term, now, tz, explicit_term=term_label is not None)
     for line in report_lines(report, tz):
         click.echo(line)
     if xlsx_path is not None:

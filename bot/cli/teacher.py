@@ -10,19 +10,13 @@ from datetime import datetime, timezone
 
 import click
 
+from bot.cli.runtime import Runtime, pass_runtime
+
 from bot.domain.absences import AbsenceError, add_absence, clear_absences, list_absences, parse_local
 
 
 def _when(moment: datetime, tz) -> str:
     return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-
-
-def _services():
-    from bot.cli import load_settings
-    from bot.infra.db import Database
-
-    settings = load_settings()
-    return settings, Database(settings.database_url)
 
 
 @click.group("teacher")
@@ -35,12 +29,12 @@ def teacher_group() -> None:
 @click.option("--from", "starts", required=True, help="First day (local): 2025-11-20 or 2025-11-20 08:00.")
 @click.option("--to", "ends", required=True, help="Last day, inclusive (local): 2025-11-27, or an exact end time.")
 @click.option("--note", default=None, help="A short note (e.g. 病假).")
-def unavailable(teacher_no: str, starts: str, ends: str, note: str | None) -> None:
+@pass_runtime
+def unavailable(run: Runtime, teacher_no: str, starts: str, ends: str, note: str | None) -> None:
     """Mark TEACHER_NO unavailable; their courses' pending items go to the first available proxy."""
-    settings, db = _services()
-    tz = settings.tz
+    tz = run.settings.tz
     try:
-        with db.session() as session:
+        with run.services.db.session() as session:
             absence, handover = add_absence(session, teacher_no, parse_local(starts, tz),
                                             parse_local(ends, tz, end_of_day=True), note)
             teacher = absence.teacher
@@ -52,23 +46,20 @@ def unavailable(teacher_no: str, starts: str, ends: str, note: str | None) -> No
                 click.echo("  （這位老師沒有授課課程）")
     except AbsenceError as exc:
         raise click.ClickException(str(exc)) from exc
-    finally:
-        db.engine.dispose()
 
 
 @teacher_group.command("absences")
 @click.argument("teacher_no", required=False)
 @click.option("--all", "include_past", is_flag=True, help="Include absences that have ended.")
-def absences(teacher_no: str | None, include_past: bool) -> None:
+@pass_runtime
+def absences(run: Runtime, teacher_no: str | None, include_past: bool) -> None:
     """List running and coming absences (of one teacher, or everyone)."""
-    settings, db = _services()
+    settings = run.settings
     try:
-        with db.session() as session:
+        with run.services.db.session() as session:
             rows = list_absences(session, datetime.now(timezone.utc), teacher_no, include_past)
     except AbsenceError as exc:
         raise click.ClickException(str(exc)) from exc
-    finally:
-        db.engine.dispose()
     if not rows:
         click.echo("目前沒有登記中的請假。")
     for r in rows:
@@ -79,15 +70,13 @@ def absences(teacher_no: str | None, include_past: bool) -> None:
 @teacher_group.command("available")
 @click.argument("teacher_no")
 @click.option("--id", "absence_id", type=int, default=None, help="Only this absence (see `teacher absences`).")
-def available(teacher_no: str, absence_id: int | None) -> None:
+@pass_runtime
+def available(run: Runtime, teacher_no: str, absence_id: int | None) -> None:
     """TEACHER_NO is back: running absences end now, coming ones are cancelled."""
-    settings, db = _services()
     try:
-        with db.session() as session:
+        with run.services.db.session() as session:
             changed = clear_absences(session, teacher_no, datetime.now(timezone.utc), absence_id)
     except AbsenceError as exc:
         raise click.ClickException(str(exc)) from exc
-    finally:
-        db.engine.dispose()
     click.echo(f"已取消 {changed} 筆請假；{teacher_no} 的待認證項目回到本人。" if changed
                else f"{teacher_no} 目前沒有進行中或未來的請假。")

@@ -277,28 +277,17 @@ def relink_everyone(services) -> dict[str, int]:
 ROLE_KINDS = ("teachers", "students")  # imports that can change someone's menu (導師班級, 職務, 在學)
 
 
-def relink_after_import(settings, kinds: set[str]) -> str | None:
+def relink_after_import(services, kinds: set[str]) -> str | None:
     """After an import of people: re-link everyone if menus are deployed; a line for the console, or None."""
-    from bot.infra.db import Database
-
-    if not kinds & set(ROLE_KINDS) or not settings.channel_access_token:
+    if not kinds & set(ROLE_KINDS) or not services.settings.channel_access_token:
         return None
-    db = Database(settings.database_url)
-    try:
-        with db.session() as session:
-            deployed = session.scalar(select(RichMenu.role).limit(1)) is not None
-    finally:
-        db.engine.dispose()
+    with services.db.session() as session:
+        deployed = session.scalar(select(RichMenu.role).limit(1)) is not None
     if not deployed:
         return None
-    from bot.services import Services
-
-    services = Services.build(settings)
     try:
         counts = relink_everyone(services)
     except Exception as exc:  # the import itself is done; linking can be redone with `richmenu link`
         log.warning("re-linking rich menus after an import failed: %s", type(exc).__name__)
         return "圖文選單未能重新連結（可稍後執行 portfolio-bot richmenu link）。"
-    finally:
-        services.close()
     return f"已依新的身分重新連結圖文選單：{sum(counts.values())} 人。"

@@ -7,60 +7,19 @@ once its moment has passed and the window has not closed; after downtime only th
 passed stage is due (the earlier ones are no longer worth a message). Closed windows have
 nothing due. Homeroom teachers' daily lists use one stage per local day: ``day:YYYY-MM-DD``.
 
-Settings (environment, with defaults): ``REMINDER_DAYS_BEFORE`` (3), ``REMINDER_SEND_TIME``
-(08:00, local), ``ESCALATE_DAYS_BEFORE`` (2).
+The school's settings (``StageConfig``, read with the others in ``bot.infra.config``):
+``REMINDER_DAYS_BEFORE`` (3), ``REMINDER_SEND_TIME`` (08:00, local), ``ESCALATE_DAYS_BEFORE`` (2).
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Mapping
 from zoneinfo import ZoneInfo
+
+from bot.infra.config import StageConfig  # noqa: F401  (re-exported: what the stages are computed from)
 
 OPENING = "opening"
 LAST_DAY = "last_day"
-
-
-@dataclass(frozen=True)
-class StageConfig:
-    """A school's reminder stages: N days before closing, the send time, the escalation point."""
-
-    days_before: int = 3
-    send_time: time = time(8, 0)
-    escalate_days_before: int = 2
-
-    @property
-    def before(self) -> str:
-        return f"before:{self.days_before}"
-
-    @property
-    def escalate(self) -> str:
-        return f"escalate:{self.escalate_days_before}"
-
-
-def _days(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = (env.get(name) or "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit() or not 0 < int(raw) <= 60:
-        raise ValueError(f"{name} must be a whole number of days between 1 and 60, got {raw!r}")
-    return int(raw)
-
-
-def stage_config_from_env(env: Mapping[str, str] | None = None) -> StageConfig:
-    """Read REMINDER_DAYS_BEFORE, REMINDER_SEND_TIME (HH:MM) and ESCALATE_DAYS_BEFORE."""
-    env = os.environ if env is None else env
-    raw_time = (env.get("REMINDER_SEND_TIME") or "").strip()
-    try:
-        send_time = time.fromisoformat(raw_time) if raw_time else time(8, 0)
-    except ValueError as exc:
-        raise ValueError(f"REMINDER_SEND_TIME must look like 08:00, got {raw_time!r}") from exc
-    return StageConfig(
-        days_before=_days(env, "REMINDER_DAYS_BEFORE", 3),
-        send_time=send_time,
-        escalate_days_before=_days(env, "ESCALATE_DAYS_BEFORE", 2),
-    )
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,9 @@
-"""Settings read from the environment (the contract in shared/interface.md)."""
+"""Settings: everything the app reads from its environment, read and checked in one place.
+
+The contract is ``shared/interface.md`` and the README's table. ``Settings.from_env`` reads
+every variable; a bad value raises ``SettingsError`` naming the variable, so a process stops
+at start-up instead of misbehaving later. Nothing else reads ``os.environ``.
+"""
 from __future__ import annotations
 
 import os
@@ -6,7 +11,28 @@ from dataclasses import dataclass, field, replace
 from datetime import time
 from pathlib import Path
 from typing import Mapping
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class SettingsError(ValueError):
+    """A setting has a value the app cannot use; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    """A school's reminder stages: N days before closing, the send time, the escalation point."""
+
+    days_before: int = 3
+    send_time: time = time(8, 0)
+    escalate_days_before: int = 2
+
+    @property
+    def before(self) -> str:
+        return f"before:{self.days_before}"
+
+    @property
+    def escalate(self) -> str:
+        return f"escalate:{self.escalate_days_before}"
 
 
 def parse_quiet_hours(value: str) -> tuple[time, time]:
@@ -16,8 +42,43 @@ def parse_quiet_hours(value: str) -> tuple[time, time]:
         start = time.fromisoformat(start_s.strip())
         end = time.fromisoformat(end_s.strip())
     except ValueError as exc:
-        raise ValueError(f"QUIET_HOURS must look like 21:30-07:30, got {value!r}") from exc
+        raise SettingsError(f"QUIET_HOURS must look like 21:30-07:30, got {value!r}") from exc
     return start, end
+
+
+def _days(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 0 < int(raw) <= 60:
+        raise SettingsError(f"{name} must be a whole number of days between 1 and 60, got {raw!r}")
+    return int(raw)
+
+
+def _clock(env: Mapping[str, str], name: str, default: time) -> time:
+    raw = (env.get(name) or "").strip()
+    try:
+        return time.fromisoformat(raw) if raw else default
+    except ValueError as exc:
+        raise SettingsError(f"{name} must look like 08:00, got {raw!r}") from exc
+
+
+def stages_from_env(env: Mapping[str, str]) -> StageConfig:
+    """REMINDER_DAYS_BEFORE, REMINDER_SEND_TIME (HH:MM) and ESCALATE_DAYS_BEFORE."""
+    return StageConfig(
+        days_before=_days(env, "REMINDER_DAYS_BEFORE", 3),
+        send_time=_clock(env, "REMINDER_SEND_TIME", time(8, 0)),
+        escalate_days_before=_days(env, "ESCALATE_DAYS_BEFORE", 2),
+    )
+
+
+def _zone(env: Mapping[str, str]) -> str:
+    name = (env.get("SCHOOL_TZ") or "Asia/Taipei").strip()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise SettingsError(f"SCHOOL_TZ must be an IANA time zone such as Asia/Taipei, got {name!r}") from exc
+    return name
 
 
 def default_instance_path() -> str:
@@ -50,7 +111,8 @@ class Settings:
     sender_timeout: float = 10.0
     # The school's 學習歷程檔案 platform where teachers certify (PLATFORM_URL); empty: no link button.
     platform_url: str = ""
-    extra: Mapping[str, str] = field(default_factory=dict)
+    # When reminders fall due (REMINDER_DAYS_BEFORE, REMINDER_SEND_TIME, ESCALATE_DAYS_BEFORE).
+    stages: StageConfig = field(default_factory=StageConfig)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -58,15 +120,14 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, instance_path: str | Path | None = None) -> "Settings":
+        """Every setting from the environment; ``SettingsError`` (naming the variable) on a bad value."""
         env = os.environ if env is None else env
-        instance_path = instance_path or default_instance_path()
         secret = env.get("LINE_CHANNEL_SECRET") or None
         db_url = env.get("DATABASE_URL")
         if not db_url:
+            instance_path = instance_path or default_instance_path()
             Path(instance_path).mkdir(parents=True, exist_ok=True)
             db_url = f"sqlite:///{Path(instance_path).resolve() / 'portfolio.sqlite3'}"
-        tz = env.get("SCHOOL_TZ") or "Asia/Taipei"
-        ZoneInfo(tz)  # fail early on a bad zone name
         return cls(
             channel_secret=secret,
             channel_access_token=env.get("LINE_CHANNEL_ACCESS_TOKEN") or None,
@@ -74,10 +135,11 @@ class Settings:
             line_data_api_base=(env.get("LINE_DATA_API_BASE") or "https://api-data.line.me").rstrip("/"),
             database_url=db_url,
             redis_url=env.get("REDIS_URL") or None,
-            school_tz=tz,
+            school_tz=_zone(env),
             quiet_hours=parse_quiet_hours(env.get("QUIET_HOURS") or "21:30-07:30"),
             local_mode=secret is None,
             platform_url=(env.get("PLATFORM_URL") or "").strip(),
+            stages=stages_from_env(env),
         )
 
     def with_(self, **changes) -> "Settings":

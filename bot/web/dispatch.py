@@ -15,6 +15,7 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from handlers.context import EventContext
+from handlers.routing import Router, Verdict
 from bot.domain.people import load_person
 from bot.services import Services
 from messages import common
@@ -31,8 +32,9 @@ def _user_of(event: dict) -> str | None:
 
 
 class Dispatcher:
-    def __init__(self, services: Services, mode: str = "thread", workers: int = WORKERS) -> None:
+    def __init__(self, services: Services, router: Router, mode: str = "thread", workers: int = WORKERS) -> None:
         self.services = services
+        self.router = router
         self.mode = mode
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="event") if mode == "thread" else None
         self._pending: set[Future] = set()
@@ -105,18 +107,17 @@ class Dispatcher:
                 log.exception("after-reply work failed for a %s event", ctx.type)
 
     def handle(self, ctx: EventContext) -> list[dict]:
-        """Route one event and return the messages to answer with."""
-        services = self.services
-        with services.db.session() as session:
+        """Route one event and return the messages to answer with (the router's verdict decides)."""
+        with self.services.db.session() as session:
             ctx.person = load_person(session, ctx.user_id)
-            route = services.router.resolve(ctx)
-            if route is None:
+            decision = self.router.decide(ctx)
+            if decision is None:
                 return []
-            if route.roles is not None and ctx.person is None:
+            if decision.verdict == Verdict.unbound:
                 return [common.please_bind()]
-            if route.roles is not None and not (route.roles & ctx.person.roles):
+            if decision.verdict == Verdict.wrong_role:
                 return [common.not_for_your_role()]
-            return route.handler(ctx, session)
+            return decision.route.handler(ctx, session)
 
     def shutdown(self) -> None:
         if self._pool is not None:

@@ -14,7 +14,7 @@ import logging
 
 from flask import Blueprint, abort, jsonify, request
 
-from bot.services import services
+from bot.web import services
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhook", __name__)

@@ -18,11 +18,12 @@ from flask import Blueprint, abort, current_app, jsonify, render_template, reque
 from sqlalchemy import select
 
 from handlers.context import EventContext
+from handlers.routing import Verdict
 from bot.demo.school import GROUPS, HOMEROOM_TEACHERS, STAFF, STUDENTS, SUBJECT_TEACHERS, DemoPerson
 from bot.infra.models import LineBinding
 from bot.domain.people import HOMEROOM, STUDENT, Person, load_person
 from bot.domain.people import STAFF as STAFF_ROLE
-from bot.services import services
+from bot.web import services
 from bot.demo.simulator.events import callback_body, postback_event, text_event
 from bot.demo.simulator.line_api import Delivered, LineStandIn
 from bot.web.webhook import signature_for
@@ -157,9 +158,8 @@ def answered(labels: list[str], person: Person | None, user_id: str) -> list[str
         ctx = EventContext(type="message", user_id=user_id, reply_token=None, event_id=None,
                            timestamp=datetime.now(timezone.utc), text=label, message_type="text", person=person,
                            services=svc)
-        route = svc.router.resolve(ctx)
-        if route is not None and route not in svc.router.fallbacks and (
-                route.roles is None or (person is not None and route.roles & person.roles)):
+        decision = svc.dispatcher.router.decide(ctx)
+        if decision is not None and not decision.route.fallback and decision.verdict == Verdict.allowed:
             kept.append(label)
     return kept
 
