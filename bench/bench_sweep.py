@@ -50,7 +50,7 @@ from bot.infra.config import Settings  # noqa: E402
 from bot.infra.db import Database  # noqa: E402
 from bot.infra.migrate import upgrade  # noqa: E402
 from bot.infra.sender import Sender  # noqa: E402
-from bot.services import Services  # noqa: E402
+from bot.infra.services import Services  # noqa: E402
 from bot.infra.store import MemoryStore  # noqa: E402
 
 TZ = ZoneInfo("Asia/Taipei")

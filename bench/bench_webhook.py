@@ -62,7 +62,7 @@ from bot.infra.models import (
     Course, LineBinding, Outcome, Performance, SchoolClass, Student, Teacher, TeacherDuty, Term, Window,
 )
 from bot.infra.sender import Sender
-from bot.services import Services
+from bot.infra.services import Services
 from bot.demo.simulator.events import callback_body, text_event
 from bot.demo.simulator.line_api import LineStandIn
 from bot.infra.store import MemoryStore, RedisStore, Store

@@ -8,7 +8,7 @@ from flask import Flask
 
 if TYPE_CHECKING:
     from bot.infra.config import Settings
-    from bot.services import Services
+    from bot.infra.services import Services
     from handlers.routing import Router
 
 
@@ -34,7 +34,7 @@ def create_app(settings: "Settings | None" = None, services: "Services | None" =
                router: "Router | None" = None) -> Flask:
     """Build the web app: Settings, Services and the router, once. No arguments: the environment."""
     from bot.infra.config import Settings
-    from bot.services import Services
+    from bot.infra.services import Services
     from bot.web.dispatch import Dispatcher
     from bot.web.webhook import bp as webhook_bp
 

@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl
 from bot.domain.people import Person
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.infra.services import Services
 
 
 @dataclass

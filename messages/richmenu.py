@@ -41,4 +41,4 @@ def font_unreadable(path: str) -> str:
 
 def font_lacks(path: str, missing: str) -> str:
     return (f"字型檔 {path} 無法顯示中文選單：缺少「{missing}」，無法繪製圖文選單。請用 --font 指定含這些字的"
-            "中文字型檔；若是更改了選單文字，請以 python -m bot.infra.fonts.subset 重新產生內附字型。")
+            "中文字型檔；若是更改了選單文字，請以 python tools/subset_fonts.py 重新產生內附字型。")

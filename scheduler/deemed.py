@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 
 from bot.infra.models import ReceiptBatch, SchoolClass, Student, Window
-from bot.services import Services
+from bot.infra.services import Services
 from bot.infra.vocab import WindowKind
 from scheduler.rules.audience import audience_where
 

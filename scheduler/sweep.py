@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from bot.infra.line_limits import MAX_MULTICAST_RECIPIENTS
 from bot.infra.models import ReminderLedger, Teacher, TeacherDuty
-from bot.services import Services
+from bot.infra.services import Services
 from bot.infra.store import held
 from bot.infra.vocab import Duty, PersonKind
 from messages import reminders

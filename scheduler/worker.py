@@ -15,7 +15,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import delete, select, update
 
 from bot.infra.models import OutboxMessage, ReminderLedger
-from bot.services import Services
+from bot.infra.services import Services
 from bot.infra.store import held
 
 log = logging.getLogger(__name__)

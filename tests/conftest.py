@@ -23,7 +23,7 @@ from bot.infra.config import Settings
 from bot.infra.db import Database
 from bot.infra.migrate import upgrade
 from bot.infra.models import Base
-from bot.services import Services
+from bot.infra.services import Services
 from bot.demo.simulator.events import callback_body, follow_event, postback_event, text_event, unfollow_event
 from bot.demo.simulator.line_api import LineStandIn
 from bot.infra.store import MemoryStore, RedisStore

@@ -154,7 +154,7 @@ def sweep_concurrently(settings, stores: list, when: datetime, cfg, start_togeth
 
     from bot.infra.db import Database
     from bot.infra.sender import Sender
-    from bot.services import Services
+    from bot.infra.services import Services
     from scheduler.sweep import run_sweep
 
     workers = []

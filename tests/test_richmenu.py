@@ -127,7 +127,7 @@ def test_the_shipped_font_has_a_glyph_for_every_label():
     cmap = TTFont(MENU_FONT).getBestCmap()
     labels = [label for role in richmenu.ROLES for label in richmenu.words.BUTTONS[role]]
     lacking = {label: [ch for ch in label if ord(ch) not in cmap] for label in labels}
-    assert not any(lacking.values()), f"remake bot/infra/fonts/menu.otf (python -m bot.infra.fonts.subset): {lacking}"
+    assert not any(lacking.values()), f"remake bot/infra/fonts/menu.otf (python tools/subset_fonts.py): {lacking}"
     assert richmenu.find_cjk_font() == str(MENU_FONT)
     assert MENU_FONT.stat().st_size < 64 * 1024  # a subset, not the whole CJK font
     assert "SIL OPEN FONT LICENSE" in (MENU_FONT.parent / "OFL.txt").read_text(encoding="utf-8")
@@ -138,7 +138,7 @@ def test_a_label_the_font_cannot_draw_fails_clearly_before_calling_line(services
     monkeypatch.setattr(richmenu.words, "BUTTONS", buttons)
     with pytest.raises(richmenu.RichMenuError, match="缺少「龘」") as refused:
         richmenu.deploy(services)
-    assert "python -m bot.infra.fonts.subset" in str(refused.value)
+    assert "python tools/subset_fonts.py" in str(refused.value)
     assert line_api.requests == []
 
 

@@ -23,7 +23,7 @@ from bot.infra.config import Settings
 from bot.demo.school import STRANGERS, STUDENTS, seed_demo_school
 from bot.infra.models import LineBinding
 from bot.infra.sender import Sender
-from bot.services import Services
+from bot.infra.services import Services
 from bot.web.webhook import signature_for
 from tests import factories as f
 from tests.conftest import SECRET, TOKEN, texts_of
@@ -152,7 +152,7 @@ def test_the_page_ships_every_emoji_the_bot_sends(local):
     pictographs = [ch for ch in emoji_used() if ord(ch) >= 0x1F000]
     assert "🎉" in pictographs and "📊" in pictographs  # the scan finds what messages/ uses
     lacking = [ch for ch in pictographs if ord(ch) not in cmap]
-    assert not lacking, f"remake the emoji font (python -m bot.infra.fonts.subset): {lacking}"
+    assert not lacking, f"remake the emoji font (python tools/subset_fonts.py): {lacking}"
 
 
 def test_people_list_groups_bindings_and_the_code(local):

@@ -130,7 +130,7 @@ def test_deduplication_keys_expire_after_their_ttl(client, app, line_api, store,
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL: web processes share Redis only")
 def test_two_web_processes_sharing_redis_handle_a_redelivery_once(services, app, line_api):
     """A second app with its own Redis connection (another gunicorn worker) sees the first one's key."""
-    from bot.services import Services
+    from bot.infra.services import Services
 
     other_store = RedisStore(os.environ["REDIS_URL"], prefix=services.store.prefix)
     other = Services(settings=services.settings, db=services.db, store=other_store, sender=services.sender)

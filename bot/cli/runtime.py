@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import click
 
 from bot.infra.config import Settings, SettingsError
-from bot.services import Services
+from bot.infra.services import Services
 
 
 @dataclass

@@ -23,7 +23,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from bot.infra.config import Settings, default_instance_path
 from bot.demo.school import DemoSchool, seed_demo_school
 from bot.domain.richmenu import RichMenuError, deploy as deploy_rich_menus
-from bot.services import Services
+from bot.infra.services import Services
 
 DEMO_DB_NAME = "demo.sqlite3"
 IGNORED_ENV = ("LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN", "LINE_API_BASE", "LINE_DATA_API_BASE",

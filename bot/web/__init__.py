@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from flask import Flask, current_app
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.infra.services import Services
 
 
 def services(app: Flask | None = None) -> "Services":

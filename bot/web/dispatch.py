@@ -17,7 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from handlers.context import EventContext
 from handlers.routing import Router, Verdict
 from bot.domain.people import load_person
-from bot.services import Services
+from bot.infra.services import Services
 from messages import common
 
 log = logging.getLogger(__name__)

@@ -3,7 +3,7 @@
 ``menu.otf`` is a subset of Noto Sans CJK TC Bold holding only the glyphs the rich menus draw;
 ``bot/demo/simulator/static/emoji.ttf`` a subset of Noto Color Emoji holding the emoji the bot's
 messages use, served to the simulator page. Both are under the SIL Open Font License 1.1
-(``OFL.txt``); ``subset.py`` remakes them.
+(``OFL.txt``); ``tools/subset_fonts.py`` remakes them.
 """
 from __future__ import annotations
 

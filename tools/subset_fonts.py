@@ -6,7 +6,7 @@
 
     pip install fonttools
     apt-get install fonts-noto-cjk fonts-noto-color-emoji   # the sources
-    python -m bot.infra.fonts.subset
+    python tools/subset_fonts.py
 
 Run it after changing a menu label or adding an emoji; until then the test suite fails
 (``tests/test_richmenu.py`` and ``tests/test_simulator.py`` check each font's glyphs).
