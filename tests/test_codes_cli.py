@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.cli.codes import HEADER
+from bot.domain.binding_codes import HEADER
 from bot.infra.vocab import Duty
 from tests import factories as f
 from tests.conftest import TOKEN, texts_of
