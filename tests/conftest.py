@@ -10,7 +10,6 @@ import json
 import os
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterator
 
 import pytest
@@ -28,10 +27,9 @@ from bot.demo.simulator.events import callback_body, follow_event, postback_even
 from bot.demo.simulator.line_api import LineStandIn
 from bot.infra.store import MemoryStore, RedisStore
 from bot.web.webhook import signature_for
+from tests.helpers import SECRET, TOKEN
 from tests.openapi import messaging_validator, validate_webhook
 
-SECRET = "test-channel-secret"
-TOKEN = "test-channel-access-token"
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +39,7 @@ def database_url(tmp_path_factory) -> str:
         return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
     probe = Database(url)
     if not probe.ping():
-        pytest.exit(f"DATABASE_URL is set but the database does not answer", returncode=3)
+        pytest.exit("DATABASE_URL is set but the database does not answer", returncode=3)
     with probe.engine.begin() as conn:
         if probe.engine.dialect.name == "postgresql":
             conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
@@ -203,43 +201,6 @@ class Chat:
 
     def unfollow(self) -> None:
         self._post([unfollow_event(self.user_id)])
-
-
-def texts_of(messages: list[dict]) -> str:
-    """All human-readable text in messages (text, altText and Flex text nodes), joined."""
-    out: list[str] = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            for key in ("text", "altText", "label"):
-                if isinstance(node.get(key), str):
-                    out.append(node[key])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(messages)
-    return "\n".join(out)
-
-
-def postbacks_of(messages: list[dict], prefix: str = "") -> list[str]:
-    """The data of every postback action in messages (buttons, quick replies, templates), in order."""
-    found: list[str] = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("type") == "postback" and str(node.get("data", "")).startswith(prefix):
-                found.append(node["data"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(messages)
-    return found
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from bot.infra.models import BindingCode, LineBinding, Student
 from bot.infra.vocab import Duty, PersonKind
 from messages import texts
 from tests import factories as f
-from tests.conftest import texts_of
+from tests.helpers import texts_of
 
 AMY = f.line_user_id("amy")
 BEN = f.line_user_id("ben")

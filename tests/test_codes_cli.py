@@ -15,7 +15,7 @@ from bot.cli import main
 from bot.domain.binding_codes import HEADER
 from bot.infra.vocab import Duty
 from tests import factories as f
-from tests.conftest import TOKEN, texts_of
+from tests.helpers import TOKEN, texts_of
 
 LINK = re.compile(r"^https://line\.me/R/oaMessage/(?P<basic>[^/]+)/\?(?P<text>.+)$")
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from bot.infra.models import LineBinding
 from messages import texts
 from tests import factories as f
-from tests.conftest import texts_of
+from tests.helpers import texts_of
 
 AMY = f.line_user_id("amy")
 

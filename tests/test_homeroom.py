@@ -12,7 +12,7 @@ from bot.infra.sender import QUOTA_FLAG
 from bot.infra.vocab import PersonKind
 from messages import homeroom as msg
 from messages import texts
-from tests.conftest import postbacks_of, texts_of
+from tests.helpers import postbacks_of, texts_of
 from tests.roles_school import NOW, build, local, uid
 
 

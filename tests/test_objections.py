@@ -11,7 +11,7 @@ from bot.domain import objections
 from bot.infra.models import LineBinding, Objection
 from bot.cli import main
 from bot.infra.vocab import ReceiptItem
-from tests.conftest import TOKEN, texts_of
+from tests.helpers import TOKEN, texts_of
 from tests.student_school import NOW, School, build, uid
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 
 from bot.demo import start_demo
-from tests.conftest import texts_of
+from tests.helpers import texts_of
 
 
 def test_the_demo_scheduler_sweeps_at_start_and_reminders_reach_the_simulator(tmp_path):

@@ -25,7 +25,7 @@ from bot.infra.vocab import OutcomeStatus, WindowKind
 from scheduler.deemed import deem_confirmed
 from bot.domain.stages import StageConfig
 from scheduler.sweep import run_sweep
-from tests.conftest import texts_of
+from tests.helpers import texts_of
 from tests.reminder_factories import add_receipts, add_window, build_school, fail_outcome, local
 
 CFG = StageConfig()

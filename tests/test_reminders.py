@@ -6,7 +6,7 @@ import pytest
 from bot.infra.vocab import OutcomeStatus, WindowKind
 from bot.domain.stages import StageConfig
 from scheduler.sweep import run_sweep
-from tests.conftest import texts_of
+from tests.helpers import texts_of
 from tests.reminder_factories import add_outcome, add_receipts, add_window, build_school, fail_outcome, local
 
 CFG = StageConfig()

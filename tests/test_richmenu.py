@@ -14,7 +14,7 @@ from bot.infra.models import RichMenu
 from bot.cli import main
 from bot.infra.vocab import Duty
 from tests import factories as f
-from tests.conftest import TOKEN, texts_of
+from tests.helpers import TOKEN, texts_of
 
 
 

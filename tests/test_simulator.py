@@ -26,7 +26,7 @@ from bot.infra.sender import Sender
 from bot.infra.services import Services
 from bot.web.webhook import signature_for
 from tests import factories as f
-from tests.conftest import SECRET, TOKEN, texts_of
+from tests.helpers import SECRET, TOKEN, texts_of
 from tests.openapi import messaging_validator
 
 TZ = ZoneInfo("Asia/Taipei")

@@ -9,7 +9,7 @@ from bot.infra.line_limits import check_messages
 from bot.domain.queries.rates import ClassRate, Confirmation, DayRate, Rates, TeacherRate
 from messages import staff as msg
 from messages import texts
-from tests.conftest import texts_of
+from tests.helpers import texts_of
 from tests.roles_school import NOW, TZ, build, uid
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from bot.infra.models import Objection, OutboxMessage, ReceiptBatch
 from bot.infra.vocab import ReceiptItem
-from tests.conftest import postbacks_of, texts_of
+from tests.helpers import postbacks_of, texts_of
 from tests.student_school import NOW, School, build, local, uid
 
 
@@ -230,7 +230,7 @@ def env_cli(migrated, line_api_server):
     from click.testing import CliRunner
 
     from bot.cli import main
-    from tests.conftest import TOKEN
+    from tests.helpers import TOKEN
 
     _, url = line_api_server
     env = {"DATABASE_URL": migrated, "LINE_API_BASE": url, "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from bot.infra.models import ReminderMute
 from bot.infra.vocab import PersonKind
 from tests import factories as f
-from tests.conftest import postbacks_of, texts_of
+from tests.helpers import postbacks_of, texts_of
 from tests.student_school import NOW, School, build, uid
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import texts_of
+from tests.helpers import texts_of
 from tests.student_school import NOW, School, build, uid
 
 

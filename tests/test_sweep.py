@@ -14,7 +14,7 @@ from bot.domain.stages import (
 )
 from scheduler.sweep import Recipient, group, run_sweep
 from scheduler.worker import retry_outbox
-from tests.conftest import texts_of
+from tests.helpers import texts_of
 from tests.reminder_factories import TZ, add_window, build_school, local
 
 CFG = StageConfig()

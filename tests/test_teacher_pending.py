@@ -9,7 +9,7 @@ from bot.infra.line_limits import check_messages
 from bot.infra.models import TeacherAbsence
 from bot.domain.queries.teacher import CourseLoad, PendingView
 from messages import certifications, texts
-from tests.conftest import texts_of
+from tests.helpers import texts_of
 from tests.roles_school import NOW, TZ, build, local, uid
 
 PLATFORM = "https://portfolio.example.edu.tw/login"

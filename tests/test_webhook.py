@@ -18,7 +18,7 @@ from handlers.routing import Router
 from bot.demo.simulator.events import callback_body, follow_event, text_event
 from bot.infra.store import RedisStore
 from bot.web.webhook import DEDUP_TTL, signature_for
-from tests.conftest import SECRET, texts_of
+from tests.helpers import SECRET, texts_of
 from tests.openapi import validate_webhook
 
 USER = "U" + "1" * 32
