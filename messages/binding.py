@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from bot.domain.people import Person
 from bot.infra.vocab import DUTY_LABELS, PersonKind
+from messages import commands as c
 from messages import common, texts
 
-UNBIND_COMMAND = "解除綁定"
+UNBIND_COMMAND = c.UNBIND.label
 CODE_FORMAT = "綁定碼是 8 碼英文字母或數字（不分大小寫），例如：綁定 AB12CD34"
 ASK_FOR_NEW_CODE = "如果綁定碼遺失或無法使用，請向導師或註冊組索取新的綁定碼。"
 UNBIND_ACTION = "unbind"
@@ -108,7 +109,7 @@ def unbind_cancelled(roles) -> dict:
 def unbind_expired() -> dict:
     """A confirm button left over from an earlier binding."""
     return common.text(f"這個確認按鈕已失效。如要解除綁定，請重新輸入「{UNBIND_COMMAND}」。",
-                       quick=[UNBIND_COMMAND, "選單"])
+                       quick=[UNBIND_COMMAND, c.MENU.label])
 
 
 def not_bound() -> dict:

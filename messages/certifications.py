@@ -5,6 +5,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.domain.queries.teacher import CourseLoad, PendingView
+from messages import commands as c
 from messages import common
 from messages.lists import GREY, RED, paged, text, uri_button
 from messages.reminders import when
@@ -42,7 +43,7 @@ def _summary_line(load: CourseLoad, now: datetime, tz: ZoneInfo, whose: bool) ->
 def pending(view: PendingView, now: datetime, tz: ZoneInfo, platform_url: str) -> dict:
     """The 待認證 answer: own courses first, then the ones covered as proxy (whose they are)."""
     if not view.own and not view.covering:
-        return common.text(NOTHING, quick=["說明"])
+        return common.text(NOTHING, quick=[c.HELP.label])
     rows: list[dict] = []
     headings: list[dict] = []
     alt_lines = [f"待認證共 {view.total} 件"]

@@ -9,10 +9,11 @@ from bot.infra.vocab import (
     OUTCOME_PICKS_PER_YEAR, PERFORMANCE_PICKS_PER_YEAR, PERFORMANCE_UPLOADS_PER_YEAR, WINDOW_KIND_LABELS,
     OutcomeStatus, WindowKind,
 )
+from messages import commands as c
 from messages import common, flex
 from messages.reminders import when
 
-DEADLINES_COMMAND = "期限"
+DEADLINES_COMMAND = c.DEADLINES.label
 MAX_WINDOWS = 12
 # What each window asks of the student, in a few words.
 WHAT_TO_DO: dict[WindowKind, str] = {
@@ -66,7 +67,7 @@ def deadlines(windows: list[WindowRow], now: datetime, tz: ZoneInfo, status: Stu
     coming = sorted((w for w in windows if w.starts_at > now), key=lambda w: (w.starts_at, w.id))
     if not open_now and not coming:
         return common.text("目前沒有開放中或即將開始的學習歷程期限。學校公告新的期程後，這裡就會顯示。",
-                           quick=["我的進度", "說明"])
+                           quick=[c.STATUS.label, c.HELP.label])
     lines = ["【學習歷程期限】"]
     if open_now:
         lines.append("\n■ 開放中")
@@ -75,4 +76,4 @@ def deadlines(windows: list[WindowRow], now: datetime, tz: ZoneInfo, status: Stu
         lines.append("\n■ 即將開始")
         lines += [_line(w, now, tz) for w in coming[:MAX_WINDOWS]]
     lines.append(f"\n（時間為學校所在時區 {tz.key}）")
-    return common.text("\n".join(lines), quick=["我的進度", "收訖明細", "說明"])
+    return common.text("\n".join(lines), quick=[c.STATUS.label, c.RECEIPTS.label, c.HELP.label])

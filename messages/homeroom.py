@@ -5,8 +5,9 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from bot.domain.nudge import NudgePlan
-from bot.domain.queries.homeroom import EMPTY, FAILED, UNCONFIRMED, UNPICKED, ClassList
+from bot.domain.queries.homeroom import EMPTY, FAILED, OUTCOMES, PERFORMANCES, UNCONFIRMED, UNPICKED, ClassList, ListRow
 from bot.infra.vocab import OUTCOME_PICKS_PER_YEAR, PERFORMANCE_PICKS_PER_YEAR
+from messages import commands as c
 from messages import common
 from messages.lists import GREY, RED, paged, postback_button, text
 from messages.reminders import when
@@ -69,13 +70,22 @@ def overview(lists: list[ClassList], sent_today: set[str], tz: ZoneInfo) -> dict
     return paged(f"{first.class_code} 班級名單", alt, rows, footer=buttons, subtitle=f"{this_term} 學期")
 
 
+UNPICKED_WORDS = {OUTCOMES: "課程學習成果", PERFORMANCES: "多元表現"}
+
+
+def row_detail(row: ListRow) -> str:
+    """What a list row adds after the name: the subjects 認證失敗 (×N when several), or what is not picked."""
+    failed = [subject if count == 1 else f"{subject}×{count}" for subject, count in row.failed]
+    return "、".join(failed + [UNPICKED_WORDS[kind] for kind in row.unpicked])
+
+
 def class_list(listing: ClassList, nudge: NudgePlan, tz: ZoneInfo) -> dict:
     """One list: seat + name (+ detail) by seat; the nudge button when it can be used today."""
     title = f"{listing.class_code} {TITLES[listing.key]}"
     if not listing.rows:
         return common.text(f"{title}：目前沒有同學 🎉（{listing.term_label}，{_deadline(listing, tz)}）",
-                           quick=["班級名單"])
-    lines = [f"{r.seat:02d} {r.name}" + (f"（{r.detail}）" if r.detail else "") for r in listing.rows]
+                           quick=[c.CLASS_LISTS.label])
+    lines = [f"{r.seat:02d} {r.name}" + (f"（{d}）" if (d := row_detail(r)) else "") for r in listing.rows]
     intro = [text(f"{listing.term_label}・{_deadline(listing, tz)}", size="xs", color=GREY),
              text(f"共 {len(listing.rows)} 人", size="sm", weight="bold", margin="sm")]
     rows = [text(line, size="sm", margin="sm") for line in lines]
@@ -114,15 +124,15 @@ def list_changed(nudge: NudgePlan) -> list[dict]:
 def nudge_sent(nudge: NudgePlan) -> dict:
     tail = f"（{nudge.unreachable} 位未綁定 LINE 無法提醒）" if nudge.unreachable else ""
     return common.text(f"已提醒「{TITLES[nudge.listing.key]}」名單上 {nudge.cost} 位同學，"
-                       f"用掉 {nudge.cost} 則計費訊息。{tail}", quick=["班級名單"])
+                       f"用掉 {nudge.cost} 則計費訊息。{tail}", quick=[c.CLASS_LISTS.label])
 
 
 def refused(reason: str) -> dict:
-    return common.text(reason, quick=["班級名單"])
+    return common.text(reason, quick=[c.CLASS_LISTS.label])
 
 
 def quiet_hours(start: str, end: str) -> dict:
-    return common.text(QUIET.format(start=start, end=end), quick=["班級名單"])
+    return common.text(QUIET.format(start=start, end=end), quick=[c.CLASS_LISTS.label])
 
 
 def student_nudge(listing: ClassList, tz: ZoneInfo) -> dict:
@@ -139,4 +149,4 @@ def student_nudge(listing: ClassList, tz: ZoneInfo) -> dict:
         EMPTY: f"導師提醒：你這學期還沒有上傳任何課程學習成果或多元表現{deadline}。"
                "請記得在期限內上傳。",
     }
-    return common.text(bodies[listing.key], quick=["我的進度", "期限"])
+    return common.text(bodies[listing.key], quick=[c.STATUS.label, c.DEADLINES.label])

@@ -8,18 +8,19 @@ from zoneinfo import ZoneInfo
 from bot.domain.objections import MAX_REASON, ObjectionRow, Refusal
 from bot.domain.queries.student import BatchView
 from bot.infra.vocab import DUTY_LABELS, OBJECTION_OFFICE, RECEIPT_ITEM_LABELS, RECEIPT_WINDOW_MIN_DAYS, ReceiptItem
+from messages import commands as c
 from messages import common, flex
 from messages.reminders import when
 
-RECEIPTS_COMMAND = "收訖明細"
-CANCEL = "取消"
+RECEIPTS_COMMAND = c.RECEIPTS.label
+CANCEL = c.CANCEL.label
 CONFIRM_ACTION = "rc_ok"     # a=rc_ok&b=<batch id>
 OBJECT_ACTION = "rc_obj"     # a=rc_obj&b=<batch id>
 ITEM_ACTION = "rc_item"      # a=rc_item&b=<batch id>&i=<item>
 SEND_ACTION = "rc_send"      # a=rc_send&b=<batch id>&i=<item>  (the reason is in the conversation)
 MAX_LINES_PER_ITEM = 12
 MAX_BATCHES = 5
-QUICK = [RECEIPTS_COMMAND, "我的進度", "說明"]
+QUICK = [RECEIPTS_COMMAND, c.STATUS.label, c.HELP.label]
 
 
 def office_of(item: ReceiptItem) -> str:
@@ -92,7 +93,7 @@ def receipts(batches: list[BatchView], now: datetime, tz: ZoneInfo) -> list[dict
     if not batches:
         return [common.text(
             "目前沒有你的收訖明細。學校每學期把資料提交到中央資料庫後，會在這裡請你確認"
-            f"（確認期間至少 {RECEIPT_WINDOW_MIN_DAYS} 天）。", quick=["我的進度", "期限", "說明"])]
+            f"（確認期間至少 {RECEIPT_WINDOW_MIN_DAYS} 天）。", quick=[c.STATUS.label, c.DEADLINES.label, c.HELP.label])]
     shown = [b for b in batches if b.confirmed_at is None]
     latest_confirmed = next((b for b in batches if b.confirmed_at is not None), None)
     if latest_confirmed is not None:

@@ -7,11 +7,12 @@ from zoneinfo import ZoneInfo
 from bot.infra.models import STATUS_CHANGE
 from bot.domain.people import Person
 from bot.infra.vocab import PersonKind, WindowKind
+from messages import commands as c
 from messages import common, flex
 from messages.binding import UNBIND_COMMAND, role_of
 from messages.reminders import when
 
-SETTINGS_COMMAND = "設定"
+SETTINGS_COMMAND = c.SETTINGS.label
 MUTE_ACTION = "mute"   # a=mute&k=<kind>&on=0|1
 KIND_LABELS: dict[str, str] = {
     WindowKind.outcome_upload.value: "課程學習成果上傳提醒",
@@ -57,7 +58,7 @@ def settings_bubble(person: Person, kinds: list[str], muted: set[str], bound_at:
     body += [_kind_row(kind, kind not in muted) for kind in kinds]
     lines = [f"{KIND_LABELS[k]}：{'已關閉' if k in muted else '開啟中'}" for k in kinds]
     alt = "設定\n" + "\n".join(lines)
-    footer = [flex.button(common.message_action("我的進度" if person.kind == PersonKind.student else "說明"))]
+    footer = [flex.button(common.message_action(c.STATUS.label if person.kind == PersonKind.student else c.HELP.label))]
     return flex.flex(alt, flex.bubble("⚙️ 設定", body, footer, f"{person.name}"))
 
 

@@ -9,12 +9,13 @@ from bot.infra.vocab import (
     OUTCOME_PICKS_PER_YEAR, OUTCOME_STATUS_LABELS, OUTCOME_UPLOADS_PER_TERM, PERFORMANCE_PICKS_PER_YEAR,
     PERFORMANCE_UPLOADS_PER_YEAR, WINDOW_KIND_LABELS, OutcomeStatus, WindowKind,
 )
+from messages import commands as c
 from messages import common, flex
 from messages.reminders import when
 
 STATUS_ACTION = "st"          # postback: a=st&v=<view>
 VIEWS = ("outcomes", "performances", "picks")
-STATUS_COMMAND = "我的進度"
+STATUS_COMMAND = c.STATUS.label
 MAX_DETAIL_LINES = 40
 STATUS_ORDER = (OutcomeStatus.failed, OutcomeStatus.draft, OutcomeStatus.pending, OutcomeStatus.certified)
 
@@ -46,7 +47,7 @@ def _deadline_text(status: StudentStatus, now: datetime, tz: ZoneInfo) -> str:
 
 
 def no_term() -> dict:
-    return common.text("學校尚未匯入本學期的學習歷程資料，請稍後再查詢。", quick=["期限", "說明"])
+    return common.text("學校尚未匯入本學期的學習歷程資料，請稍後再查詢。", quick=[c.DEADLINES.label, c.HELP.label])
 
 
 def status_summary(status: StudentStatus, now: datetime, tz: ZoneInfo) -> str:
@@ -111,7 +112,7 @@ def status_bubble(status: StudentStatus, now: datetime, tz: ZoneInfo) -> dict:
         flex.button(common.postback_action("成果明細", f"a={STATUS_ACTION}&v=outcomes", "成果明細")),
         flex.button(common.postback_action("多元表現明細", f"a={STATUS_ACTION}&v=performances", "多元表現明細")),
         flex.button(common.postback_action("勾選明細", f"a={STATUS_ACTION}&v=picks", "勾選明細")),
-        flex.button(common.message_action("期限"), primary=True),
+        flex.button(common.message_action(c.DEADLINES.label), primary=True),
     ]
     contents = flex.bubble("📊 我的進度", body, buttons, f"{status.name}・{status.term_label} 學期")
     return flex.flex(status_summary(status, now, tz), contents)
@@ -140,7 +141,7 @@ def outcome_details(status: StudentStatus, now: datetime, tz: ZoneInfo) -> dict:
                 lines.append(f"  老師的說明：{item.reason or '（未填寫）'}")
     if status.by_status(OutcomeStatus.failed):
         lines.append("\n" + _fix_hint(status, now, tz))
-    return common.text("\n".join(_capped(lines)), quick=[STATUS_COMMAND, "期限", "說明"])
+    return common.text("\n".join(_capped(lines)), quick=[STATUS_COMMAND, c.DEADLINES.label, c.HELP.label])
 
 
 def performance_details(status: StudentStatus, rows: list[PerformanceRow]) -> dict:
@@ -148,7 +149,7 @@ def performance_details(status: StudentStatus, rows: list[PerformanceRow]) -> di
     if not rows:
         lines.append("這學年還沒有上傳多元表現（幹部、競賽、志工、檢定、社團、自主學習等都可以）。")
     lines += _capped([f"• {r.category}：{r.title}{'（已勾選）' if r.picked else ''}" for r in rows])
-    return common.text("\n".join(lines), quick=[STATUS_COMMAND, "期限", "說明"])
+    return common.text("\n".join(lines), quick=[STATUS_COMMAND, c.DEADLINES.label, c.HELP.label])
 
 
 def pick_details(status: StudentStatus, outcomes: list[OutcomeRow], performances: list[PerformanceRow],
@@ -164,7 +165,7 @@ def pick_details(status: StudentStatus, outcomes: list[OutcomeRow], performances
         lines.append(f"\n勾選截止：{when(window.ends_at, tz)}（{flex.days_left(window.ends_at, now, tz)}）")
     else:
         lines.append("\n目前不在勾選期間；勾選請在學校公告的期間內到學習歷程平臺完成。")
-    return common.text("\n".join(lines), quick=[STATUS_COMMAND, "期限", "說明"])
+    return common.text("\n".join(lines), quick=[STATUS_COMMAND, c.DEADLINES.label, c.HELP.label])
 
 
 def bad_view() -> dict:

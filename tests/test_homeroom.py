@@ -161,10 +161,10 @@ def test_a_teacher_with_several_roles_gets_them_all(chat, school):
 def test_a_very_long_list_is_split_over_bubbles_and_the_rest_counted():
     from bot.infra.line_limits import check_messages
     from bot.domain.nudge import NudgePlan
-    from bot.domain.queries.homeroom import ClassList, ListRow
+    from bot.domain.queries.homeroom import OUTCOMES, PERFORMANCES, ClassList, ListRow
     from tests.roles_school import TZ
 
-    rows = tuple(ListRow(i, i, "同學" * 8, "課程學習成果、多元表現") for i in range(1, 401))
+    rows = tuple(ListRow(i, i, "同學" * 8, unpicked=(OUTCOMES, PERFORMANCES)) for i in range(1, 401))
     listing = ClassList("unpicked", 1, "101", "114-1", rows, None)
     message = msg.class_list(listing, NudgePlan(listing, ((1, "U1"),), 399, False), TZ)
     check_messages([message])
@@ -176,7 +176,7 @@ def test_a_very_long_list_is_split_over_bubbles_and_the_rest_counted():
 
 
 def test_the_overview_names_this_term_and_the_receipt_batch_of_last_term():
-    from bot.domain.queries.homeroom import ClassList, ListRow
+    from bot.domain.queries.homeroom import OUTCOMES, PERFORMANCES, ClassList, ListRow
     from tests.roles_school import TZ
 
     row = (ListRow(1, 1, "甲"),)

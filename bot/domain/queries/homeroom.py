@@ -27,12 +27,16 @@ LIST_WINDOW: dict[str, WindowKind] = {
 }
 
 
+OUTCOMES, PERFORMANCES = "outcomes", "performances"  # what a student has not picked
+
+
 @dataclass(frozen=True)
 class ListRow:
     student_id: int
     seat: int
     name: str
-    detail: str = ""   # e.g. the subjects that failed, or what is not picked
+    failed: tuple[tuple[str, int], ...] = ()  # (subject, items 認證失敗) by subject
+    unpicked: tuple[str, ...] = ()             # OUTCOMES and/or PERFORMANCES
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,7 @@ def unpicked(session: Session, class_id: int, year: int) -> list[ListRow]:
     stmt = (_students(class_id, need_o.label("o"), need_p.label("p"))
             .outerjoin(o, o.c.student_id == Student.id).outerjoin(p, p.c.student_id == Student.id)
             .where(or_(need_o, need_p)))
-    return [ListRow(i, seat, name, "、".join(w for w, on in (("課程學習成果", o), ("多元表現", p)) if on))
+    return [ListRow(i, seat, name, unpicked=tuple(kind for kind, on in ((OUTCOMES, o), (PERFORMANCES, p)) if on))
             for i, seat, name, o, p in session.execute(stmt)]
 
 
@@ -103,9 +107,8 @@ def failed(session: Session, class_id: int, term_id: int) -> list[ListRow]:
             .order_by(Student.seat, Student.id, Course.subject))
     rows: dict[int, ListRow] = {}
     for i, seat, name, subject, count in session.execute(stmt):
-        part = subject if count == 1 else f"{subject}×{count}"
         prev = rows.get(i)
-        rows[i] = ListRow(i, seat, name, f"{prev.detail}、{part}" if prev else part)
+        rows[i] = ListRow(i, seat, name, failed=(*(prev.failed if prev else ()), (subject, count)))
     return list(rows.values())
 
 
