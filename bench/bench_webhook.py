@@ -52,22 +52,22 @@ from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 from bot import chat_router, create_app
+from bot.demo.simulator.events import callback_body, text_event
+from bot.demo.simulator.line_api import LineStandIn
+from bot.domain.queries.terms import roc_term
 from bot.infra.config import Settings
 from bot.infra.db import Database
 from bot.infra.migrate import upgrade
-from handlers.context import EventContext
-from bot.domain.queries.terms import roc_term
-from bot.web.dispatch import Dispatcher
 from bot.infra.models import (
     Course, LineBinding, Outcome, Performance, SchoolClass, Student, Teacher, TeacherDuty, Term, Window,
 )
 from bot.infra.sender import Sender
 from bot.infra.services import Services
-from bot.demo.simulator.events import callback_body, text_event
-from bot.demo.simulator.line_api import LineStandIn
 from bot.infra.store import MemoryStore, RedisStore, Store
 from bot.infra.vocab import Duty, OutcomeStatus, PersonKind, WindowKind
+from bot.web.dispatch import Dispatcher
 from bot.web.webhook import signature_for
+from handlers.context import EventContext
 from messages import common
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,11 +11,11 @@ from functools import partial
 from sqlalchemy.orm import Session
 
 from bot.domain.binding import BindOutcome, parse_code, redeem, unbind
-from handlers.context import EventContext
-from bot.infra.models import Student
 from bot.domain.people import Person, active_binding
 from bot.domain.richmenu import link_user
+from bot.infra.models import Student
 from bot.infra.vocab import PersonKind
+from handlers.context import EventContext
 from handlers.routing import Routes
 from messages import commands as c
 from messages import binding as msg

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from handlers.context import EventContext
 from bot.domain.people import TEACHER
 from bot.domain.queries.teacher import pending_for_teacher
+from handlers.context import EventContext
 from handlers.routing import Routes
 from messages import commands as c
 from messages import certifications as msg

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from handlers.context import EventContext
 from bot.domain.people import active_binding
+from handlers.context import EventContext
 from handlers.routing import Routes
 from messages import common
 

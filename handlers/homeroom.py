@@ -7,14 +7,14 @@ from functools import partial
 from sqlalchemy.orm import Session
 
 from bot.domain import nudge
-from handlers.context import EventContext
 from bot.domain.people import HOMEROOM
 from bot.domain.queries.homeroom import LIST_KEYS, ClassList, all_lists, class_list
+from bot.domain.stages import in_quiet_hours
 from bot.infra.sender import QUOTA_FLAG
+from handlers.context import EventContext
 from handlers.routing import Routes
 from messages import commands as c
 from messages import homeroom as msg
-from bot.domain.stages import in_quiet_hours
 
 routes = Routes()
 

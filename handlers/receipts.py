@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from bot.domain import conversation
 from bot.domain import objections
-from handlers.context import EventContext
 from bot.domain.people import STUDENT
 from bot.domain.queries.student import batches_of
 from bot.infra.vocab import ReceiptItem
+from handlers.context import EventContext
 from handlers.routing import Routes
 from messages import commands as c
 from messages import common

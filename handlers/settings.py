@@ -8,10 +8,10 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from handlers.context import EventContext
-from bot.infra.models import STATUS_CHANGE, ReminderMute, Student, Teacher
 from bot.domain.people import HOMEROOM, STUDENT, TEACHER, Person, active_binding
+from bot.infra.models import STATUS_CHANGE, ReminderMute, Student, Teacher
 from bot.infra.vocab import PersonKind, WindowKind
+from handlers.context import EventContext
 from handlers.routing import Routes
 from messages import commands as c
 from messages import settings as msg

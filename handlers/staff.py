@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from handlers.context import EventContext
 from bot.domain.people import STAFF
 from bot.domain.queries.rates import rates
 from bot.domain.queries.terms import current_term
+from handlers.context import EventContext
 from handlers.routing import Routes
 from messages import commands as c
 from messages import staff as msg

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from handlers.context import EventContext
 from bot.domain.people import STUDENT
 from bot.domain.queries.student import performances_of, picked_outcomes, status_of
+from handlers.context import EventContext
 from handlers.routing import Routes
 from messages import commands as c
 from messages import status as msg

@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.infra.models import STATUS_CHANGE
 from bot.domain.people import Person
+from bot.infra.models import STATUS_CHANGE
 from bot.infra.vocab import PersonKind, WindowKind
 from messages import commands as c
 from messages import common, flex

@@ -26,16 +26,16 @@ from typing import Iterable
 from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
+from bot.domain import ledger
+from bot.domain.stages import StageConfig, in_quiet_hours
 from bot.infra.line_limits import MAX_MULTICAST_RECIPIENTS
 from bot.infra.models import ReminderLedger, Teacher, TeacherDuty
 from bot.infra.services import Services
 from bot.infra.store import held
 from bot.infra.vocab import Duty, PersonKind
 from messages import reminders
-from bot.domain import ledger
 from scheduler.rules import Item, SweepContext, collect
 from scheduler.rules.base import reachable
-from bot.domain.stages import StageConfig, in_quiet_hours
 
 log = logging.getLogger(__name__)
 

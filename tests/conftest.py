@@ -18,13 +18,13 @@ from sqlalchemy import text
 from werkzeug.serving import make_server
 
 from bot import create_app
+from bot.demo.simulator.events import callback_body, follow_event, postback_event, text_event, unfollow_event
+from bot.demo.simulator.line_api import LineStandIn
 from bot.infra.config import Settings
 from bot.infra.db import Database
 from bot.infra.migrate import upgrade
 from bot.infra.models import Base
 from bot.infra.services import Services
-from bot.demo.simulator.events import callback_body, follow_event, postback_event, text_event, unfollow_event
-from bot.demo.simulator.line_api import LineStandIn
 from bot.infra.store import MemoryStore, RedisStore
 from bot.web.webhook import signature_for
 from tests.helpers import SECRET, TOKEN

@@ -7,10 +7,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from bot.domain.absences import AbsenceError, parse_local
 from bot.cli import main
-from bot.infra.models import TeacherAbsence
+from bot.domain.absences import AbsenceError, parse_local
 from bot.domain.queries.responsibility import responsible_for
+from bot.infra.models import TeacherAbsence
 from tests.roles_school import TZ, build, local
 
 

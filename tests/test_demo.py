@@ -17,17 +17,17 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from bot.domain.audience import Audience
-from bot.domain.binding import BindOutcome, redeem
 from bot.demo import start_demo
 from bot.demo.school import (
     HOMEROOM_TEACHERS, STAFF, STRANGERS, STUDENTS, SUBJECT_TEACHERS, previous_term, roc_term, seed_demo_school,
 )
+from bot.domain.audience import Audience
+from bot.domain.binding import BindOutcome, redeem
+from bot.domain.people import active_binding, load_person
 from bot.infra.models import (
     Course, LineBinding, Outcome, Performance, ReceiptBatch, SchoolClass, Student, Teacher, TeacherAbsence, Term,
     Window,
 )
-from bot.domain.people import active_binding, load_person
 from bot.infra.vocab import (
     OUTCOME_PICKS_PER_YEAR, OUTCOME_UPLOADS_PER_TERM, PERFORMANCE_PICKS_PER_YEAR, RECEIPT_WINDOW_MIN_DAYS, Duty,
     OutcomeStatus, PersonKind, ReceiptItem, WindowKind,
@@ -332,8 +332,8 @@ def test_demo_that_cannot_draw_its_menus_stops_and_says_why(tmp_path, monkeypatc
     """Never half a demo: a menu the font cannot draw stops it with the reason, and frees the port."""
     from click.testing import CliRunner
 
-    from bot.domain import richmenu
     from bot.demo import demo_command
+    from bot.domain import richmenu
 
     monkeypatch.setattr(richmenu.words, "BUTTONS", dict(richmenu.words.BUTTONS, staff=("統計", "龘")))
     port = _free_port()

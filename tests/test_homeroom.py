@@ -159,9 +159,9 @@ def test_a_teacher_with_several_roles_gets_them_all(chat, school):
 
 
 def test_a_very_long_list_is_split_over_bubbles_and_the_rest_counted():
-    from bot.infra.line_limits import check_messages
     from bot.domain.nudge import NudgePlan
     from bot.domain.queries.homeroom import OUTCOMES, PERFORMANCES, ClassList, ListRow
+    from bot.infra.line_limits import check_messages
     from tests.roles_school import TZ
 
     rows = tuple(ListRow(i, i, "同學" * 8, unpicked=(OUTCOMES, PERFORMANCES)) for i in range(1, 401))

@@ -4,8 +4,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from bot.domain import nudge
-from bot.infra.models import OutboxMessage, ReminderLedger
 from bot.domain.queries.homeroom import class_list
+from bot.infra.models import OutboxMessage, ReminderLedger
 from messages import homeroom as msg
 from tests.roles_school import NOW, TZ, build
 

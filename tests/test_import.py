@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.domain.audience import Audience
-from bot.infra.db import Database
 from bot.domain.importer import ImportReport, import_files
+from bot.infra.db import Database
 from bot.infra.models import (
     Base, Course, CourseProxy, Outcome, OutcomeEvent, Performance, ReceiptBatch, ReceiptLine, SchoolClass,
     Student, Teacher, Term, Window,

@@ -10,9 +10,9 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
-from bot.infra.db import Database
 from bot.domain.importer.kinds import KINDS
 from bot.domain.importer.readers import read_table
+from bot.infra.db import Database
 from bot.infra.models import Outcome, SchoolClass, Student, Teacher, Window
 from bot.infra.vocab import OutcomeStatus
 from tests.test_import import STUDENTS, assert_rows, count, rejected, run, school, snapshot, write  # noqa: F401

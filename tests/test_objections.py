@@ -7,9 +7,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from bot.cli import main
 from bot.domain import objections
 from bot.infra.models import LineBinding, Objection
-from bot.cli import main
 from bot.infra.vocab import ReceiptItem
 from tests.helpers import TOKEN, texts_of
 from tests.student_school import NOW, School, build, uid

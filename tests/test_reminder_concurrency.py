@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from bot.domain.stages import StageConfig
 from bot.infra.models import LineBinding, OutboxMessage, ReminderLedger, Student
 from bot.infra.store import MemoryStore
 from bot.infra.vocab import PersonKind, WindowKind
 from scheduler import sweep as sweep_module
-from bot.domain.stages import StageConfig
 from tests.reminder_factories import add_window, build_school, local, sweep_concurrently, uid
 
 CFG = StageConfig()

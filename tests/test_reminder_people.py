@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from bot.domain.stages import StageConfig
 from bot.infra.models import Outcome, ReminderMute, TeacherAbsence
 from bot.infra.vocab import OutcomeStatus, PersonKind, WindowKind
-from bot.domain.stages import StageConfig
 from scheduler.sweep import run_sweep
 from tests.helpers import texts_of
 from tests.reminder_factories import add_window, build_school, fail_outcome, local

@@ -20,10 +20,10 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.domain.stages import StageConfig
 from bot.infra.models import Outcome, Performance, ReceiptBatch
 from bot.infra.vocab import OutcomeStatus, WindowKind
 from scheduler.deemed import deem_confirmed
-from bot.domain.stages import StageConfig
 from scheduler.sweep import run_sweep
 from tests.helpers import texts_of
 from tests.reminder_factories import add_receipts, add_window, build_school, fail_outcome, local

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.infra.vocab import OutcomeStatus, WindowKind
 from bot.domain.stages import StageConfig
+from bot.infra.vocab import OutcomeStatus, WindowKind
 from scheduler.sweep import run_sweep
 from tests.helpers import texts_of
 from tests.reminder_factories import add_outcome, add_receipts, add_window, build_school, fail_outcome, local

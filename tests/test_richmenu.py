@@ -9,9 +9,9 @@ from click.testing import CliRunner
 from PIL import Image
 from sqlalchemy import select
 
+from bot.cli import main
 from bot.domain import richmenu
 from bot.infra.models import RichMenu
-from bot.cli import main
 from bot.infra.vocab import Duty
 from tests import factories as f
 from tests.helpers import TOKEN, texts_of

@@ -19,8 +19,8 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from bot import create_app
-from bot.infra.config import Settings
 from bot.demo.school import STRANGERS, STUDENTS, seed_demo_school
+from bot.infra.config import Settings
 from bot.infra.models import LineBinding
 from bot.infra.sender import Sender
 from bot.infra.services import Services

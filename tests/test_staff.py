@@ -5,8 +5,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot.infra.line_limits import check_messages
 from bot.domain.queries.rates import ClassRate, Confirmation, DayRate, Rates, TeacherRate
+from bot.infra.line_limits import check_messages
 from messages import staff as msg
 from messages import texts
 from tests.helpers import texts_of

@@ -7,11 +7,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from bot.infra.models import OutboxMessage, ReminderLedger
-from bot.infra.vocab import WindowKind
 from bot.domain.stages import (
     LAST_DAY, OPENING, StageConfig, daily_stage, due_stage, in_quiet_hours, window_stages,
 )
+from bot.infra.models import OutboxMessage, ReminderLedger
+from bot.infra.vocab import WindowKind
 from scheduler.sweep import Recipient, group, run_sweep
 from scheduler.worker import retry_outbox
 from tests.helpers import texts_of
@@ -163,8 +163,8 @@ def test_two_workers_at_once_send_each_reminder_once(services, line_api, db, sch
 
 def test_the_unique_ledger_stops_a_second_sweep_that_skips_the_lock(services, line_api, db, school, monkeypatch):
     """Even without the lock (second line of defence), a person already in the ledger is not sent again."""
-    import scheduler.sweep as sweep_module
     from scheduler.rules.base import Item
+    import scheduler.sweep as sweep_module
 
     monkeypatch.setattr(sweep_module.ledger, "existing", lambda session, keys: set())  # a stale view of the ledger
     run_sweep(services, local("2026-11-02 08:05"), cfg=CFG)
@@ -219,9 +219,9 @@ def test_line_monthly_limit_during_send_keeps_the_reminder_for_later(services, l
 
 
 def test_identical_messages_go_by_multicast_in_chunks_of_500():
+    from bot.infra.vocab import PersonKind
     from messages.reminders import Section
     from scheduler.rules.base import Item
-    from bot.infra.vocab import PersonKind
 
     def person(n: int, text: str) -> Recipient:
         item = Item("r", "window:1", "opening", PersonKind.student, n, f"U{n:032x}", Section(text, ("x",)))

@@ -5,9 +5,9 @@ from datetime import timedelta
 
 import pytest
 
+from bot.domain.queries.teacher import CourseLoad, PendingView
 from bot.infra.line_limits import check_messages
 from bot.infra.models import TeacherAbsence
-from bot.domain.queries.teacher import CourseLoad, PendingView
 from messages import certifications, texts
 from tests.helpers import texts_of
 from tests.roles_school import NOW, TZ, build, local, uid

@@ -8,15 +8,15 @@ from datetime import timedelta
 from sqlalchemy import event, select
 
 from bot.domain import nudge
-from bot.infra.models import (
-    Course, CourseProxy, LineBinding, Outcome, Performance, ReceiptBatch, SchoolClass, Student, Teacher,
-)
 from bot.domain.queries.homeroom import LIST_KEYS, class_list
 from bot.domain.queries.rates import rates
 from bot.domain.queries.teacher import pending_for_teacher
 from bot.domain.queries.terms import current_term
-from bot.infra.vocab import OutcomeStatus, PersonKind
 from bot.domain.stages import StageConfig
+from bot.infra.models import (
+    Course, CourseProxy, LineBinding, Outcome, Performance, ReceiptBatch, SchoolClass, Student, Teacher,
+)
+from bot.infra.vocab import OutcomeStatus, PersonKind
 from tests.roles_school import NOW, TZ, build
 
 

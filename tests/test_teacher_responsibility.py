@@ -5,8 +5,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot.infra.models import Course, LineBinding, Outcome, TeacherAbsence
 from bot.domain.queries.responsibility import covered_by, responsibility, responsible_for
+from bot.infra.models import Course, LineBinding, Outcome, TeacherAbsence
 from bot.infra.vocab import OutcomeStatus
 from tests.roles_school import NOW, build
 

@@ -12,12 +12,12 @@ import time
 
 import pytest
 
-import bot.web.webhook
 from bot import create_app
-from handlers.routing import Router
 from bot.demo.simulator.events import callback_body, follow_event, text_event
 from bot.infra.store import RedisStore
 from bot.web.webhook import DEDUP_TTL, signature_for
+import bot.web.webhook
+from handlers.routing import Router
 from tests.helpers import SECRET, texts_of
 from tests.openapi import validate_webhook
 

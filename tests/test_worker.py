@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 
 from bot.infra.models import OutboxMessage
-from scheduler.worker import locked, retention, retry_outbox
 from messages.common import text
+from scheduler.worker import locked, retention, retry_outbox
 
 
 def test_retry_outbox_sends_a_push_left_pending_once(services, line_api, db):

@@ -16,9 +16,9 @@ from bot.cli.imports import import_command
 from bot.cli.objections import objections_group
 from bot.cli.remind import remind_command
 from bot.cli.richmenu import richmenu_group
+from bot.cli.runtime import Runtime, pass_runtime
 from bot.cli.stats import stats_command
 from bot.cli.teacher import teacher_group
-from bot.cli.runtime import Runtime, pass_runtime
 from bot.demo import demo_command
 
 

@@ -20,9 +20,9 @@ from pathlib import Path
 import click
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from bot.infra.config import Settings, default_instance_path
 from bot.demo.school import DemoSchool, seed_demo_school
 from bot.domain.richmenu import RichMenuError, deploy as deploy_rich_menus
+from bot.infra.config import Settings, default_instance_path
 from bot.infra.services import Services
 
 DEMO_DB_NAME = "demo.sqlite3"

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot.infra.models import Course, SchoolClass, Teacher, TeacherAbsence, Term
 from bot.domain.queries.responsibility import responsible_for
+from bot.infra.models import Course, SchoolClass, Teacher, TeacherAbsence, Term
 
 MAX_DAYS = 366
 NOTE_LENGTH = 200

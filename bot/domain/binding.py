@@ -16,8 +16,8 @@ from enum import Enum
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from bot.infra.models import BindingCode, LineBinding, Student, Teacher
 from bot.domain.people import Person, active_binding, load_person, person_of
+from bot.infra.models import BindingCode, LineBinding, Student, Teacher
 from bot.infra.store import Store
 from bot.infra.vocab import PersonKind
 

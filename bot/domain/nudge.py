@@ -16,12 +16,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
+from bot.domain import ledger
+from bot.domain.queries.homeroom import ClassList
 from bot.infra.line_limits import MAX_MULTICAST_RECIPIENTS
 from bot.infra.models import LineBinding, ReminderLedger
-from bot.domain.queries.homeroom import ClassList
 from bot.infra.sender import Sender
 from bot.infra.vocab import PersonKind
-from bot.domain import ledger
 
 STAGE = "nudge"
 PURPOSE = "nudge"

@@ -17,8 +17,8 @@ from enum import Enum
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.infra.models import LineBinding, Objection, ReceiptBatch, SchoolClass, Student, TeacherDuty, Term
 from bot.domain.queries.student import BatchView, WindowRow, batch_of
+from bot.infra.models import LineBinding, Objection, ReceiptBatch, SchoolClass, Student, TeacherDuty, Term
 from bot.infra.sender import Sender, SendResult
 from bot.infra.vocab import OBJECTION_OFFICE, PersonKind, ReceiptItem
 

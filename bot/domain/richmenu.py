@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from bot.domain.people import Person, load_person
 from bot.infra.fonts import MENU_FONT
 from bot.infra.models import LineBinding, RichMenu, Student, Teacher, TeacherDuty
-from bot.domain.people import Person, load_person
 from bot.infra.vocab import STAFF_DUTIES, PersonKind
 from messages import richmenu as words
 

@@ -14,10 +14,10 @@ import threading
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
-from handlers.context import EventContext
-from handlers.routing import Router, Verdict
 from bot.domain.people import load_person
 from bot.infra.services import Services
+from handlers.context import EventContext
+from handlers.routing import Router, Verdict
 from messages import common
 
 log = logging.getLogger(__name__)

@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, and_, exists, select
 from sqlalchemy.orm import Session, aliased
 
+from bot.domain.stages import Stage, StageConfig, due_stage, window_stages
 from bot.infra.models import LineBinding, ReminderMute, SchoolClass, Student, Teacher, Window
 from bot.infra.vocab import PersonKind
 from messages.reminders import Section, when
 from scheduler.rules.audience import audience_where
-from bot.domain.stages import Stage, StageConfig, due_stage, window_stages
 
 
 @dataclass(frozen=True)

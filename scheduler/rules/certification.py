@@ -18,13 +18,13 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.infra.models import Course, Outcome, SchoolClass, Student, Teacher, Window
 from bot.domain.queries.responsibility import responsible_for
+from bot.domain.stages import LAST_DAY, OPENING, escalation_moment
+from bot.infra.models import Course, Outcome, SchoolClass, Student, Teacher, Window
 from bot.infra.vocab import OutcomeStatus, PersonKind, WindowKind
 from messages import reminders
 from scheduler.rules.audience import audience_where
 from scheduler.rules.base import Item, SweepContext, reachable, stage_due, window_scope
-from bot.domain.stages import LAST_DAY, OPENING, escalation_moment
 
 RULE = WindowKind.certification.value
 PROXY_RULE = "certification_proxy"

@@ -6,11 +6,11 @@ from collections import defaultdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.domain.stages import LAST_DAY, OPENING
 from bot.infra.models import Course, Outcome, Student, Window
 from bot.infra.vocab import OutcomeStatus, PersonKind, WindowKind
 from messages import reminders
 from scheduler.rules.base import Item, SweepContext, audience_students, items_for, reachable, stage_due, window_scope
-from bot.domain.stages import LAST_DAY, OPENING
 
 RULE = WindowKind.outcome_upload.value
 STAGES = (OPENING, "before", LAST_DAY)

@@ -4,11 +4,11 @@ from __future__ import annotations
 from sqlalchemy import exists
 from sqlalchemy.orm import Session
 
+from bot.domain.stages import LAST_DAY, OPENING
 from bot.infra.models import Performance, Student, Window
 from bot.infra.vocab import PersonKind, WindowKind
 from messages import reminders
 from scheduler.rules.base import Item, SweepContext, audience_students, items_for, reachable, stage_due, window_scope
-from bot.domain.stages import LAST_DAY, OPENING
 
 RULE = WindowKind.performance_upload.value
 STAGES = (OPENING, "before", LAST_DAY)

@@ -17,16 +17,16 @@ from datetime import datetime, timezone
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
 from sqlalchemy import select
 
-from handlers.context import EventContext
-from handlers.routing import Verdict
 from bot.demo.school import GROUPS, HOMEROOM_TEACHERS, STAFF, STUDENTS, SUBJECT_TEACHERS, DemoPerson
-from bot.infra.models import LineBinding
-from bot.domain.people import HOMEROOM, STUDENT, Person, load_person
-from bot.domain.people import STAFF as STAFF_ROLE
-from bot.web import services
 from bot.demo.simulator.events import callback_body, postback_event, text_event
 from bot.demo.simulator.line_api import Delivered, LineStandIn
+from bot.domain.people import HOMEROOM, STUDENT, Person, load_person
+from bot.domain.people import STAFF as STAFF_ROLE
+from bot.infra.models import LineBinding
+from bot.web import services
 from bot.web.webhook import signature_for
+from handlers.context import EventContext
+from handlers.routing import Verdict
 from messages import texts
 from messages.common import MENU_BY_ROLE, menu_labels
 from messages.demo import welcome_card

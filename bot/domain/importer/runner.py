@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Iterable
 from zoneinfo import ZoneInfo
 
-from bot.infra.db import Database
 from bot.domain.importer.context import ImportContext
 from bot.domain.importer.kinds import ORDER, UnknownHeader, detect_kind
 from bot.domain.importer.readers import ReadError, Table, read_table
 from bot.domain.importer.report import FileReport, ImportReport, RowError
 from bot.domain.importer.spec import KindSpec
+from bot.infra.db import Database
 from bot.infra.models import utcnow
 
 

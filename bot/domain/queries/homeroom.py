@@ -12,10 +12,10 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.domain.audience import Audience
-from bot.infra.models import Course, Outcome, Performance, ReceiptBatch, SchoolClass, Student, Term, Window
 from bot.domain.queries.picks import pick_outcomes, pick_performances
 from bot.domain.queries.student import WindowRow
 from bot.domain.queries.terms import current_term
+from bot.infra.models import Course, Outcome, Performance, ReceiptBatch, SchoolClass, Student, Term, Window
 from bot.infra.vocab import OutcomeStatus, WindowKind
 
 UNCONFIRMED, UNPICKED, FAILED, EMPTY = "unconfirmed", "unpicked", "failed", "empty"

@@ -26,8 +26,8 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.domain.audience import Audience
-from bot.infra.models import Course, Outcome, ReceiptBatch, SchoolClass, Student, Teacher, Term, Window
 from bot.domain.queries.picks import pick_outcomes, pick_performances
+from bot.infra.models import Course, Outcome, ReceiptBatch, SchoolClass, Student, Teacher, Term, Window
 from bot.infra.vocab import OutcomeStatus, WindowKind
 
 BEHIND = 5  # how many classes and teachers the short lists hold

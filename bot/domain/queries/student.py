@@ -14,8 +14,8 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.domain.audience import Audience
-from bot.infra.models import Course, Objection, Outcome, Performance, ReceiptBatch, Student, Term, Window
 from bot.domain.queries.terms import current_term
+from bot.infra.models import Course, Objection, Outcome, Performance, ReceiptBatch, Student, Term, Window
 from bot.infra.vocab import OutcomeStatus, ReceiptItem, WindowKind
 
 

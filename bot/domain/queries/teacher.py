@@ -17,10 +17,10 @@ from sqlalchemy import ColumnElement, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.domain.audience import Audience
-from bot.infra.models import Course, Outcome, SchoolClass, Student, Teacher, Term, Window
 from bot.domain.queries.responsibility import absent_at, responsibility
-from bot.infra.vocab import OutcomeStatus, WindowKind
 from bot.domain.stages import StageConfig, escalation_moment
+from bot.infra.models import Course, Outcome, SchoolClass, Student, Teacher, Term, Window
+from bot.infra.vocab import OutcomeStatus, WindowKind
 
 
 @dataclass(frozen=True)
