@@ -2,7 +2,7 @@
 
 Postback data names a batch and an item, never a person: the batch must belong to the bound
 student (otherwise: "not found", nothing changes). The reason is typed as a normal message
-while the conversation state (bot/conversation.py, a few minutes) says an objection is being
+while the conversation state (bot/domain/conversation.py, a few minutes) says an objection is being
 written, shown back, and recorded only when 送出 is tapped (so a stray message later is never
 sent to the office); menu words typed meanwhile still reach their own routes.
 """
