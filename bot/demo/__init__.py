@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import signal
 import socket
 import threading
 import time
@@ -157,6 +158,9 @@ def demo_command(host: str, port: int, db_path: str | None) -> None:
     if ignored:
         click.echo(f"注意：示範模式不使用 {', '.join(ignored)}（改用全新的 SQLite 與本機 LINE 模擬）。")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the page polls; keep the console readable
+    # Ctrl-C ends the demo even when it was started in the background (`portfolio-bot demo &`),
+    # where the shell hands it SIGINT ignored and Python would leave it so.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         running = start_demo(host, port, db_path)
     except OSError as exc:
