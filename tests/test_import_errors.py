@@ -210,3 +210,11 @@ def test_schedule_rows(school: Database, tmp_path: Path) -> None:
     ])
     # Exactly three days is enough.
     assert run(school, write(tmp_path, "ok.csv", "schedule", ["收訖明細確認,114,1,全校,2025-10-01 08:00,2025-10-04 08:00"])).ok
+
+
+def test_a_date_only_receipt_window_counts_its_last_day(school: Database, tmp_path: Path) -> None:
+    # Seed (000, 收訖明細): 「前項學校公告之收訖明細之確認期間，不得少於三日。」
+    # 10/1–10/3 written as dates is three whole days (10/1 00:00 to the end of 10/3): allowed.
+    assert run(school, write(tmp_path, "three.csv", "schedule", ["收訖明細確認,114,1,全校,2025-10-01,2025-10-03"])).ok
+    errors = rejected(school, write(tmp_path, "two.csv", "schedule", ["收訖明細確認,114,1,全校,2025-10-01,2025-10-02"]))
+    assert_rows(errors, [("two.csv", 2, "收訖明細確認期間至少要 3 天")])

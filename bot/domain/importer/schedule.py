@@ -14,7 +14,7 @@ from bot.domain.audience import Audience
 from bot.domain.importer.bulk import insert_all, update_by_id
 from bot.domain.importer.checks import Record, drop_duplicates
 from bot.domain.importer.context import ImportContext
-from bot.domain.importer.fields import Fields
+from bot.domain.importer.fields import END_OF_DAY, Fields
 from bot.domain.importer.readers import Table
 from bot.domain.importer.report import FileReport
 from bot.domain.importer.spec import KindSpec
@@ -50,6 +50,12 @@ def _audience(f: Fields, ctx: ImportContext) -> Audience | None:
     return audience
 
 
+def _length(starts_at: datetime, ends_at: datetime, ctx: ImportContext) -> timedelta:
+    """How long a window runs; a date-only 截止 (23:59:59 local) counts its whole last day."""
+    whole_day = ends_at.astimezone(ctx.tz).time() == END_OF_DAY
+    return ends_at - starts_at + (timedelta(seconds=1) if whole_day else timedelta(0))
+
+
 def _parse(table: Table, ctx: ImportContext) -> list[Record[WindowRow]]:
     records: list[Record[WindowRow]] = []
     for row in table.rows:
@@ -62,7 +68,7 @@ def _parse(table: Table, ctx: ImportContext) -> list[Record[WindowRow]]:
         if starts_at and ends_at:
             if starts_at >= ends_at:
                 f.fail("開始須早於截止")
-            elif kind is WindowKind.receipt and ends_at - starts_at < timedelta(days=RECEIPT_WINDOW_MIN_DAYS):
+            elif kind is WindowKind.receipt and _length(starts_at, ends_at, ctx) < timedelta(days=RECEIPT_WINDOW_MIN_DAYS):
                 f.fail(f"收訖明細確認期間至少要 {RECEIPT_WINDOW_MIN_DAYS} 天")
         if not ctx.reject(table, f):
             data = WindowRow(kind, year, semester, audience, starts_at, ends_at)
