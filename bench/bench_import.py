@@ -64,7 +64,7 @@ def generate(directory: Path, n_students: int, n_outcomes: int, status: str = "�
     slots = [(s, t, k) for k in range(COURSES_PER_CLASS) for t in range(len(TERMS)) for s in range(n_students)]
     for i, (s, t, k) in enumerate(slots[:n_outcomes]):
         year, semester = TERMS[t]
-        picked = "是" if (t == 0 and k < 2) else "否"
+        picked = "是" if (t == 0 and k < 2 and status == "已認證") else "否"  # only certified items are picked
         outcomes.append([f"O{i:06d}", students[s][0], year, semester, course_codes[k], f"成果{i}", status,
                          "2025-10-01 20:00", "2025-10-03" if status == "已認證" else "", "", picked])
     return [

@@ -201,7 +201,7 @@ def test_outcome_status_history_and_reimport_is_a_no_op(school: Database, tmp_pa
 
     changed = write(tmp_path, "o2.csv", "outcomes", [
         outcome("O1", status="退回", certified="2025-10-03 09:30", reason="請補上引用來源"),
-        outcome("O2", status="未送出", submitted="", picked="是"),
+        outcome("O2", status="未送出", submitted="", reason="檔案待補"),  # not certified: a 勾選 would be refused
     ])
     report = run(school, changed, now=LATER)
     assert report.ok and report.counts["outcomes"].updated == 2
@@ -213,7 +213,7 @@ def test_outcome_status_history_and_reimport_is_a_no_op(school: Database, tmp_pa
             (OutcomeStatus.failed, datetime(2025, 10, 3, 1, 30, tzinfo=timezone.utc), "請補上引用來源"),
         ]
         o2 = s.scalar(select(Outcome).where(Outcome.outcome_no == "O2"))
-        assert o2.picked and o2.status_changed_at == NOW and len(o2.history) == 1  # status unchanged
+        assert o2.reason == "檔案待補" and o2.status_changed_at == NOW and len(o2.history) == 1  # status unchanged
     recert = run(school, write(tmp_path, "o3.csv", "outcomes", [
         outcome("O1", status="認證成功", certified="2025-10-05")]), now=LATER)
     assert recert.ok

@@ -132,13 +132,26 @@ def test_outcomes_per_term_limit_counts_existing_rows(school: Database, tmp_path
 
 def test_outcome_picks_per_year_limit(school: Database, tmp_path: Path) -> None:
     assert run(school, write(tmp_path, "c.csv", "courses", ["114,2,CHI,國語文,101,T01,"])).ok
-    first = [outcome(f"A{i}", picked="是") for i in range(4)]
+    first = [outcome(f"A{i}", status="已認證", picked="是") for i in range(4)]
     assert run(school, write(tmp_path, "o1.csv", "outcomes", first)).ok
     errors = rejected(school, write(tmp_path, "o2.csv", "outcomes", [
-        outcome("B1", term="114,2", picked="是"), outcome("B2", term="114,2", picked="否"),
-        outcome("B3", term="114,2", picked="是"), outcome("B4", term="114,2", picked="是")]))
+        outcome("B1", term="114,2", status="已認證", picked="是"), outcome("B2", term="114,2", picked="否"),
+        outcome("B3", term="114,2", status="已認證", picked="是"),
+        outcome("B4", term="114,2", status="已認證", picked="是")]))
     reason = "學號 S001 在 114 學年度勾選的課程學習成果共 7 件，超過 6 件的上限"
     assert_rows(errors, [("o2.csv", 2, reason), ("o2.csv", 4, reason), ("o2.csv", 5, reason)])
+
+
+def test_only_certified_outcomes_can_be_picked(school: Database, tmp_path: Path) -> None:
+    # Seed (000, 課程學習成果): 「上傳至學習歷程學校平臺者…並應經任課教師認證…經學生勾選至多六件後，提交」;
+    # seed (004, 勾選): 「每學年至多 勾選 6 件 ★ 需教師認證」. A 勾選 on an item not certified is a bad row.
+    errors = rejected(school, write(tmp_path, "p.csv", "outcomes", [
+        outcome("P1", status="待認證", picked="是"), outcome("P2", status="認證失敗", picked="是"),
+        outcome("P3", status="未送出", picked="是"), outcome("P4", status="已認證", picked="是"),
+        outcome("P5", status="認證失敗", picked="否")]))
+    reason = "只有「已認證」的課程學習成果可以勾選"
+    assert_rows(errors, [("p.csv", 2, reason), ("p.csv", 3, reason), ("p.csv", 4, reason)])
+    assert run(school, write(tmp_path, "ok.csv", "outcomes", [outcome("P4", status="已認證", picked="是")])).ok
 
 
 # -- performances ---------------------------------------------------------------------------

@@ -144,3 +144,19 @@ def test_status_takes_the_same_few_queries_whatever_the_number_of_items(school, 
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
     assert used["max"] <= used["nil"] + 3 and used["max"] <= 14, used
+
+
+def test_a_pick_left_on_an_item_not_certified_is_neither_counted_nor_shown(school, chat, db):
+    # Seed (004, 勾選): 「每學年至多 勾選 6 件 ★ 需教師認證」: only certified items can be picked, so a
+    # 勾選 stored on fix's 認證失敗 and 待認證 items (an older import) counts for nothing.
+    from sqlalchemy import update
+
+    from bot.infra.models import Outcome
+
+    with db.session() as s:
+        s.execute(update(Outcome).where(Outcome.student_id == school.ids["fix"]).values(picked=True))
+    me = chat(uid("fix"))
+    assert "0/6 件" in texts_of(me.say("我的進度"))
+    assert "已勾選" not in texts_of(me.tap("a=st&v=outcomes"))
+    picks = texts_of(me.tap("a=st&v=picks"))
+    assert "課程學習成果 0/6 件" in picks and "作品" not in picks

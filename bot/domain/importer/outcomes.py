@@ -79,6 +79,8 @@ def _parse(table: Table, ctx: ImportContext) -> list[Record[OutcomeRow]]:
         certified_at = f.when("認證時間")
         reason = f.text("認證說明", required=False)
         picked = f.flag()
+        if picked and status is not None and status is not OutcomeStatus.certified:
+            f.fail("只有「已認證」的課程學習成果可以勾選（勾選=是，但狀態不是已認證）")
         course_id = None
         if student is not None and year is not None and semester is not None and code is not None:
             course_id = _resolve_course(ctx, f, year, semester, code, student.class_id)
@@ -107,7 +109,8 @@ def _check_limits(table: Table, ctx: ImportContext, records: list[Record[Outcome
         lambda g, n: f"學號 {g[0]} 在 {g[1]}-{g[2]} 的課程學習成果共 {n} 件，超過每學期 {OUTCOME_UPLOADS_PER_TERM} 件的上限")
     picks = check_limit(
         ctx, table, records,
-        {no: (student_nos[o["student_id"]], o["year"]) if o["picked"] else None for no, o in existing.items()},
+        {no: (student_nos[o["student_id"]], o["year"]) if o["picked"] and o["status"] == OutcomeStatus.certified
+         else None for no, o in existing.items()},
         lambda r: (r.data.student_no, r.data.year) if r.data.picked else None, OUTCOME_PICKS_PER_YEAR,
         lambda g, n: f"學號 {g[0]} 在 {g[1]} 學年度勾選的課程學習成果共 {n} 件，超過 {OUTCOME_PICKS_PER_YEAR} 件的上限")
     bad = per_term | picks

@@ -6,10 +6,15 @@ missing from a subquery has nothing of that kind to pick.
 """
 from __future__ import annotations
 
-from sqlalchemy import Select, Subquery, case, func, select
+from sqlalchemy import ColumnElement, Select, Subquery, and_, case, func, select
 
 from bot.infra.models import Course, Outcome, Performance, Student, Term
 from bot.infra.vocab import OutcomeStatus
+
+
+# A pick counts only on a certified outcome: only 認證成功 items may be picked (勾選), so a 勾選 left on
+# an item that was not (or is no longer) certified is neither counted nor shown as picked.
+COUNTED_PICK: ColumnElement[bool] = and_(Outcome.picked.is_(True), Outcome.status == OutcomeStatus.certified)
 
 
 def _of_class(stmt: Select, student_id, class_id: int | None) -> Select:

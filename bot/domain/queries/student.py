@@ -14,6 +14,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.domain.audience import Audience
+from bot.domain.queries.picks import COUNTED_PICK
 from bot.domain.queries.terms import current_term
 from bot.infra.models import Course, Objection, Outcome, Performance, ReceiptBatch, Student, Term, Window
 from bot.infra.vocab import OutcomeStatus, ReceiptItem, WindowKind
@@ -132,7 +133,7 @@ def status_of(session: Session, student_id: int, now: datetime, tz: ZoneInfo) ->
     performances = outcome_picks = performance_picks = 0
     if term is not None:
         outcomes = [OutcomeRow(*row) for row in session.execute(
-            select(Outcome.id, Course.subject, Outcome.title, Outcome.status, Outcome.reason, Outcome.picked)
+            select(Outcome.id, Course.subject, Outcome.title, Outcome.status, Outcome.reason, COUNTED_PICK)
             .join(Course, Outcome.course_id == Course.id)
             .where(Outcome.student_id == student_id, Course.term_id == term.id)
             .order_by(Course.subject, Outcome.id))]
@@ -142,7 +143,7 @@ def status_of(session: Session, student_id: int, now: datetime, tz: ZoneInfo) ->
         outcome_picks = session.scalar(
             select(func.count(Outcome.id)).join(Course, Outcome.course_id == Course.id)
             .join(Term, Course.term_id == Term.id)
-            .where(Outcome.student_id == student_id, Term.year == term.year, Outcome.picked.is_(True))) or 0
+            .where(Outcome.student_id == student_id, Term.year == term.year, COUNTED_PICK)) or 0
     return StudentStatus(
         name=student.name, term_label=term.label if term else None, year=term.year if term else None,
         outcomes=tuple(outcomes), performances=int(performances), outcome_picks=int(outcome_picks),
@@ -162,9 +163,9 @@ def performances_of(session: Session, student_id: int, year: int) -> list[Perfor
 def picked_outcomes(session: Session, student_id: int, year: int) -> list[OutcomeRow]:
     """This school year's picked 課程學習成果 (both terms)."""
     return [OutcomeRow(*row) for row in session.execute(
-        select(Outcome.id, Course.subject, Outcome.title, Outcome.status, Outcome.reason, Outcome.picked)
+        select(Outcome.id, Course.subject, Outcome.title, Outcome.status, Outcome.reason, COUNTED_PICK)
         .join(Course, Outcome.course_id == Course.id).join(Term, Course.term_id == Term.id)
-        .where(Outcome.student_id == student_id, Term.year == year, Outcome.picked.is_(True))
+        .where(Outcome.student_id == student_id, Term.year == year, COUNTED_PICK)
         .order_by(Term.semester, Course.subject, Outcome.id))]
 
 
