@@ -140,7 +140,7 @@ def student_nudge(listing: ClassList, tz: ZoneInfo) -> dict:
     deadline = f"（{_deadline(listing, tz)}）" if listing.window else ""
     bodies = {
         UNCONFIRMED: f"導師提醒：你的 {listing.term_label} 收訖明細還沒確認{deadline}。"
-                     "請輸入「收訖明細」查看並確認；有疑義請在期限內提出，逾期未確認視為確認。",
+                     "請輸入「收訖明細」查看並確認；有疑義請在期限內提出，逾期未確認也未提出疑義，視為確認。",
         UNPICKED: f"導師提醒：你還沒勾選要提交中央資料庫的項目{deadline}。"
                   f"課程學習成果至多勾選 {OUTCOME_PICKS_PER_YEAR} 件、多元表現至多 {PERFORMANCE_PICKS_PER_YEAR} 件，"
                   "未勾選就不會提交。",

@@ -37,6 +37,8 @@ def _state(batch: BatchView, now: datetime, tz: ZoneInfo) -> tuple[str, str]:
         return "學校尚未公告確認期間", flex.GREY
     if now < window.starts_at:
         return f"確認期間 {when(window.starts_at, tz)} 開始", flex.GREY
+    if batch.objection_open:
+        return "疑義處理中：處理完成前不需確認", flex.ORANGE
     if now >= window.ends_at:
         return f"確認期間已於 {when(window.ends_at, tz)} 結束", flex.GREY
     return f"待確認：截止 {when(window.ends_at, tz)}（{flex.days_left(window.ends_at, now, tz)}）", flex.RED
@@ -73,12 +75,12 @@ def batch_bubble(batch: BatchView, now: datetime, tz: ZoneInfo) -> dict:
         body.append(flex.separator())
         body += [flex.text(n, size="sm", color=flex.ORANGE, margin="sm") for n in notes]
     buttons = None
-    if _open(batch, now):
-        buttons = [
+    if _open(batch, now):  # while a 疑義 is open: only another 疑義, no 確認無誤
+        buttons = [] if batch.objection_open else [
             flex.button(common.postback_action("確認無誤", f"a={CONFIRM_ACTION}&b={batch.id}", "確認無誤"),
-                        primary=True),
-            flex.button(common.postback_action("提出疑義", f"a={OBJECT_ACTION}&b={batch.id}", "提出疑義")),
-        ]
+                        primary=True)]
+        buttons.append(flex.button(common.postback_action("提出疑義", f"a={OBJECT_ACTION}&b={batch.id}", "提出疑義"),
+                                   primary=batch.objection_open))
     return flex.bubble(f"🧾 {batch.term_label} 收訖明細", body, buttons, "學校提交到中央資料庫的資料")
 
 
@@ -120,7 +122,10 @@ def refused(refusal: Refusal, batch: BatchView | None, tz: ZoneInfo) -> dict:
                 "屆時再確認或提出疑義。")
     elif refusal == Refusal.closed:
         body = (f"{batch.term_label} 收訖明細的確認期間已於 {when(window.ends_at, tz)} 結束，"
-                "逾期未確認視為確認，不能再確認或提出疑義。如有問題請洽註冊組。")
+                "逾期未確認也未提出疑義的，視為確認；現在不能再確認或提出疑義。如有問題請洽註冊組。")
+    elif refusal == Refusal.objection_open:
+        body = (f"你對 {batch.term_label} 收訖明細提出的疑義還在處理中，處理完成前不能按「確認無誤」；"
+                "有結果會用 LINE 通知你。")
     elif refusal == Refusal.confirmed:
         body = (f"你已確認 {batch.term_label} 收訖明細，不能再提出疑義。"
                 "如仍有問題，請洽註冊組。")
@@ -195,7 +200,7 @@ def objection_recorded(batch: BatchView, item: ReceiptItem, at: datetime, tz: Zo
     return common.text(
         f"已收到你對 {batch.term_label} 收訖明細「{RECEIPT_ITEM_LABELS[item]}」的疑義（{when(at, tz)}），"
         f"已轉給{office_of(item)}處理，結果會用 LINE 通知你。\n"
-        "其他項目若沒有問題，仍可點「確認無誤」。", quick=QUICK)
+        "疑義處理完成前，這份明細不需要（也不能）按「確認無誤」；其他項目若也有問題，可再提出疑義。", quick=QUICK)
 
 
 def cancelled() -> dict:

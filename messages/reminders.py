@@ -136,7 +136,7 @@ def _not_picked(outcomes: bool, performances: bool) -> str:
 def receipt_todo(term: str, deadline: str, last_day: bool) -> Section:
     lines = [f"截止：{deadline}", "學校已提交你的收訖明細，請輸入「收訖明細」查看並確認；有疑義請在期限內提出。"]
     if last_day:
-        lines.append("今天是最後一天，逾期未確認視為確認。")
+        lines.append("今天是最後一天，逾期未確認也未提出疑義，視為確認。")
     return Section(f"{term} 收訖明細確認", tuple(lines))
 
 

@@ -1,17 +1,18 @@
 """視為確認: when a 收訖明細確認 window has closed, what is still unconfirmed counts as confirmed.
 
-Unconfirmed batches of the window's term whose student is in the window's audience get
-``confirmed_how='deemed'`` and ``confirmed_at`` = the window's end; nobody is asked to
-confirm them again. One UPDATE per closed window; safe to run any number of times.
+Seed (the regulation): 「逾公告期間未確認，或未向學校提出疑義者，視為已確認」. Unconfirmed batches
+of the window's term whose student is in the window's audience and that carry no 疑義 still being
+handled get ``confirmed_how='deemed'`` and ``confirmed_at`` = the window's end; nobody is asked
+to confirm them again. One UPDATE per closed window; safe to run any number of times.
 """
 from __future__ import annotations
 
 import logging
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 
-from bot.infra.models import ReceiptBatch, SchoolClass, Student, Window
+from bot.infra.models import Objection, ReceiptBatch, SchoolClass, Student, Window
 from bot.infra.services import Services
 from bot.infra.vocab import WindowKind
 from scheduler.rules.audience import audience_where
@@ -19,6 +20,7 @@ from scheduler.rules.audience import audience_where
 log = logging.getLogger(__name__)
 
 DEEMED = "deemed"
+OBJECTION_OPEN = exists().where(Objection.batch_id == ReceiptBatch.id, Objection.resolved_at.is_(None))
 
 
 def deem_confirmed(services: Services, now: datetime | None = None) -> int:
@@ -38,7 +40,7 @@ def deem_confirmed(services: Services, now: datetime | None = None) -> int:
             result = session.execute(
                 update(ReceiptBatch)
                 .where(ReceiptBatch.term_id == window.term_id, ReceiptBatch.confirmed_at.is_(None),
-                       ReceiptBatch.student_id.in_(students))
+                       ReceiptBatch.student_id.in_(students), ~OBJECTION_OPEN)
                 .values(confirmed_at=window.ends_at, confirmed_how=DEEMED)
                 .execution_options(synchronize_session=False))
             total += result.rowcount or 0

@@ -307,3 +307,28 @@ def test_several_batches_come_as_a_carousel_newest_first(school, chat, db):
     # only the open one has buttons
     assert postbacks_of(messages) == [f"a=rc_ok&b={school.batches['max:114-2']}",
                                       f"a=rc_obj&b={school.batches['max:114-2']}"]
+
+
+def test_an_open_objection_blocks_confirming_and_deemed_confirmation(school, chat, db, services):
+    # Seed (000, 收訖明細): 「逾公告期間未確認，或未向學校提出疑義者，視為已確認學校提交資料與學生上傳資料一致。」
+    # and 「學生依前項規定提出疑義者，由學校相關單位依其權責，妥為處置。」: a batch under objection is the
+    # office's to settle; the student is not asked to confirm it meanwhile, and it is never deemed confirmed.
+    from scheduler.deemed import deem_confirmed
+
+    me = chat(uid("fix"))
+    batch_id = school.batches["fix:114-2"]
+    recorded = _object(me, batch_id, "course_record", "物理應為 3 學分")
+    assert "仍可點「確認無誤」" not in recorded and "不需要（也不能）按「確認無誤」" in recorded
+    shown = me.say("收訖明細")
+    assert postbacks_of(shown) == [f"a=rc_obj&b={batch_id}"]  # another 疑義 only: no 確認無誤
+    assert "疑義處理中" in texts_of(shown) and "待確認" not in texts_of(shown)
+    refused = texts_of(me.tap(f"a=rc_ok&b={batch_id}"))
+    assert "疑義還在處理中，處理完成前不能按「確認無誤」" in refused
+    assert _batch(db, batch_id).confirmed_at is None
+    # the window closes (10/17 23:59): the batch with the open 疑義 is not deemed, the others are
+    after = local("2026-10-18 00:05")
+    assert deem_confirmed(services, after) >= 1
+    assert _batch(db, batch_id).confirmed_at is None
+    services.clock = lambda: after
+    text = texts_of(me.say("收訖明細"))
+    assert "疑義處理中" in text and "視為確認" not in text

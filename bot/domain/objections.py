@@ -3,7 +3,8 @@
 A student confirms a whole batch or raises an objection on one item, only inside the batch's
 收訖明細確認 window (a Window of kind receipt whose audience includes them). Both are recorded
 with their time and are idempotent: confirming twice changes nothing, and an item with an
-objection still open takes no second one. The office in charge of the item (OBJECTION_OFFICE:
+objection still open takes no second one. While an objection is open the batch cannot be
+confirmed (nor is it deemed confirmed when the window closes). The office in charge of the item (OBJECTION_OFFICE:
 the teachers holding that 職務) gets one push or multicast; `resolve` records the outcome and
 tells the student by push.
 """
@@ -38,6 +39,7 @@ class Refusal(Enum):
     closed = "closed"
     confirmed = "confirmed"          # already confirmed (objection refused)
     pending = "pending"              # an objection on this item is still open
+    objection_open = "objection_open"  # confirming while a 疑義 on the batch is being handled
     empty = "empty"
     too_long = "too_long"
 
@@ -73,7 +75,7 @@ def confirm(session: Session, student_id: int, batch_id: int, now: datetime) -> 
         return Decision(None, Refusal.not_found)
     if batch.confirmed_at is not None:
         return Decision(batch)  # a second tap: nothing more happens
-    refusal = window_refusal(batch.window, now)
+    refusal = window_refusal(batch.window, now) or (Refusal.objection_open if batch.objection_open else None)
     if refusal is not None:
         return Decision(batch, refusal)
     done = session.execute(

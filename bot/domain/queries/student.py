@@ -99,6 +99,11 @@ class BatchView:
     def open_objection(self, item: ReceiptItem) -> Objection | None:
         return next((o for o in self.objections if o.item == item and o.resolved_at is None), None)
 
+    @property
+    def objection_open(self) -> bool:
+        """A 疑義 on any item is still being handled: the batch is neither confirmed nor deemed meanwhile."""
+        return any(o.resolved_at is None for o in self.objections)
+
 
 def student_of(session: Session, student_id: int) -> Student | None:
     return session.get(Student, student_id)
