@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from bot.domain import nudge
 from bot.domain.people import HOMEROOM
-from bot.domain.queries.homeroom import LIST_KEYS, ClassList, all_lists, class_list
+from bot.domain.queries.homeroom import FAILED, LIST_KEYS, ClassList, all_lists, class_list
 from bot.domain.stages import in_quiet_hours
 from bot.infra.sender import QUOTA_FLAG
 from handlers.context import EventContext
@@ -53,6 +53,9 @@ def _refusal(ctx: EventContext, plan: nudge.NudgePlan) -> list[dict] | None:
     settings = ctx.services.settings
     if not plan.listing.rows:
         return [msg.refused(msg.EMPTY_LIST)]
+    window = plan.listing.window
+    if plan.listing.key == FAILED and not (window and window.is_open(ctx.now)):  # nothing to resubmit now
+        return [msg.refused(msg.FAILED_CLOSED)]
     if plan.sent_today:
         return [msg.refused(msg.ALREADY_TODAY)]
     if not plan.recipients:

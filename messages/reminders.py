@@ -147,11 +147,13 @@ def receipt_class_list(term: str, deadline: str, class_code: str, students: list
 
 
 # -- status changes and notices ---------------------------------------------------
-def outcome_failed(subject: str, title: str, reason: str | None) -> Section:
+def outcome_failed(subject: str, title: str, reason: str | None, can_resubmit: bool = True) -> Section:
+    """``can_resubmit`` False: uploading has closed for the term (only teachers certify now)."""
     return Section("課程學習成果認證失敗", (
         f"{subject}「{title}」認證失敗。",
         f"老師的說明：{reason or '（未填寫）'}",
-        "請在上傳期限內修改後重新送出認證。",
+        "請在上傳期限內修改後重新送出認證。" if can_resubmit else
+        "上傳期間已結束，這件成果本學期無法再重新送出；如有疑問請洽任課老師。",
     ))
 
 

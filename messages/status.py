@@ -17,14 +17,18 @@ STATUS_ACTION = "st"          # postback: a=st&v=<view>
 VIEWS = ("outcomes", "performances", "picks")
 STATUS_COMMAND = c.STATUS.label
 MAX_DETAIL_LINES = 40
+# After the upload window, only teachers certify; a 認證失敗 then cannot be sent again this term.
+TEACHERS_ONLY_FAILED = "上傳期間已結束，現在只有老師能認證：認證失敗的成果本學期無法再重新送出，如有疑問請洽任課老師。"
 STATUS_ORDER = (OutcomeStatus.failed, OutcomeStatus.draft, OutcomeStatus.pending, OutcomeStatus.certified)
 
 
 def _fix_hint(status: StudentStatus, now: datetime, tz: ZoneInfo) -> str:
-    """What a student with a failed item should do, and by when."""
-    upload = status.window(WindowKind.outcome_upload, now) or status.window(WindowKind.certification, now)
+    """What a student with a failed item can do, and by when: resubmit only while uploading is open."""
+    upload = status.window(WindowKind.outcome_upload, now)
     if upload is not None:
         return f"請依老師說明修改後，在 {when(upload.ends_at, tz)} 前重新送出認證。"
+    if status.window(WindowKind.certification, now) is not None:
+        return TEACHERS_ONLY_FAILED
     return "目前不在上傳期間，請洽任課老師或教學組。"
 
 

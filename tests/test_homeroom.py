@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.infra.models import LineBinding, OutboxMessage, ReminderLedger
+from bot.infra.models import LineBinding, OutboxMessage, ReminderLedger, Window
 from bot.infra.sender import QUOTA_FLAG
-from bot.infra.vocab import PersonKind
+from bot.infra.vocab import PersonKind, WindowKind
 from messages import homeroom as msg
 from messages import texts
 from tests.helpers import postbacks_of, texts_of
@@ -89,7 +89,10 @@ def test_nudge_shows_cost_then_sends_one_message_per_student_once_a_day(chat, db
     assert msg.ALREADY_TODAY in texts_of(me.tap(data(msg.LIST_ACTION, "unconfirmed", c)))
     assert "（今天已提醒）" in texts_of(me.say("班級名單"))
     assert line_api.used == 2 and len(ledger(db)) == 3
-    # another list the same day is its own
+    # another list the same day is its own (認證失敗 is nudged while students can still upload: open it)
+    with db.session() as s:
+        s.add(Window(kind=WindowKind.outcome_upload, term_id=school.term_id, audience="全校",
+                     starts_at=NOW - timedelta(days=10), ends_at=NOW + timedelta(days=5)))
     assert "已提醒「認證失敗未修正」名單上 1 位同學" in texts_of(
         me.tap(data(msg.NUDGE_GO_ACTION, "failed", c, n=1)))
     assert line_api.used == 3

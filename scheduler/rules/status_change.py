@@ -2,6 +2,9 @@
 
 Only the latest event of an outcome that is still failed, recorded within the look-back
 (so a first import of old history does not flood anyone). Scope ``outcome_event:<id>``.
+Whether the student can still send it again depends on the term's 課程學習成果上傳 window for
+their class being open: after it, only teachers certify (seed: 「如於此區間「認證失敗」退回，學生將
+無法重新送出認證」).
 """
 from __future__ import annotations
 
@@ -10,8 +13,9 @@ from datetime import timedelta
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, aliased
 
-from bot.infra.models import STATUS_CHANGE, Course, Outcome, OutcomeEvent, Student
-from bot.infra.vocab import OutcomeStatus, PersonKind
+from bot.domain.audience import Audience
+from bot.infra.models import STATUS_CHANGE, Course, Outcome, OutcomeEvent, SchoolClass, Student, Window
+from bot.infra.vocab import OutcomeStatus, PersonKind, WindowKind
 from messages import reminders
 from scheduler.rules.base import Item, SweepContext, reachable
 
@@ -20,18 +24,33 @@ STAGE = "once"
 LOOKBACK = timedelta(days=30)
 
 
+def _uploading(session: Session, ctx: SweepContext) -> list[tuple[int, Audience]]:
+    """(term, audience) of every 課程學習成果上傳 window open now."""
+    return [(term_id, Audience.from_db(audience)) for term_id, audience in session.execute(
+        select(Window.term_id, Window.audience).where(
+            Window.kind == WindowKind.outcome_upload, Window.starts_at <= ctx.now, Window.ends_at > ctx.now))]
+
+
 def items(session: Session, ctx: SweepContext) -> list[Item]:
     later = aliased(OutcomeEvent)
-    stmt = (select(OutcomeEvent.id, Student.id, Course.subject, Outcome.title, OutcomeEvent.reason, Outcome.reason)
+    uploading = _uploading(session, ctx)
+
+    def can_resubmit(term_id: int, grade: int, class_code: str) -> bool:
+        return any(t == term_id and audience.includes(grade, class_code) for t, audience in uploading)
+
+    stmt = (select(OutcomeEvent.id, Student.id, Course.subject, Outcome.title, OutcomeEvent.reason, Outcome.reason,
+                   Course.term_id, SchoolClass.grade, SchoolClass.code)
             .select_from(OutcomeEvent)
             .join(Outcome, OutcomeEvent.outcome_id == Outcome.id)
             .join(Student, Outcome.student_id == Student.id)
+            .join(SchoolClass, Student.class_id == SchoolClass.id)
             .join(Course, Outcome.course_id == Course.id)
             .where(OutcomeEvent.status == OutcomeStatus.failed, Outcome.status == OutcomeStatus.failed,
                    OutcomeEvent.recorded_at > ctx.now - LOOKBACK, OutcomeEvent.recorded_at <= ctx.now,
                    ~exists().where(later.outcome_id == OutcomeEvent.outcome_id, later.id > OutcomeEvent.id))
             .order_by(OutcomeEvent.id))
     return [Item(RULE, f"outcome_event:{event_id}", STAGE, PersonKind.student, student_id, uid,
-                 reminders.outcome_failed(subject, title, event_reason or outcome_reason))
-            for event_id, student_id, subject, title, event_reason, outcome_reason, uid in session.execute(
-                reachable(stmt, PersonKind.student, Student.id, RULE))]
+                 reminders.outcome_failed(subject, title, event_reason or outcome_reason,
+                                          can_resubmit(term_id, grade, class_code)))
+            for event_id, student_id, subject, title, event_reason, outcome_reason, term_id, grade, class_code, uid
+            in session.execute(reachable(stmt, PersonKind.student, Student.id, RULE))]
