@@ -8,7 +8,7 @@ from bot.domain.queries.teacher import CourseLoad, PendingView
 from messages import commands as c
 from messages import common
 from messages.lists import GREY, RED, paged, text, uri_button
-from messages.reminders import when
+from messages.reminders import FINAL_RETURN, when
 
 TITLE = "待認證"
 NOTHING = "目前沒有待認證的課程學習成果 🎉"
@@ -23,6 +23,8 @@ def _row(load: CourseLoad, now: datetime, tz: ZoneInfo, whose: bool) -> dict:
     details.append(f"截止 {when(load.deadline, tz)}" if load.deadline else "尚無認證期程")
     lines = [text(f"{head}：{load.count} 件", size="sm", weight="bold"),
              text("・".join(details), size="xs", color=GREY)]
+    if load.final:
+        lines.append(text(FINAL_RETURN, size="xs", color=RED))
     if not whose and load.teacher_absent:
         lines.append(text(f"您請假中，由 {load.proxy_name} 代理認證" if load.proxy_name
                           else "您請假中，目前沒有可用的代理教師", size="xs", color=RED))
@@ -37,7 +39,8 @@ def _row(load: CourseLoad, now: datetime, tz: ZoneInfo, whose: bool) -> dict:
 def _summary_line(load: CourseLoad, now: datetime, tz: ZoneInfo, whose: bool) -> str:
     who = f"{load.teacher_name} " if whose else ""
     deadline = f"，截止 {when(load.deadline, tz)}" if load.deadline else ""
-    return f"{who}{load.subject} {load.class_code} 班 {load.count} 件（最久 {load.waited_days(now)} 天{deadline}）"
+    final = "；學生上傳已截止，退回即無法重送" if load.final else ""
+    return f"{who}{load.subject} {load.class_code} 班 {load.count} 件（最久 {load.waited_days(now)} 天{deadline}{final}）"
 
 
 def pending(view: PendingView, now: datetime, tz: ZoneInfo, platform_url: str) -> dict:

@@ -67,23 +67,33 @@ def outcome_upload_todo(term: str, deadline: str, drafts: int, failed: list[tupl
 
 
 # -- 課程學習成果認證 ------------------------------------------------------------
+# Certification after uploading closed (the seed's 「此時間區間僅教師可認證」): a 退回 is final for the term.
+FINAL_RETURN = "學生上傳已截止：此時退回（認證失敗）的成果，學生本學期無法再重新送出。"
+
+
 def certification_todo(term: str, deadline: str, count: int, classes: list[str], oldest_days: int,
-                       proxies_told: list[str]) -> Section:
+                       proxies_told: list[str], final: bool = False) -> Section:
+    """``final``: uploading has closed for the term, so a 退回 now cannot be corrected by the student."""
     lines = [
         f"截止：{deadline}",
         f"您有 {count} 件課程學習成果待認證（班級：{'、'.join(classes)}）。",
         f"最久的一件已等待 {oldest_days} 天。",
     ]
+    if final:
+        lines.append(FINAL_RETURN)
     if proxies_told:
         lines.append(f"期限將至，已同時通知代理教師：{'、'.join(proxies_told)}。")
     return Section(f"{term} 課程學習成果待認證", tuple(lines))
 
 
-def certification_proxy(term: str, deadline: str, teachers: list[tuple[str, int, list[str], bool]]) -> Section:
+def certification_proxy(term: str, deadline: str, teachers: list[tuple[str, int, list[str], bool]],
+                        final: bool = False) -> Section:
     """``teachers``: (teacher's name, pending count, classes, on leave now) whose proxy you are."""
     lines = [f"截止：{deadline}", "您是下列課程的代理教師，任課教師尚未完成認證："]
     lines += _capped([f"• {name} 老師{'（請假中）' if absent else ''}：{count} 件（{'、'.join(classes)}）"
                       for name, count, classes, absent in teachers])
+    if final:
+        lines.append(FINAL_RETURN)
     return Section(f"{term} 代理認證通知", tuple(lines))
 
 

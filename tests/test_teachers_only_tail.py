@@ -82,3 +82,28 @@ def test_a_homeroom_teacher_is_not_offered_a_resubmit_nudge_after_uploading(stud
     at(services, "2026-10-25 10:00")
     answer = texts_of(chat(uid("wang")).tap(f"a=hr_nudge&l=failed&c={class_id}"))
     assert "本學期已無法重新送出，所以不發提醒" in answer
+
+
+def test_teachers_are_told_a_return_is_final_once_uploading_closed(student_school, chat, services):
+    # Seed: 「如於此區間「認證失敗」退回，學生將無法重新送出認證」 — said to the teacher before they return one.
+    at(services, "2026-10-15 10:00")
+    assert "無法再重新送出" not in texts_of(chat(uid("wang")).say("待認證"))
+    at(services, "2026-10-25 10:00")
+    pending = chat(uid("wang")).say("待認證")
+    assert "學生上傳已截止：此時退回（認證失敗）的成果，學生本學期無法再重新送出。" in texts_of(pending)
+    assert "退回即無法重送" in pending[0]["altText"]
+
+
+def test_the_certification_reminder_says_a_return_is_final_in_the_teachers_days(services, line_api, db,
+                                                                               reminder_school):
+    from scheduler.sweep import run_sweep
+
+    school = reminder_school
+    with db.session() as s:
+        add_window(s, school, WindowKind.outcome_upload, "2026-11-01 00:00", "2026-11-08 00:00")
+        add_window(s, school, WindowKind.certification, "2026-11-01 00:00", "2026-11-13 00:00")
+    run_sweep(services, now=local("2026-11-02 08:05"))   # opening, while students still upload
+    assert "無法再重新送出" not in texts_of(line_api.sent_to(school.line("wang"))[-1].messages)
+    run_sweep(services, now=local("2026-11-12 08:05"))   # the last day, uploading closed
+    told = texts_of(line_api.sent_to(school.line("wang"))[-1].messages)
+    assert "待認證" in told and "此時退回（認證失敗）的成果，學生本學期無法再重新送出" in told

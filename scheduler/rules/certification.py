@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from bot.domain.queries.responsibility import responsible_for
@@ -81,6 +81,9 @@ def items(session: Session, window: Window, ctx: SweepContext) -> list[Item]:
     proxies_of = {t: sorted((proxies[p] for p in ids if p in proxies), key=lambda x: x[0])
                   for t, ids in proxy_ids.items()}
     term, deadline, scope = window.term.label, ctx.deadline(window), window_scope(window)
+    final = not session.scalar(select(exists().where(  # uploading closed: a 退回 cannot be sent again
+        Window.kind == WindowKind.outcome_upload, Window.term_id == window.term_id,
+        Window.starts_at <= ctx.now, Window.ends_at > ctx.now)))
     present = [t for t, p in pending.items() if not p.absent]
     found: list[Item] = []
     if present:
@@ -90,9 +93,10 @@ def items(session: Session, window: Window, ctx: SweepContext) -> list[Item]:
             p = pending[teacher_id]
             oldest_days = (ctx.now - p.oldest).days if p.oldest else 0
             told = sorted({name for _, name, _ in proxies_of.get(teacher_id, [])})
-            section = reminders.certification_todo(term, deadline, p.count, sorted(p.classes), oldest_days, told)
+            section = reminders.certification_todo(term, deadline, p.count, sorted(p.classes), oldest_days, told,
+                                                   final)
             found.append(Item(RULE, scope, stage.name, PersonKind.teacher, teacher_id, uid, section, window.ends_at))
-    found += _proxy_items(proxies_of, pending, scope, stage.name, term, deadline, window)
+    found += _proxy_items(proxies_of, pending, scope, stage.name, term, deadline, window, final)
     return found
 
 
@@ -106,7 +110,7 @@ def _reachable_proxies(session: Session, proxy_ids: set[int]) -> dict[int, Proxy
 
 
 def _proxy_items(proxies_of: dict[int, list[Proxy]], pending: dict[int, Pending], scope: str, stage: str,
-                 term: str, deadline: str, window: Window) -> list[Item]:
+                 term: str, deadline: str, window: Window, final: bool) -> list[Item]:
     covering: dict[tuple[int, str], list[int]] = defaultdict(list)  # (proxy id, uid) -> teachers
     for teacher_id, proxies in proxies_of.items():
         for proxy_id, _name, uid in proxies:
@@ -114,6 +118,6 @@ def _proxy_items(proxies_of: dict[int, list[Proxy]], pending: dict[int, Pending]
     return [Item(PROXY_RULE, scope, stage, PersonKind.teacher, proxy_id, uid,
                  reminders.certification_proxy(term, deadline, [
                      (pending[t].name, pending[t].count, sorted(pending[t].classes), pending[t].absent)
-                     for t in sorted(teachers)]),
+                     for t in sorted(teachers)], final),
                  window.ends_at)
             for (proxy_id, uid), teachers in sorted(covering.items())]

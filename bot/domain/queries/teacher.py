@@ -5,7 +5,7 @@ A proxy covers a course while its teacher is absent, or once the course's certif
 has passed the reminder engine's escalation point (ESCALATE_DAYS_BEFORE); as for the reminders,
 the proxy is the first available one who is bound to LINE (`bound_only`), so the proxy who is
 told is the one who sees the items here. The teacher id always
-comes from the bound person. Four queries, whatever the number of items.
+comes from the bound person. Five queries, whatever the number of items.
 """
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ class CourseLoad:
     deadline: datetime | None      # the end of the class's certification window
     teacher_absent: bool
     proxy_name: str | None         # the proxy covering now, if any
+    final: bool = False            # certifying after the class's uploading closed: a 退回 cannot be resent
 
     def waited_days(self, now: datetime) -> int:
         return max((now - self.oldest).days, 0) if self.oldest else 0
@@ -74,10 +75,15 @@ def escalated_courses(session: Session, now: datetime, cfg: StageConfig, tz: Zon
                  for w in late))
 
 
-def _deadlines(session: Session, term_ids: set[int], now: datetime) -> list[tuple[int, Audience, datetime, datetime]]:
+def _windows(session: Session, term_ids: set[int], kind: WindowKind) -> list[tuple[int, Audience, datetime, datetime]]:
     rows = session.execute(select(Window.term_id, Window.audience, Window.starts_at, Window.ends_at).where(
-        Window.kind == WindowKind.certification, Window.term_id.in_(sorted(term_ids)))).all()
+        Window.kind == kind, Window.term_id.in_(sorted(term_ids)))).all()
     return [(t, Audience.from_db(a), s, e) for t, a, s, e in rows]
+
+
+def uploading(windows, term_id: int, grade: int, code: str, now: datetime) -> bool:
+    """Whether the class can upload (and so resend a 認證失敗) for the term now."""
+    return any(t == term_id and a.includes(grade, code) and s <= now < e for t, a, s, e in windows)
 
 
 def deadline_for(windows, term_id: int, grade: int, code: str, now: datetime) -> datetime | None:
@@ -123,13 +129,16 @@ def pending_for_teacher(session: Session, teacher_id: int, now: datetime, cfg: S
     proxy_ids = {r[10] for r in rows if r[10] is not None and r[11]}
     names = dict(session.execute(select(Teacher.id, Teacher.name).where(Teacher.id.in_(proxy_ids))).all()) \
         if proxy_ids else {}
-    windows = _deadlines(session, {r[1] for r in rows}, now)
+    terms = {r[1] for r in rows}
+    windows, uploads = _windows(session, terms, WindowKind.certification), _windows(session, terms,
+                                                                                   WindowKind.outcome_upload)
     own: list[CourseLoad] = []
     covering: list[CourseLoad] = []
     for (course_id, term_id, year, semester, subject, code, grade, owner, owner_name, owner_absent, proxy_id,
          covers, count, first) in rows:
-        load = CourseLoad(course_id, f"{year}-{semester}", subject, code, owner_name, count, first,
-                          deadline_for(windows, term_id, grade, code, now), bool(owner_absent),
-                          names.get(proxy_id) if covers else None)
+        deadline = deadline_for(windows, term_id, grade, code, now)
+        final = deadline is not None and deadline > now and not uploading(uploads, term_id, grade, code, now)
+        load = CourseLoad(course_id, f"{year}-{semester}", subject, code, owner_name, count, first, deadline,
+                          bool(owner_absent), names.get(proxy_id) if covers else None, final)
         (own if owner == teacher_id else covering).append(load)
     return PendingView(tuple(own), tuple(covering), absent)
