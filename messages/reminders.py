@@ -167,6 +167,14 @@ def outcome_failed(subject: str, title: str, reason: str | None, can_resubmit: b
     ))
 
 
+def certification_missed(term: str, deadline: str, items: list[tuple[str, str]]) -> Section:
+    """``items``: (subject, title) still 待認證 when certification closed."""
+    lines = [f"認證已於 {deadline} 截止，下列課程學習成果沒有在期限內完成認證，不能勾選提交："]
+    lines += _capped([f"• {subject}「{title}」" for subject, title in items])
+    lines.append("如有疑問請洽任課老師或教學組。")
+    return Section(f"{term} 課程學習成果未完成認證", tuple(lines))
+
+
 def quota_notice(kept: int, remaining: int) -> Section:
     return Section("LINE 訊息額度不足", (
         f"本月剩餘額度 {remaining} 則，本次有 {kept} 人的提醒暫緩發送。",

@@ -28,7 +28,8 @@ def day_label(day) -> str:
 def totals_lines(r: Rates) -> list[str]:
     t = r.totals
     return [
-        f"認證率 {pct(t.certification_rate)}（已認證 {t.certified} / 送出 {t.submitted} 件，待認證 {t.pending} 件）",
+        f"認證率 {pct(t.certification_rate)}（已認證 {t.certified} / 送出 {t.submitted} 件，待認證 {t.pending} 件"
+        + (f"，逾期未認證 {t.uncertified} 件" if t.uncertified else "") + "）",
         f"勾選率 {pct(t.pick_rate)}（已勾選 {t.picked} / 可勾選 {t.can_pick} 人）",
         f"收訖明細確認率 {pct(t.confirmation_rate)}（已確認 {t.confirmed} / {t.batches} 份）",
         f"教師認證天數中位數 {days(r.median_days)}",
@@ -36,7 +37,8 @@ def totals_lines(r: Rates) -> list[str]:
 
 
 def class_line(c: ClassRate) -> str:
-    return (f"{c.code}：認證 {pct(c.certification_rate)}（待 {c.pending} 件）｜"
+    late = f"，逾期未認證 {c.uncertified} 件" if c.uncertified else ""
+    return (f"{c.code}：認證 {pct(c.certification_rate)}（待 {c.pending} 件{late}）｜"
             f"勾選 {pct(c.pick_rate)}（{c.picked}/{c.can_pick} 人）｜確認 {pct(c.confirmation_rate)}")
 
 

@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 
 from bot.infra.models import Window
 from bot.infra.vocab import WindowKind
-from scheduler.rules import certification, outcome_upload, performance_upload, pick, receipt, status_change
+from scheduler.rules import (
+    certification, certification_closed, outcome_upload, performance_upload, pick, receipt, status_change,
+)
 from scheduler.rules.base import Item, SweepContext
 
 log = logging.getLogger(__name__)
@@ -34,7 +36,7 @@ MUTE_KIND: dict[str, str] = {
     performance_upload.RULE: performance_upload.RULE,
     pick.RULE: pick.RULE, pick.HOMEROOM_RULE: pick.RULE,
     receipt.RULE: receipt.RULE, receipt.HOMEROOM_RULE: receipt.RULE,
-    status_change.RULE: status_change.RULE,
+    status_change.RULE: status_change.RULE, certification_closed.RULE: certification_closed.MUTE_KIND,
 }
 
 
@@ -49,6 +51,7 @@ def collect(session: Session, ctx: SweepContext) -> list[Item]:
         except ValueError as exc:  # a bad audience string: skip the window, keep the sweep
             log.error("window %s skipped: %s", window.id, exc)
     found += status_change.items(session, ctx)
+    found += certification_closed.items(session, ctx)
     return found
 
 

@@ -4,7 +4,8 @@ and teachers furthest behind.
 
 Definitions (one term; the pick is per school year):
 - certification rate: certified / sent for certification (待認證 + 已認證 + 認證失敗) of the
-  class's students' outcomes in the term's courses;
+  class's students' outcomes in the term's courses; once the class's certification has closed,
+  what is still 待認證 is counted as not certified in time (``uncertified``), not as pending;
 - pick rate: students who picked at least one item / students with something to pick (a certified
   outcome or a 多元表現 this school year);
 - confirmation rate of a class: its batches the students confirmed / its batches, for the batch
@@ -20,6 +21,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Callable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, or_, select
@@ -50,6 +52,7 @@ class ClassRate:
     picked: int          # of those, students who picked at least one
     batches: int = 0     # 收訖明細 batches of the reported batch term
     confirmed: int = 0   # of those, confirmed by the student (not 視為確認)
+    uncertified: int = 0  # still 待認證 when the class's certification closed (no longer in ``pending``)
 
     @property
     def certification_rate(self) -> float | None:
@@ -125,7 +128,19 @@ def find_term(session: Session, label: str) -> Term | None:
     return session.scalar(select(Term).where(Term.year == int(parts[0]), Term.semester == int(parts[1])))
 
 
-def _class_rates(session: Session, term: Term, batch_term_id: int) -> list[ClassRate]:
+def _certification_closed(session: Session, term: Term, now: datetime) -> Callable[[int, str], bool]:
+    """Whether a class's 課程學習成果認證 for the term is over: it had windows and every one has ended."""
+    windows = [(Audience.from_db(a), e) for a, e in session.execute(
+        select(Window.audience, Window.ends_at).where(Window.kind == WindowKind.certification,
+                                                     Window.term_id == term.id))]
+
+    def closed(grade: int, code: str) -> bool:
+        ends = [e for audience, e in windows if audience.includes(grade, code)]
+        return bool(ends) and max(ends) <= now
+    return closed
+
+
+def _class_rates(session: Session, term: Term, batch_term_id: int, now: datetime) -> list[ClassRate]:
     status = Outcome.status
     submitted = status.in_([OutcomeStatus.pending, OutcomeStatus.certified, OutcomeStatus.failed])
     outcomes = dict((row[0], row[1:]) for row in session.execute(
@@ -142,22 +157,24 @@ def _class_rates(session: Session, term: Term, batch_term_id: int) -> list[Class
     can_pick = or_(o.c.student_id.is_not(None), p.c.student_id.is_not(None))
     picked = or_(func.coalesce(o.c.picked, 0) == 1, func.coalesce(p.c.picked, 0) == 1)
     people = session.execute(
-        select(SchoolClass.id, SchoolClass.code, func.count(Student.id),
+        select(SchoolClass.id, SchoolClass.code, SchoolClass.grade, func.count(Student.id),
                func.sum(case((can_pick, 1), else_=0)), func.sum(case((picked, 1), else_=0)))
         .join(Student, and_(Student.class_id == SchoolClass.id, Student.enrolled.is_(True)))
         .outerjoin(o, o.c.student_id == Student.id).outerjoin(p, p.c.student_id == Student.id)
-        .group_by(SchoolClass.id, SchoolClass.code).order_by(SchoolClass.code)).all()
+        .group_by(SchoolClass.id, SchoolClass.code, SchoolClass.grade).order_by(SchoolClass.code)).all()
     receipts = dict((row[0], row[1:]) for row in session.execute(
         select(Student.class_id, func.count(ReceiptBatch.id), func.sum(case((_by_student(), 1), else_=0)))
         .join(ReceiptBatch, ReceiptBatch.student_id == Student.id)
         .where(ReceiptBatch.term_id == batch_term_id, Student.enrolled.is_(True))
         .group_by(Student.class_id)))
+    closed = _certification_closed(session, term, now)
     rates = []
-    for class_id, code, students, pickers, pickeds in people:
+    for class_id, code, grade, students, pickers, pickeds in people:
         sub, cert, fail, pend = (int(v or 0) for v in outcomes.get(class_id, (0, 0, 0, 0)))
         batches, confirmed = (int(v or 0) for v in receipts.get(class_id, (0, 0)))
-        rates.append(ClassRate(code, students, sub, cert, fail, pend, int(pickers or 0), int(pickeds or 0),
-                               batches, confirmed))
+        late = pend if closed(grade, code) else 0  # not certified in time: counted apart from 待認證
+        rates.append(ClassRate(code, students, sub, cert, fail, pend - late, int(pickers or 0), int(pickeds or 0),
+                               batches, confirmed, late))
     return rates
 
 
@@ -170,7 +187,7 @@ def _by_student():
 def _totals(classes: list[ClassRate]) -> ClassRate:
     return ClassRate("全校", *(sum(getattr(c, f) for c in classes) for f in
                              ("students", "submitted", "certified", "failed", "pending", "can_pick", "picked",
-                              "batches", "confirmed")))
+                              "batches", "confirmed", "uncertified")))
 
 
 def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
@@ -249,7 +266,7 @@ def rates(session: Session, term: Term, now: datetime, tz: ZoneInfo, explicit_te
     """All of today's rates for ``term`` (with ``explicit_term`` the receipt windows are the term's own;
     otherwise the ones running now)."""
     windows = _receipt_windows(session, term if explicit_term else None, now)
-    classes = _class_rates(session, term, windows[0].term_id if windows else term.id)
+    classes = _class_rates(session, term, windows[0].term_id if windows else term.id, now)
     teachers, median = _teacher_rates(session, term, now)
     return Rates(term.label, now, tuple(classes), tuple(_confirmation(session, w, now, tz) for w in windows),
                  tuple(teachers), _totals(classes), median)

@@ -137,7 +137,9 @@ def pending_for_teacher(session: Session, teacher_id: int, now: datetime, cfg: S
     for (course_id, term_id, year, semester, subject, code, grade, owner, owner_name, owner_absent, proxy_id,
          covers, count, first) in rows:
         deadline = deadline_for(windows, term_id, grade, code, now)
-        final = deadline is not None and deadline > now and not uploading(uploads, term_id, grade, code, now)
+        if deadline is not None and deadline <= now:
+            continue  # certification has closed: no longer the teacher's to do (the students were told)
+        final = deadline is not None and not uploading(uploads, term_id, grade, code, now)
         load = CourseLoad(course_id, f"{year}-{semester}", subject, code, owner_name, count, first, deadline,
                           bool(owner_absent), names.get(proxy_id) if covers else None, final)
         (own if owner == teacher_id else covering).append(load)
