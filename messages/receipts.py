@@ -223,6 +223,18 @@ def office_notice(row: ObjectionRow, tz: ZoneInfo) -> dict:
         f"處理後請執行：portfolio-bot objections resolve {row.id} --text \"處理結果\"，系統會通知學生。")
 
 
+CORRECTION_RESOLVES = "學校已更正這個項目的資料並重新提交，請查看更正後的收訖明細。"
+
+
+def corrected_notice(term_label: str, items: list[ReceiptItem], confirm_by: datetime | None, tz: ZoneInfo) -> dict:
+    """One push when the school re-submitted corrected data: what changed and what to do now."""
+    what = "、".join(RECEIPT_ITEM_LABELS[i] for i in items)
+    ask = (f"請輸入「{RECEIPTS_COMMAND}」查看並重新確認（截止 {when(confirm_by, tz)}）；"
+           "若仍有問題，可再提出疑義。" if confirm_by is not None
+           else f"請輸入「{RECEIPTS_COMMAND}」查看；如仍有問題，請洽註冊組。")
+    return common.text(f"【收訖明細已更正】\n學校已更正你的 {term_label} 收訖明細（{what}）。\n{ask}", quick=QUICK)
+
+
 def resolution_notice(row: ObjectionRow, tz: ZoneInfo) -> dict:
     """The outcome, pushed to the student."""
     return common.text(

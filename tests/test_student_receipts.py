@@ -332,3 +332,45 @@ def test_an_open_objection_blocks_confirming_and_deemed_confirmation(school, cha
     services.clock = lambda: after
     text = texts_of(me.say("收訖明細"))
     assert "疑義處理中" in text and "視為確認" not in text
+
+
+def test_a_corrected_resubmission_replaces_the_lines_and_asks_for_confirmation_again(school, chat, db, line_api,
+                                                                                      services, tmp_path):
+    # Seed (000, 收訖明細): 「學生依前項規定提出疑義者，由學校相關單位依其權責，妥為處置」 and the student must
+    # 「確認學校提交資料與學生上傳資料一致」: what the school corrects is the student's to confirm again.
+    from bot.domain.importer import import_files
+    from tests.student_school import TZ
+
+    me = chat(uid("fix"))
+    fix_batch, ace_batch = school.batches["fix:114-2"], school.batches["ace:114-2"]
+    _object(me, fix_batch, "course_record", "物理應為 3 學分")
+    assert _batch(db, ace_batch).confirmed_at is not None          # ace had confirmed
+    pushes = len(line_api.calls("push"))
+    corrected = tmp_path / "receipts.csv"
+    corrected.write_text("學號,提交批次,項目,內容\n"
+                         "S-fix,114-2,修課紀錄,物理 3 學分\nS-fix,114-2,修課紀錄,數學 4 學分\n"
+                         "S-ace,114-2,幹部經歷,學藝股長\nS-ace,114-2,幹部經歷,圖書股長\n", encoding="utf-8")
+    report = import_files(db, [corrected], TZ, now=NOW)
+    assert report.ok and "更正收訖明細 2 份" in report.files[0].summary()
+    assert "移除被更正的舊明細 1 筆" in report.files[0].summary()
+    assert [r.ok for r in services.sender.deliver_many(report.outbox)] == [True, True]
+    with db.session() as s:
+        fix = s.get(ReceiptBatch, fix_batch)
+        assert sorted(ln.content for ln in fix.lines if ln.item == ReceiptItem.course_record) == \
+            ["數學 4 學分", "物理 3 學分"]                          # replaced, not added beside
+        assert len(fix.lines) == 5                                 # the items the file left out are kept
+        objection = s.scalars(select(Objection).where(Objection.batch_id == fix_batch)).one()
+        assert objection.resolved_at == NOW and "更正" in objection.resolution
+        assert s.get(ReceiptBatch, ace_batch).confirmed_at is None  # to be confirmed again
+    # one push each, saying what changed and to confirm again by the window's end
+    assert len(line_api.calls("push")) == pushes + 2
+    told = texts_of(line_api.sent_to(uid("fix"))[-1].messages)
+    assert "學校已更正你的 114-2 收訖明細（修課紀錄）" in told and "重新確認（截止 10/17（六）23:59）" in told
+    assert "幹部經歷" in texts_of(line_api.sent_to(uid("ace"))[-1].messages)
+    # fix can now confirm (no 疑義 open), and sees the corrected line
+    shown = me.say("收訖明細")
+    assert "物理 3 學分" in texts_of(shown) and "物理 2 學分" not in texts_of(shown)
+    assert "已確認 114-2 收訖明細無誤" in texts_of(me.tap(f"a=rc_ok&b={fix_batch}"))
+    # importing the same file again changes nothing and tells nobody
+    again = import_files(db, [corrected], TZ, now=NOW)
+    assert again.ok and again.outbox == [] and again.counts["receipts"].inserted == 0

@@ -69,6 +69,14 @@ def _error_message(exc: ApiException) -> str:
         return ""
 
 
+def outbox_row(kind: str, recipients: list[str], messages: list[dict], purpose: str) -> OutboxMessage:
+    """A new outbox row with its retry key (checked against LINE's limits), for the caller's transaction:
+    durable with what it accompanies; `Sender.deliver` sends it, and the worker retries what is left."""
+    check_messages(messages)
+    return OutboxMessage(retry_key=str(uuid.uuid4()), kind=kind, recipients=recipients, messages=messages,
+                         purpose=purpose)
+
+
 class Sender:
     """Sends through line-bot-sdk v3 with ``Configuration(host=LINE_API_BASE)``."""
 
@@ -138,10 +146,7 @@ class Sender:
     def enqueue(self, kind: str, recipients: list[str], messages: list[dict], purpose: str,
                 session=None) -> OutboxMessage:
         """Write an outbox row (with its retry key) without sending; `deliver` sends it."""
-        check_messages(messages)
-        row = OutboxMessage(
-            retry_key=str(uuid.uuid4()), kind=kind, recipients=recipients, messages=messages, purpose=purpose
-        )
+        row = outbox_row(kind, recipients, messages, purpose)
         if session is not None:
             session.add(row)
             session.flush()

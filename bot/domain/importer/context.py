@@ -46,6 +46,7 @@ class ImportContext:
         self.session = session
         self.tz = tz
         self.now = now
+        self.outbox: list[int] = []  # pushes written in the import's transaction (sent once it commits)
         self.errors: list[RowError] = []
         self._cache: dict[str, object] = {}
 

@@ -1,11 +1,15 @@
-"""收訖明細: one batch per (student, term of 提交批次); lines added when absent
-(key 學號+提交批次+項目+內容). Existing lines are never removed."""
+"""收訖明細: one batch per (student, term of 提交批次); the file's lines of a batch's item are that
+item's whole content (key 學號+提交批次+項目+內容): new lines are added, and lines of that item the
+file no longer has are removed — the school's corrected re-submission replaces what it corrects.
+Items the file does not mention are left as they are. A batch a re-import changed is a correction:
+see `corrected`."""
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from bot.domain.importer.bulk import insert_all, insert_returning_ids
 from bot.domain.importer.checks import Record, drop_duplicates
@@ -14,11 +18,16 @@ from bot.domain.importer.fields import MAX_YEAR, MIN_YEAR, Fields
 from bot.domain.importer.readers import Table
 from bot.domain.importer.report import FileReport
 from bot.domain.importer.spec import KindSpec
-from bot.infra.models import ReceiptBatch, ReceiptLine
-from bot.infra.vocab import RECEIPT_ITEM_LABELS, ReceiptItem
+from bot.domain.audience import Audience
+from bot.infra.models import LineBinding, Objection, ReceiptBatch, ReceiptLine, Student, Window
+from bot.infra.sender import outbox_row
+from bot.infra.vocab import RECEIPT_ITEM_LABELS, PersonKind, ReceiptItem, WindowKind
+from messages import receipts as words
 
 ITEMS: dict[str, ReceiptItem] = {label: item for item, label in RECEIPT_ITEM_LABELS.items()}
 BATCH = re.compile(r"(\d{2,3})-([12])")
+CORRECTION_BY = "更正匯入"
+CORRECTION_PURPOSE = "receipt_corrected"
 
 
 @dataclass(frozen=True)
@@ -56,31 +65,82 @@ def run(table: Table, ctx: ImportContext, report: FileReport) -> None:
     term_ids = {(r.data.year, r.data.semester): ctx.term_id(r.data.year, r.data.semester) for r in records}
     wanted_terms = sorted(set(term_ids.values()))
     batches: dict[tuple[int, int], int] = {}
-    lines: set[tuple[int, ReceiptItem, str]] = set()
+    lines: dict[tuple[int, ReceiptItem], set[str]] = defaultdict(set)
     if wanted_terms:
         batches = {(s, t): id_ for id_, s, t in session.execute(
             select(ReceiptBatch.id, ReceiptBatch.student_id, ReceiptBatch.term_id)
             .where(ReceiptBatch.term_id.in_(wanted_terms)))}
-        lines = {(b, ReceiptItem(i), c) for b, i, c in session.execute(
-            select(ReceiptLine.batch_id, ReceiptLine.item, ReceiptLine.content)
-            .join(ReceiptBatch, ReceiptBatch.id == ReceiptLine.batch_id)
-            .where(ReceiptBatch.term_id.in_(wanted_terms)))}
+        for b, i, c in session.execute(
+                select(ReceiptLine.batch_id, ReceiptLine.item, ReceiptLine.content)
+                .join(ReceiptBatch, ReceiptBatch.id == ReceiptLine.batch_id)
+                .where(ReceiptBatch.term_id.in_(wanted_terms))):
+            lines[(b, ReceiptItem(i))].add(c)
+    had_lines = {b for b, _ in lines}
     missing = sorted({(r.data.student_id, term_ids[(r.data.year, r.data.semester)]) for r in records} - set(batches))
     ids = insert_returning_ids(session, ReceiptBatch, [{"student_id": s, "term_id": t} for s, t in missing],
                                ("student_id", "term_id"))
     batches.update(zip(missing, ids))
     if missing:
         report.notes.append(f"新增收訖批次 {len(missing)} 個")
-    inserts = []
+    wanted: dict[tuple[int, ReceiptItem], set[str]] = defaultdict(set)
     for record in records:
         r = record.data
-        batch_id = batches[(r.student_id, term_ids[(r.year, r.semester)])]
-        if (batch_id, r.item, r.content) in lines:
-            report.counts.unchanged += 1
-        else:
-            inserts.append({"batch_id": batch_id, "item": r.item, "content": r.content})
+        wanted[(batches[(r.student_id, term_ids[(r.year, r.semester)])], r.item)].add(r.content)
+    inserts, removed = [], 0
+    changed: dict[int, set[ReceiptItem]] = defaultdict(set)  # batch -> items whose lines the file changed
+    for (batch_id, item), contents in wanted.items():
+        old = lines.get((batch_id, item), set())
+        report.counts.unchanged += len(contents & old)
+        inserts += [{"batch_id": batch_id, "item": item, "content": c} for c in sorted(contents - old)]
+        gone = old - contents  # the file is the item's whole content now: a correction replaces it
+        if gone:
+            session.execute(delete(ReceiptLine).where(
+                ReceiptLine.batch_id == batch_id, ReceiptLine.item == item, ReceiptLine.content.in_(sorted(gone))))
+            removed += len(gone)
+        if batch_id in had_lines and (gone or contents - old):
+            changed[batch_id].add(item)
     insert_all(session, ReceiptLine, inserts)
     report.counts.inserted += len(inserts)
+    if removed:
+        report.notes.append(f"移除被更正的舊明細 {removed} 筆")
+    if changed:
+        corrected(ctx, changed)
+        report.notes.append(f"更正收訖明細 {len(changed)} 份（已通知學生重新確認）")
+
+
+def corrected(ctx: ImportContext, changed: dict[int, set[ReceiptItem]]) -> None:
+    """Batches whose lines a re-import changed: the 疑義 on those items are answered by the correction,
+    the batch asks to be confirmed again while its window is open, and the student gets one push
+    (an outbox row in the import's transaction, so it is sent exactly when the import commits)."""
+    session, now = ctx.session, ctx.now
+    for batch in session.scalars(select(ReceiptBatch).where(ReceiptBatch.id.in_(sorted(changed)))):
+        items = changed[batch.id]
+        session.execute(update(Objection).where(
+            Objection.batch_id == batch.id, Objection.item.in_(sorted(items)), Objection.resolved_at.is_(None))
+            .values(resolved_at=now, resolution=words.CORRECTION_RESOLVES, resolved_by=CORRECTION_BY))
+        window = _open_window(ctx, batch)
+        if window is not None:
+            batch.confirmed_at, batch.confirmed_how = None, None
+        user = session.scalar(select(LineBinding.line_user_id).where(
+            LineBinding.person_kind == PersonKind.student, LineBinding.person_id == batch.student_id,
+            LineBinding.unbound_at.is_(None), LineBinding.blocked.is_(False)))
+        if user is not None:
+            message = words.corrected_notice(batch.term.label, sorted(items), window.ends_at if window else None,
+                                             ctx.tz)
+            row = outbox_row("push", [user], [message], CORRECTION_PURPOSE)
+            session.add(row)
+            session.flush()
+            ctx.outbox.append(row.id)
+
+
+def _open_window(ctx: ImportContext, batch: ReceiptBatch) -> Window | None:
+    """The 收訖明細確認 window of the batch's term open now for the student's class, if any."""
+    student = ctx.session.get(Student, batch.student_id)
+    klass = student.school_class
+    return next((w for w in ctx.session.scalars(select(Window).where(
+        Window.kind == WindowKind.receipt, Window.term_id == batch.term_id, Window.starts_at <= ctx.now,
+        Window.ends_at > ctx.now).order_by(Window.ends_at))
+        if Audience.from_db(w.audience).includes(klass.grade, klass.code)), None)
 
 
 SPEC = KindSpec("receipts", "收訖明細", ("學號", "提交批次", "項目", "內容"), run)

@@ -54,6 +54,7 @@ class FileReport:
 class ImportReport:
     files: list[FileReport] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    outbox: list[int] = field(default_factory=list)  # pushes written with the import, to deliver after it
 
     @property
     def ok(self) -> bool:

@@ -59,6 +59,7 @@ def import_files(db: Database, paths: Iterable[str | Path], tz: ZoneInfo,
             report.errors.extend(ctx.errors)
             if report.errors:
                 raise _Rollback
+            report.outbox = list(ctx.outbox)
     except _Rollback:
         pass
     return report
