@@ -36,8 +36,8 @@ def status_detail(ctx: EventContext, session: Session) -> list[dict]:
     tz = ctx.services.settings.tz
     if view == "outcomes":
         return [msg.outcome_details(status, ctx.now, tz)]
-    performances = performances_of(session, ctx.person.id, status.year)
     if view == "performances":
-        return [msg.performance_details(status, performances)]
-    return [msg.pick_details(status, picked_outcomes(session, ctx.person.id, status.year), performances,
-                             ctx.now, tz)]
+        return [msg.performance_details(status, performances_of(session, ctx.person.id, status.year))]
+    year = status.pick_year  # the open 勾選 window's 學年度 (in September, last year's)
+    return [msg.pick_details(status, picked_outcomes(session, ctx.person.id, year),
+                             performances_of(session, ctx.person.id, year), ctx.now, tz)]

@@ -159,7 +159,7 @@ def performance_details(status: StudentStatus, rows: list[PerformanceRow]) -> di
 def pick_details(status: StudentStatus, outcomes: list[OutcomeRow], performances: list[PerformanceRow],
                  now: datetime, tz: ZoneInfo) -> dict:
     picked = [p for p in performances if p.picked]
-    lines = [f"【{status.year} 學年度勾選提交中央】",
+    lines = [f"【{status.pick_year} 學年度勾選提交中央】",
              f"課程學習成果 {len(outcomes)}/{OUTCOME_PICKS_PER_YEAR} 件"]
     lines += _capped([f"• {o.subject}「{o.title}」" for o in outcomes]) or ["（尚未勾選）"]
     lines.append(f"多元表現 {len(picked)}/{PERFORMANCE_PICKS_PER_YEAR} 件")

@@ -143,7 +143,12 @@ def _list(session: Session, klass: SchoolClass, term: Term, key: str, now: datet
         label = window.term_label if window else term.label
         rows = unconfirmed(session, class_id, window.term_id if window else term.id)
     elif key == UNPICKED:
-        rows = unpicked(session, class_id, term.year)
+        # an open 勾選 window decides whose picks: in September, last school year's
+        # (seed: 「113年09月13日前 112學年度 學習歷程檔案資料勾選」)
+        picking = class_window(session, klass, LIST_WINDOW[key], now)
+        if picking is not None and picking.is_open(now):
+            window, label = picking, picking.term_label
+        rows = unpicked(session, class_id, window.year if window and window.is_open(now) else term.year)
     elif key == FAILED:
         rows = failed(session, class_id, term.id)
     else:

@@ -7,7 +7,7 @@ Definitions (one term; the pick is per school year):
   class's students' outcomes in the term's courses; once the class's certification has closed,
   what is still 待認證 is counted as not certified in time (``uncertified``), not as pending;
 - pick rate: students who picked at least one item / students with something to pick (a certified
-  outcome or a 多元表現 this school year);
+  outcome or a 多元表現 of the school year being picked: an open 勾選 window's, else the term's);
 - confirmation rate of a class: its batches the students confirmed / its batches, for the batch
   term of the reported 收訖明細 windows (the rates' term when there is none);
 - confirmation rate on a day: batches the students confirmed by the end of that local day / the
@@ -21,10 +21,9 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Callable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.domain.audience import Audience
@@ -128,19 +127,34 @@ def find_term(session: Session, label: str) -> Term | None:
     return session.scalar(select(Term).where(Term.year == int(parts[0]), Term.semester == int(parts[1])))
 
 
-def _certification_closed(session: Session, term: Term, now: datetime) -> Callable[[int, str], bool]:
-    """Whether a class's 課程學習成果認證 for the term is over: it had windows and every one has ended."""
-    windows = [(Audience.from_db(a), e) for a, e in session.execute(
-        select(Window.audience, Window.ends_at).where(Window.kind == WindowKind.certification,
-                                                     Window.term_id == term.id))]
+@dataclass(frozen=True)
+class _Schedule:
+    """What the rates need of the schedule, read in one query: the term's 認證 windows, and the
+    勾選 window open now (whose 學年度 is the one being picked: in September, last year's)."""
 
-    def closed(grade: int, code: str) -> bool:
-        ends = [e for audience, e in windows if audience.includes(grade, code)]
+    certification: tuple[tuple[Audience, datetime], ...]
+    pick_year: int | None
+
+    @classmethod
+    def read(cls, session: Session, term: Term, now: datetime, any_pick: bool) -> "_Schedule":
+        picking = and_(Window.kind == WindowKind.pick, Window.starts_at <= now, Window.ends_at > now)
+        rows = session.execute(
+            select(Window.kind, Window.audience, Window.ends_at, Term.year).join(Term, Window.term_id == Term.id)
+            .where(or_(and_(Window.kind == WindowKind.certification, Window.term_id == term.id),
+                       picking if any_pick else false()))
+            .order_by(Window.ends_at)).all()
+        return cls(tuple((Audience.from_db(a), e) for k, a, e, _ in rows if k == WindowKind.certification),
+                   next((y for k, _, _, y in rows if k == WindowKind.pick), None))
+
+    def certification_closed(self, grade: int, code: str, now: datetime) -> bool:
+        """Whether a class's 課程學習成果認證 for the term is over: it had windows and every one has ended."""
+        ends = [e for audience, e in self.certification if audience.includes(grade, code)]
         return bool(ends) and max(ends) <= now
-    return closed
 
 
-def _class_rates(session: Session, term: Term, batch_term_id: int, now: datetime) -> list[ClassRate]:
+def _class_rates(session: Session, term: Term, batch_term_id: int, now: datetime,
+                 schedule: _Schedule) -> list[ClassRate]:
+    pick_year = schedule.pick_year or term.year
     status = Outcome.status
     submitted = status.in_([OutcomeStatus.pending, OutcomeStatus.certified, OutcomeStatus.failed])
     outcomes = dict((row[0], row[1:]) for row in session.execute(
@@ -153,7 +167,7 @@ def _class_rates(session: Session, term: Term, batch_term_id: int, now: datetime
         .where(Course.term_id == term.id, Student.enrolled.is_(True))
         .group_by(Student.class_id)))
 
-    o, p = pick_outcomes(term.year), pick_performances(term.year)
+    o, p = pick_outcomes(pick_year), pick_performances(pick_year)
     can_pick = or_(o.c.student_id.is_not(None), p.c.student_id.is_not(None))
     picked = or_(func.coalesce(o.c.picked, 0) == 1, func.coalesce(p.c.picked, 0) == 1)
     people = session.execute(
@@ -167,12 +181,11 @@ def _class_rates(session: Session, term: Term, batch_term_id: int, now: datetime
         .join(ReceiptBatch, ReceiptBatch.student_id == Student.id)
         .where(ReceiptBatch.term_id == batch_term_id, Student.enrolled.is_(True))
         .group_by(Student.class_id)))
-    closed = _certification_closed(session, term, now)
     rates = []
     for class_id, code, grade, students, pickers, pickeds in people:
         sub, cert, fail, pend = (int(v or 0) for v in outcomes.get(class_id, (0, 0, 0, 0)))
         batches, confirmed = (int(v or 0) for v in receipts.get(class_id, (0, 0)))
-        late = pend if closed(grade, code) else 0  # not certified in time: counted apart from 待認證
+        late = pend if schedule.certification_closed(grade, code, now) else 0  # not certified in time: apart
         rates.append(ClassRate(code, students, sub, cert, fail, pend - late, int(pickers or 0), int(pickeds or 0),
                                batches, confirmed, late))
     return rates
@@ -266,7 +279,8 @@ def rates(session: Session, term: Term, now: datetime, tz: ZoneInfo, explicit_te
     """All of today's rates for ``term`` (with ``explicit_term`` the receipt windows are the term's own;
     otherwise the ones running now)."""
     windows = _receipt_windows(session, term if explicit_term else None, now)
-    classes = _class_rates(session, term, windows[0].term_id if windows else term.id, now)
+    schedule = _Schedule.read(session, term, now, any_pick=not explicit_term)
+    classes = _class_rates(session, term, windows[0].term_id if windows else term.id, now, schedule)
     teachers, median = _teacher_rates(session, term, now)
     return Rates(term.label, now, tuple(classes), tuple(_confirmation(session, w, now, tz) for w in windows),
                  tuple(teachers), _totals(classes), median)

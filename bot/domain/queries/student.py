@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.domain.audience import Audience
@@ -54,6 +54,11 @@ class WindowRow:
     def is_open(self, now: datetime) -> bool:
         return self.starts_at <= now < self.ends_at
 
+    @property
+    def year(self) -> int:
+        """The window's 學年度 (of its term)."""
+        return int(self.term_label.split("-")[0])
+
 
 @dataclass(frozen=True)
 class StudentStatus:
@@ -68,6 +73,7 @@ class StudentStatus:
     performance_picks: int       # this school year's picked 多元表現
     windows: tuple[WindowRow, ...]  # open and coming, soonest end first
     unconfirmed_terms: frozenset[int] = frozenset()  # terms of their 收訖明細 awaiting confirmation
+    pick_year: int | None = None    # the 學年度 whose picks count now: an open 勾選 window's, else ``year``
 
     def by_status(self, status: OutcomeStatus) -> list[OutcomeRow]:
         return [o for o in self.outcomes if o.status == status]
@@ -134,8 +140,10 @@ def status_of(session: Session, student_id: int, now: datetime, tz: ZoneInfo) ->
     if student is None:
         return None
     term = current_term(session, now, tz)
+    windows = windows_for(session, student, now)
     outcomes: list[OutcomeRow] = []
     performances = outcome_picks = performance_picks = 0
+    year = pick_year(windows, now, term.year if term else None)
     if term is not None:
         outcomes = [OutcomeRow(*row) for row in session.execute(
             select(Outcome.id, Course.subject, Outcome.title, Outcome.status, Outcome.reason, COUNTED_PICK)
@@ -143,19 +151,27 @@ def status_of(session: Session, student_id: int, now: datetime, tz: ZoneInfo) ->
             .where(Outcome.student_id == student_id, Course.term_id == term.id)
             .order_by(Course.subject, Outcome.id))]
         performances, performance_picks = session.execute(
-            select(func.count(Performance.id), func.coalesce(func.sum(case((Performance.picked, 1), else_=0)), 0))
-            .where(Performance.student_id == student_id, Performance.year == term.year)).one()
+            select(func.coalesce(func.sum(case((Performance.year == term.year, 1), else_=0)), 0),
+                   func.coalesce(func.sum(case((and_(Performance.picked, Performance.year == year), 1), else_=0)), 0))
+            .where(Performance.student_id == student_id, Performance.year.in_({term.year, year}))).one()
         outcome_picks = session.scalar(
             select(func.count(Outcome.id)).join(Course, Outcome.course_id == Course.id)
             .join(Term, Course.term_id == Term.id)
-            .where(Outcome.student_id == student_id, Term.year == term.year, COUNTED_PICK)) or 0
+            .where(Outcome.student_id == student_id, Term.year == year, COUNTED_PICK)) or 0
     return StudentStatus(
         name=student.name, term_label=term.label if term else None, year=term.year if term else None,
         outcomes=tuple(outcomes), performances=int(performances), outcome_picks=int(outcome_picks),
-        performance_picks=int(performance_picks), windows=tuple(windows_for(session, student, now)),
+        performance_picks=int(performance_picks), windows=tuple(windows),
         unconfirmed_terms=frozenset(session.scalars(select(ReceiptBatch.term_id).where(
             ReceiptBatch.student_id == student_id, ReceiptBatch.confirmed_at.is_(None)))),
+        pick_year=year,
     )
+
+
+def pick_year(windows: list[WindowRow], now: datetime, year: int | None) -> int | None:
+    """Whose picks count now: the 學年度 of an open 勾選 window (in September, last school year's:
+    seed 「113年09月13日前 112學年度 學習歷程檔案資料勾選」), else this term's."""
+    return next((w.year for w in windows if w.kind == WindowKind.pick and w.is_open(now)), year)
 
 
 def performances_of(session: Session, student_id: int, year: int) -> list[PerformanceRow]:

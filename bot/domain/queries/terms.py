@@ -1,13 +1,18 @@
-"""Which term is "this term": the ROC school term of the local day, as the database knows it."""
+"""Which term is "this term": the ROC school term of the local day, as the database knows it, except
+while an earlier term's 課程學習成果 upload or certification is still open: that term stays "this
+term" until they close (seed: uploads run to 「休業式後14日」, so term 1's run past Feb 1)."""
 from __future__ import annotations
 
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import and_, exists, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from bot.infra.models import Term
+from bot.infra.models import Term, Window
+from bot.infra.vocab import WindowKind
+
+STILL_OPEN = (WindowKind.outcome_upload, WindowKind.certification)  # what keeps an earlier term current
 
 
 def roc_term(today: date) -> tuple[int, int]:
@@ -18,10 +23,17 @@ def roc_term(today: date) -> tuple[int, int]:
 
 
 def current_term(session: Session, now: datetime, tz: ZoneInfo) -> Term | None:
-    """The term of ``now``'s local date; if the school has not loaded it, the latest term before it
-    (or, failing that, the earliest one after it). None when there are no terms at all."""
+    """The term of ``now``'s local date, unless an earlier term's upload or certification is still open
+    (then that one); if the school has not loaded it, the latest term before it (or, failing that, the
+    earliest one after it). None when there are no terms at all."""
     year, semester = roc_term(now.astimezone(tz).date())
-    found = session.scalar(select(Term).where(Term.year == year, Term.semester == semester))
+    found = session.scalar(
+        select(Term).where(or_(
+            and_(Term.year == year, Term.semester == semester),
+            and_(tuple_(Term.year, Term.semester) < (year, semester),
+                 exists().where(Window.term_id == Term.id, Window.kind.in_(STILL_OPEN),
+                                Window.starts_at <= now, Window.ends_at > now))))
+        .order_by(Term.year, Term.semester).limit(1))  # the unfinished earlier term first, else the calendar's
     if found is not None:
         return found
     earlier = session.scalar(select(Term).where(tuple_(Term.year, Term.semester) < (year, semester))
