@@ -144,7 +144,8 @@ def send_objection(ctx: EventContext, session: Session) -> list[dict]:
         return [msg.refused(decision.refusal, decision.batch, _tz(ctx))]
     row = objections.one(session, decision.objection.id)
     sender = ctx.services.sender
-    outbox_id = objections.enqueue_office_notice(session, sender, item, [msg.office_notice(row, _tz(ctx))])
-    if outbox_id is not None:
-        ctx.after_reply.append(partial(sender.deliver, outbox_id))
-    return [msg.objection_recorded(decision.batch, item, row.created_at, _tz(ctx))]
+    due = objections.answer_by(row.created_at, ctx.services.settings.objection_answer_days, _tz(ctx))
+    notice = objections.enqueue_office_notice(session, sender, item, [msg.office_notice(row, _tz(ctx), due)])
+    if notice.outbox_id is not None:
+        ctx.after_reply.append(partial(sender.deliver, notice.outbox_id))
+    return [msg.objection_recorded(decision.batch, item, row.created_at, _tz(ctx), notice.duty)]

@@ -7,7 +7,9 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.objections import MAX_REASON, ObjectionRow, Refusal
 from bot.domain.queries.student import BatchView
-from bot.infra.vocab import DUTY_LABELS, OBJECTION_OFFICE, RECEIPT_ITEM_LABELS, RECEIPT_WINDOW_MIN_DAYS, ReceiptItem
+from bot.infra.vocab import (
+    DUTY_LABELS, OBJECTION_OFFICE, RECEIPT_ITEM_LABELS, RECEIPT_WINDOW_MIN_DAYS, Duty, ReceiptItem,
+)
 from messages import commands as c
 from messages import common, flex
 from messages.reminders import when
@@ -196,10 +198,20 @@ def objection_pending(item: ReceiptItem) -> dict:
                        "有結果會用 LINE 通知你。", quick=QUICK)
 
 
-def objection_recorded(batch: BatchView, item: ReceiptItem, at: datetime, tz: ZoneInfo) -> dict:
+def objection_recorded(batch: BatchView, item: ReceiptItem, at: datetime, tz: ZoneInfo,
+                       reached: Duty | None) -> dict:
+    """``reached``: whose office was told by LINE (the one in charge, or 管理者); None when nobody could be."""
+    office = office_of(item)
+    if reached is None:  # never say 已轉給 when nothing was sent
+        passed = (f"已記錄，但{office}目前沒有人能用 LINE 收到通知：請直接到{office}當面說明"
+                  "（學校也能在疑義清單看到這筆），處理結果仍會用 LINE 通知你。")
+    elif reached == OBJECTION_OFFICE[item]:
+        passed = f"已轉給{office}處理，結果會用 LINE 通知你。"
+    else:
+        passed = f"{office}目前沒有人能用 LINE 收到通知，已轉給{DUTY_LABELS[reached]}，結果會用 LINE 通知你。"
     return common.text(
         f"已收到你對 {batch.term_label} 收訖明細「{RECEIPT_ITEM_LABELS[item]}」的疑義（{when(at, tz)}），"
-        f"已轉給{office_of(item)}處理，結果會用 LINE 通知你。\n"
+        f"{passed}\n"
         "疑義處理完成前，這份明細不需要（也不能）按「確認無誤」；其他項目若也有問題，可再提出疑義。", quick=QUICK)
 
 
@@ -212,13 +224,13 @@ def bad_button() -> dict:
 
 
 # -- the office and the student ------------------------------------------------------
-def office_notice(row: ObjectionRow, tz: ZoneInfo) -> dict:
-    """One push to the office in charge: who, what, and how to answer."""
+def office_notice(row: ObjectionRow, tz: ZoneInfo, answer_by: datetime) -> dict:
+    """One push to the office in charge: who, what, by when, and how to answer."""
     return common.text(
         f"【收訖明細疑義 #{row.id}】\n"
         f"項目：{row.term_label} {RECEIPT_ITEM_LABELS[row.item]}\n"
         f"學生：{row.class_code} 班 {row.seat} 號 {row.student_name}（學號 {row.student_no}）\n"
-        f"提出時間：{when(row.created_at, tz)}\n"
+        f"提出時間：{when(row.created_at, tz)}（請於 {when(answer_by, tz)} 前回覆）\n"
         f"說明：{row.reason}\n\n"
         f"處理後請執行：portfolio-bot objections resolve {row.id} --text \"處理結果\"，系統會通知學生。")
 

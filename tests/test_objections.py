@@ -55,10 +55,30 @@ def test_an_office_nobody_reads_still_records_the_objection(school, db, chat, li
     batch = school.batches["fix:114-2"]
     me.tap(f"a=rc_item&b={batch}&i=outcome")
     me.say("少了化學的成果")
-    assert "已轉給教學組處理" in texts_of(me.tap(f"a=rc_send&b={batch}&i=outcome"))
+    # Seed: 「學生依前項規定提出疑義者，由學校相關單位依其權責，妥為處置」 — never 已轉給 when nothing was sent.
+    answer = texts_of(me.tap(f"a=rc_send&b={batch}&i=outcome"))
+    assert "已轉給" not in answer and "請直接到教學組當面說明" in answer
     assert line_api.calls("push") == [] and line_api.calls("multicast") == []
     with db.session() as session:
         assert session.scalars(select(Objection.reason)).all() == ["少了化學的成果"]
+
+
+def test_an_objection_the_office_cannot_read_goes_to_the_administrator(school, db, chat, line_api):
+    from bot.infra.vocab import Duty
+    from tests import factories as f
+
+    with db.session() as session:
+        for binding in session.scalars(select(LineBinding).where(LineBinding.line_user_id == uid("aca"))):
+            binding.blocked = True
+        f.bind(session, f.teacher(session, name="系統管理者", duties=[Duty.admin]), uid("adm"))
+    me = chat(uid("fix"))
+    batch = school.batches["fix:114-2"]
+    me.tap(f"a=rc_item&b={batch}&i=outcome")
+    me.say("少了化學的成果")
+    answer = texts_of(me.tap(f"a=rc_send&b={batch}&i=outcome"))
+    assert "教學組目前沒有人能用 LINE 收到通知，已轉給管理者" in answer
+    [notice] = line_api.sent_to(uid("adm"))
+    assert notice.via == "push" and "少了化學的成果" in texts_of(notice.messages)
 
 
 def test_list_shows_open_ones_filtered_by_item(school, db, cli):
@@ -94,3 +114,18 @@ def test_resolve_for_a_student_not_on_line(school, db, cli, line_api):
     with db.session() as session:
         row = session.get(Objection, oid)
         assert (row.resolution, row.resolved_by) == ("已更正", "註冊組長") and row.resolved_at is not None
+
+
+def test_each_objection_carries_the_date_the_school_must_answer_by(school, db, cli):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo("Asia/Taipei")
+    thursday = datetime(2026, 10, 15, 10, 0, tzinfo=tz)               # NOW: a Thursday
+    # 3 school days (the default): Fri, Mon, Tue -> by the end of Tue 10/20 (the weekend does not count)
+    assert objections.answer_by(thursday, 3, tz) == datetime(2026, 10, 20, 23, 59, 59, tzinfo=tz)
+    assert objections.answer_by(thursday, 1, tz) == datetime(2026, 10, 16, 23, 59, 59, tzinfo=tz)
+    _raise(db, school, "fix", ReceiptItem.course_record, "物理應為 3 學分")  # raised 10/15: long overdue today
+    listed = cli("list")
+    assert "處理中・已逾回覆期限（10/20（二）23:59）" in listed.output
+    assert "其中 1 筆已逾回覆期限（學校規定 3 個上課日內回覆）" in listed.output

@@ -20,8 +20,14 @@ from messages.reminders import when
 _ITEMS = reverse(RECEIPT_ITEM_LABELS)
 
 
-def _line(row: objections.ObjectionRow, tz) -> str:
-    state = "處理中" if row.resolved_at is None else f"已處理 {when(row.resolved_at, tz)}：{row.resolution}"
+def _line(row: objections.ObjectionRow, tz, days: int, now: datetime) -> str:
+    due = objections.answer_by(row.created_at, days, tz)
+    if row.resolved_at is not None:
+        state = f"已處理 {when(row.resolved_at, tz)}：{row.resolution}"
+    elif objections.overdue(row, days, now, tz):
+        state = f"處理中・已逾回覆期限（{when(due, tz)}）"
+    else:
+        state = f"處理中・回覆期限 {when(due, tz)}"
     return (f"#{row.id}  {when(row.created_at, tz)}  {row.term_label} {RECEIPT_ITEM_LABELS[row.item]}"
             f"（{DUTY_LABELS[OBJECTION_OFFICE[row.item]]}）  {row.class_code} 班 {row.seat} 號 {row.student_name}"
             f"（{row.student_no}）  {state}\n    說明：{row.reason}")
@@ -44,8 +50,12 @@ def list_command(run: Runtime, include_resolved: bool, item: str | None) -> None
     if not rows:
         click.echo("沒有待處理的疑義。" if not include_resolved else "沒有任何疑義。")
         return
+    now = datetime.now(timezone.utc)
     for row in rows:
-        click.echo(_line(row, settings.tz))
+        click.echo(_line(row, settings.tz, settings.objection_answer_days, now))
+    late = sum(objections.overdue(r, settings.objection_answer_days, now, settings.tz) for r in rows)
+    if late:
+        click.echo(f"其中 {late} 筆已逾回覆期限（學校規定 {settings.objection_answer_days} 個上課日內回覆）。")
     click.echo(f"共 {len(rows)} 筆。")
 
 

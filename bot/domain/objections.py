@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 from enum import Enum
 
 from sqlalchemy import select, update
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 from bot.domain.queries.student import BatchView, WindowRow, batch_of
 from bot.infra.models import LineBinding, Objection, ReceiptBatch, SchoolClass, Student, TeacherDuty, Term
 from bot.infra.sender import Sender, SendResult
-from bot.infra.vocab import OBJECTION_OFFICE, PersonKind, ReceiptItem
+from bot.infra.vocab import OBJECTION_OFFICE, Duty, PersonKind, ReceiptItem
 
 log = logging.getLogger(__name__)
 
@@ -125,25 +126,34 @@ def raise_objection(session: Session, student_id: int, batch_id: int, item: Rece
     return Decision(decision.batch, fresh=True, objection=objection)
 
 
-def office_recipients(session: Session, item: ReceiptItem) -> list[str]:
-    """LINE accounts of the office in charge of ``item`` (bound, not blocked), in a stable order."""
+def office_recipients(session: Session, item: ReceiptItem, duty: Duty | None = None) -> list[str]:
+    """LINE accounts of the office in charge of ``item`` (or of ``duty``), bound and not blocked, in order."""
     return list(session.scalars(
         select(LineBinding.line_user_id)
         .join(TeacherDuty, TeacherDuty.teacher_id == LineBinding.person_id)
         .where(LineBinding.person_kind == PersonKind.teacher, LineBinding.unbound_at.is_(None),
-               LineBinding.blocked.is_(False), TeacherDuty.duty == OBJECTION_OFFICE[item])
+               LineBinding.blocked.is_(False), TeacherDuty.duty == (duty or OBJECTION_OFFICE[item]))
         .order_by(LineBinding.line_user_id).distinct()))
 
 
-def enqueue_office_notice(session: Session, sender: Sender, item: ReceiptItem, messages: list[dict]) -> int | None:
-    """Write the office's one push/multicast to the outbox in this transaction; its id, or None if
-    nobody in the office is on LINE. ``sender.deliver(id)`` sends it once the transaction is committed."""
-    recipients = office_recipients(session, item)
-    if not recipients:
-        log.warning("objection on %s: nobody of the office is bound to LINE", item.value)
-        return None
-    kind = "push" if len(recipients) == 1 else "multicast"
-    return sender.enqueue(kind, recipients, messages, OBJECTION_PURPOSE, session=session).id
+@dataclass(frozen=True)
+class Notice:
+    """Who was told of an objection: the office in charge, else 管理者; ``duty`` None when nobody was."""
+
+    outbox_id: int | None
+    duty: Duty | None
+
+
+def enqueue_office_notice(session: Session, sender: Sender, item: ReceiptItem, messages: list[dict]) -> Notice:
+    """Write one push/multicast to the office in charge (nobody of it on LINE: to 管理者) in this
+    transaction. ``sender.deliver(notice.outbox_id)`` sends it once the transaction is committed."""
+    for duty in (OBJECTION_OFFICE[item], Duty.admin):
+        recipients = office_recipients(session, item, duty)
+        if recipients:
+            kind = "push" if len(recipients) == 1 else "multicast"
+            return Notice(sender.enqueue(kind, recipients, messages, OBJECTION_PURPOSE, session=session).id, duty)
+        log.warning("objection on %s: nobody of %s is bound to LINE", item.value, duty.value)
+    return Notice(None, None)
 
 
 # -- the office's side ---------------------------------------------------------------
@@ -178,6 +188,22 @@ def _rows(session: Session, *conditions) -> list[ObjectionRow]:
                          resolution, by)
             for oid, created, year, sem, item, reason, no, name, code, seat, resolved, resolution, by
             in session.execute(stmt)]
+
+
+def answer_by(created_at: datetime, school_days: int, tz: ZoneInfo) -> datetime:
+    """When the office must have answered: the end of the ``school_days``-th school day (Mon-Fri, local)
+    after the objection was raised."""
+    day = created_at.astimezone(tz).date()
+    left = school_days
+    while left:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            left -= 1
+    return datetime.combine(day, time(23, 59, 59), tzinfo=tz).astimezone(timezone.utc)
+
+
+def overdue(row: "ObjectionRow", school_days: int, now: datetime, tz: ZoneInfo) -> bool:
+    return row.resolved_at is None and now > answer_by(row.created_at, school_days, tz)
 
 
 def listing(session: Session, include_resolved: bool = False, item: ReceiptItem | None = None) -> list[ObjectionRow]:

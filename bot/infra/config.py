@@ -113,6 +113,8 @@ class Settings:
     platform_url: str = ""
     # When reminders fall due (REMINDER_DAYS_BEFORE, REMINDER_SEND_TIME, ESCALATE_DAYS_BEFORE).
     stages: StageConfig = field(default_factory=StageConfig)
+    # School days (Mon-Fri) the office has to answer a 疑義 (OBJECTION_ANSWER_DAYS).
+    objection_answer_days: int = 3
 
     @property
     def tz(self) -> ZoneInfo:
@@ -140,6 +142,7 @@ class Settings:
             local_mode=secret is None,
             platform_url=(env.get("PLATFORM_URL") or "").strip(),
             stages=stages_from_env(env),
+            objection_answer_days=_days(env, "OBJECTION_ANSWER_DAYS", 3),
         )
 
     def with_(self, **changes) -> "Settings":
