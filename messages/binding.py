@@ -36,10 +36,11 @@ def describe(person: Person, seat: int | None = None) -> str:
 
 def welcome(person: Person, seat: int | None = None, replaced: bool = False) -> dict:
     """Bound: greet the person by name and role, with the menu of their role."""
-    title = "同學" if person.kind == PersonKind.student else "老師"
-    lines = ["綁定成功！", f"{person.name}{title}您好，您已綁定為：{role_of(person, seat)}。"]
+    student = person.kind == PersonKind.student
+    title, you = ("同學", "你") if student else ("老師", "您")  # students are 你 everywhere
+    lines = ["綁定成功！", f"{person.name}{title}{you}好，{you}已綁定為：{role_of(person, seat)}。"]
     if replaced:
-        lines.append("您先前綁定的另一個 LINE 帳號已自動解除綁定。")
+        lines.append(f"{you}先前綁定的另一個 LINE 帳號已自動解除綁定。")
     lines.append(texts.MENU_TITLE)
     return common.menu(person.roles, "\n".join(lines))
 

@@ -64,8 +64,9 @@ def please_bind() -> dict:
     return text(texts.HOW_TO_BIND, quick=MENU_BY_ROLE[""])
 
 
-def not_for_your_role() -> dict:
-    return text(texts.NOT_FOR_YOUR_ROLE, quick=[c.MENU.label])
+def not_for_your_role(student: bool = False) -> dict:
+    """A bound person asked for another role's feature (students are 你, teachers 您)."""
+    return text(texts.NOT_FOR_STUDENTS if student else texts.NOT_FOR_YOUR_ROLE, quick=[c.MENU.label])
 
 
 def try_again_later() -> dict:

@@ -183,3 +183,16 @@ def test_binding_from_a_new_phone_moves_the_binding(chat, db, school):
     assert active(db, AMY) is None
     assert active(db, new_phone.user_id).person_id == school["ids"]["amy"]
     assert texts.HOW_TO_BIND in texts_of(old_phone.say("選單"))
+
+
+def test_students_are_addressed_as_you_teachers_politely(db, chat):
+    """One voice: students are 你 everywhere (the issue's wording rule); teachers 您."""
+    with db.session() as s:
+        code = f.code_for(s, f.student(s, "101", name="王小明"))
+        teacher_code = f.code_for(s, f.teacher(s, name="林大華"))
+    student, teacher = chat(f.line_user_id("s-you")), chat(f.line_user_id("t-you"))
+    assert "你好，我是" in texts_of(student.say("我的進度"))           # not bound yet
+    welcome = texts_of(student.say(code))
+    assert "王小明同學你好，你已綁定為" in welcome and "您" not in welcome
+    assert "不適用於你的身分" in texts_of(student.say("待認證"))
+    assert "林大華老師您好，您已綁定為" in texts_of(teacher.say(teacher_code))

@@ -148,7 +148,7 @@ def test_teachers_without_a_class_and_students_are_refused(chat, school):
     assert texts.NOT_FOR_YOUR_ROLE in texts_of(chat(uid("chen")).say("班級名單"))
     assert texts.NOT_FOR_YOUR_ROLE in texts_of(chat(uid("chen")).tap(
         data(msg.LIST_ACTION, "unconfirmed", school.classes["101"])))
-    assert texts.NOT_FOR_YOUR_ROLE in texts_of(chat(uid("amy")).tap(
+    assert texts.NOT_FOR_STUDENTS in texts_of(chat(uid("amy")).tap(
         data(msg.NUDGE_GO_ACTION, "unconfirmed", school.classes["101"], n=2)))
 
 

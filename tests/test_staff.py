@@ -52,7 +52,8 @@ def test_a_teacher_who_is_also_academic_staff_gets_both(chat, school):
 @pytest.mark.parametrize("who", ["wang", "chen", "amy"])
 def test_people_without_a_staff_duty_are_refused(chat, school, who):
     body = texts_of(chat(uid(who)).say("統計"))
-    assert texts.NOT_FOR_YOUR_ROLE in body and "認證率" not in body
+    refusal = texts.NOT_FOR_STUDENTS if who == "amy" else texts.NOT_FOR_YOUR_ROLE  # students are 你
+    assert refusal in body and "認證率" not in body
 
 
 def test_without_any_term_staff_are_told_what_to_import(chat, db, services):

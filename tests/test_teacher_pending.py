@@ -113,7 +113,7 @@ def test_escalation_point_brings_in_the_proxy_while_the_teacher_keeps_the_items(
 
 def test_staff_without_courses_have_nothing_pending_and_students_are_refused(chat, school):
     assert certifications.NOTHING in texts_of(chat(uid("hsu")).say("待認證"))
-    assert texts.NOT_FOR_YOUR_ROLE in texts_of(chat(uid("amy")).say("待認證"))
+    assert texts.NOT_FOR_STUDENTS in texts_of(chat(uid("amy")).say("待認證"))
     assert "請先綁定" in texts_of(chat(uid("gus")).say("待認證"))  # not bound
 
 

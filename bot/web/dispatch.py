@@ -14,7 +14,7 @@ import threading
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
-from bot.domain.people import load_person
+from bot.domain.people import STUDENT, load_person
 from bot.infra.services import Services
 from handlers.context import EventContext
 from handlers.routing import Router, Verdict
@@ -116,7 +116,7 @@ class Dispatcher:
             if decision.verdict == Verdict.unbound:
                 return [common.please_bind()]
             if decision.verdict == Verdict.wrong_role:
-                return [common.not_for_your_role()]
+                return [common.not_for_your_role(student=STUDENT in ctx.person.roles)]
             return decision.route.handler(ctx, session)
 
     def shutdown(self) -> None:
