@@ -149,6 +149,6 @@ def student_nudge(listing: ClassList, tz: ZoneInfo) -> dict:
         FAILED: f"導師提醒：你有課程學習成果「認證失敗」還沒修正{deadline}。"
                 "請看老師的說明，修改後重新送出認證。",
         EMPTY: f"導師提醒：你這學期還沒有上傳任何課程學習成果或多元表現{deadline}。"
-               "請記得在期限內上傳。",
+               "有想留下的作品或表現，記得在期限內上傳。",
     }
     return common.text(bodies[listing.key], quick=[c.STATUS.label, c.DEADLINES.label])

@@ -50,7 +50,8 @@ def _capped(lines: list[str], unit: str = "人") -> list[str]:
 def outcome_upload_opening(term: str, deadline: str) -> Section:
     return Section(f"{term} 課程學習成果上傳開放", (
         f"截止：{deadline}",
-        f"每學期至多上傳 {OUTCOME_UPLOADS_PER_TERM} 件（依學校規定），上傳後記得「送出認證」。",
+        f"想上傳的成果請在截止前完成（本校規定每學期至多 {OUTCOME_UPLOADS_PER_TERM} 件，不限科目），"
+        "上傳後記得「送出認證」。",
     ))
 
 

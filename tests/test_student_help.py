@@ -57,3 +57,28 @@ def test_an_objection_reason_may_start_with_the_word_help(school, chat, db):
     me.tap(f"a=rc_item&b={batch}&i=course_record")
     assert "確認送出疑義" in texts_of(me.say("說明：物理應為 3 學分"))
     assert "已收到你對" in texts_of(me.tap(f"a=rc_send&b={batch}&i=course_record"))
+
+
+def test_who_to_ask_follows_the_schools_division_of_work(school, chat):
+    # Seed (002, 附表一 分工明細表): 註冊組「帳號開設、障礙排除、使用者疑問及系統相關問題處理」;
+    # 教學組「每學年提交學生勾選之 6件課程學習成果上傳中央」; 學務處「提交學生勾選之10件(校內外)多元表現」.
+    text = texts_of(chat(uid("fix")).say("說明 找誰"))
+    assert "註冊組：學習歷程平臺帳號與登入、使用上的疑問與系統問題" in text
+    assert "教學組：把你勾選的課程學習成果提交中央資料庫" in text
+    assert "學務處（訓育組）：幹部經歷、多元表現" in text
+    assert "教學組：課程學習成果（上傳、認證" not in text  # 教學組 does not answer upload questions
+
+
+def test_uploading_is_invited_never_ordered(school, chat):
+    # Seed (000): 「件數應適當，且不應強制規定學生應上傳課程學習成果之科目及件數」.
+    from messages import homeroom, reminders
+
+    faq = texts_of(chat(uid("fix")).say("說明 成果"))
+    assert "本校規定" in faq and "不強制規定科目與件數" in faq
+    opening = "\n".join(reminders.outcome_upload_opening("115-1", "10/20").lines)
+    assert "想上傳的成果請在截止前完成" in opening and "本校規定" in opening
+    from bot.domain.queries.homeroom import EMPTY, ClassList, ListRow
+    from tests.student_school import TZ
+
+    nudge = homeroom.student_nudge(ClassList(EMPTY, 1, "101", "115-1", (ListRow(1, 1, "甲"),), None), TZ)["text"]
+    assert "有想留下的作品或表現，記得在期限內上傳" in nudge and "請記得在期限內上傳" not in nudge
