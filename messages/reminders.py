@@ -98,6 +98,14 @@ def certification_proxy(term: str, deadline: str, teachers: list[tuple[str, int,
     return Section(f"{term} 代理認證通知", tuple(lines))
 
 
+def certification_office(term: str, deadline: str, teachers: list[tuple[str, int, list[str], bool]]) -> Section:
+    """教學組 at the escalation point: ``teachers`` (name, pending count, classes, on leave now), most first."""
+    lines = [f"截止：{deadline}", "認證期限將至，下列任課教師仍有課程學習成果待認證（已再次提醒教師）："]
+    lines += _capped([f"• {name} 老師{'（請假中）' if absent else ''}：{count} 件（{'、'.join(classes)}）"
+                      for name, count, classes, absent in teachers])
+    return Section(f"{term} 課程學習成果待認證（教學組）", tuple(lines))
+
+
 # -- 多元表現上傳 ----------------------------------------------------------------
 def performance_upload_opening(term: str, deadline: str) -> Section:
     return Section(f"{term} 多元表現上傳開放", (

@@ -12,7 +12,7 @@ from scheduler.sweep import run_sweep
 from tests.helpers import texts_of
 from tests.reminder_factories import add_window, build_school, fail_outcome, local
 
-CFG = StageConfig()
+CFG = StageConfig(proxy_escalation=True)  # a school that turned PROXY_ESCALATION on (default off)
 
 
 @pytest.fixture
@@ -160,3 +160,34 @@ def test_muting_in_chat_through_settings_stops_that_kind_at_the_next_sweep(servi
     got = news(line_api, school, before)
     assert "多元表現上傳開放" in got["amy"] and "課程學習成果上傳開放" not in got["amy"]
     assert "課程學習成果上傳開放" in got["ben"]
+
+
+# -- proxies only when the regulation calls for them (PROXY_ESCALATION off, the default) ----------
+def test_by_default_the_escalation_point_tells_the_teacher_again_and_the_academic_office(services, line_api, db,
+                                                                                         school):
+    # Seed (111 reference): proxies act 「若原任課教師已無法協助學生進行課程學習成果認證時」 — not because a
+    # deadline is near. So the last days go to the teacher again and to 教學組, not to a proxy.
+    from bot.infra.models import TeacherDuty
+    from bot.infra.vocab import Duty
+
+    with db.session() as s:
+        add_window(s, school, WindowKind.certification, "2026-11-21 00:00", "2026-11-30 17:00")
+        s.add(TeacherDuty(teacher_id=school.ids["hsu"], duty=Duty.academic))      # hsu is 教學組 too
+    default = StageConfig()
+    assert default.proxy_escalation is False
+    run_sweep(services, now=local("2026-11-21 08:05"), cfg=default)            # opening: wang only
+    before = counts(line_api, school)
+    run_sweep(services, now=local("2026-11-28 08:05"), cfg=default)            # the escalation point
+    got = news(line_api, school, before)
+    assert sorted(got) == ["hsu", "wang"]                                      # no proxy (lin, chen)
+    assert "代理教師" not in got["wang"] and "待認證" in got["wang"]
+    assert "課程學習成果待認證（教學組）" in got["hsu"] and "WANG 老師：1 件（102）" in got["hsu"]
+
+
+def test_by_default_a_proxy_covers_only_while_the_teacher_is_away(services, line_api, db, school):
+    with db.session() as s:
+        add_window(s, school, WindowKind.certification, "2026-11-21 00:00", "2026-11-30 17:00")
+        absent(s, school, "wang", "2026-11-27 00:00", "2026-12-01 00:00")
+    run_sweep(services, now=local("2026-11-28 08:05"), cfg=StageConfig())
+    got = news(line_api, school, {})
+    assert "lin" in got and "WANG 老師（請假中）" in got["lin"]                # away: the proxy is told

@@ -28,7 +28,7 @@ from scheduler.sweep import run_sweep
 from tests.helpers import texts_of
 from tests.reminder_factories import add_receipts, add_window, build_school, fail_outcome, local
 
-CFG = StageConfig()
+CFG = StageConfig(proxy_escalation=True)  # a school that turned PROXY_ESCALATION on (default off)
 SWEEP_TIMES = ("07:55", "08:05", "12:00", "22:00")
 
 

@@ -9,7 +9,7 @@ from scheduler.sweep import run_sweep
 from tests.helpers import texts_of
 from tests.reminder_factories import add_outcome, add_receipts, add_window, build_school, fail_outcome, local
 
-CFG = StageConfig()
+CFG = StageConfig(proxy_escalation=True)  # a school that turned PROXY_ESCALATION on (default off)
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ BAD = [
     ("REMINDER_SEND_TIME", "8am"),
     ("REMINDER_DAYS_BEFORE", "0"),
     ("ESCALATE_DAYS_BEFORE", "sixty"),
+    ("PROXY_ESCALATION", "maybe"),
+    ("OBJECTION_ANSWER_DAYS", "-3"),
 ]
 
 
@@ -22,13 +24,17 @@ def test_every_setting_is_read_once_into_settings(tmp_path):
         "LINE_CHANNEL_SECRET": "s", "LINE_CHANNEL_ACCESS_TOKEN": "t", "LINE_API_BASE": "http://line.test/",
         "DATABASE_URL": "sqlite:///x.sqlite3", "REDIS_URL": "redis://r:6379/0", "SCHOOL_TZ": "Asia/Tokyo",
         "QUIET_HOURS": "22:00-06:30", "PLATFORM_URL": " https://p.test ", "REMINDER_SEND_TIME": "07:45",
-        "REMINDER_DAYS_BEFORE": "5", "ESCALATE_DAYS_BEFORE": "1"}, instance_path=tmp_path)
+        "REMINDER_DAYS_BEFORE": "5", "ESCALATE_DAYS_BEFORE": "1", "PROXY_ESCALATION": "on",
+        "OBJECTION_ANSWER_DAYS": "5"}, instance_path=tmp_path)
     assert (settings.channel_secret, settings.channel_access_token, settings.line_api_base) == ("s", "t", "http://line.test")
     assert settings.redis_url == "redis://r:6379/0" and settings.school_tz == "Asia/Tokyo" and not settings.local_mode
     assert settings.quiet_hours == (time(22, 0), time(6, 30)) and settings.platform_url == "https://p.test"
-    assert settings.stages == StageConfig(days_before=5, send_time=time(7, 45), escalate_days_before=1)
+    assert settings.stages == StageConfig(days_before=5, send_time=time(7, 45), escalate_days_before=1,
+                                          proxy_escalation=True)
+    assert settings.objection_answer_days == 5
     defaults = Settings.from_env({}, instance_path=tmp_path)
-    assert defaults.stages == StageConfig() and defaults.local_mode
+    assert defaults.stages == StageConfig() and defaults.local_mode and not defaults.stages.proxy_escalation
+    assert defaults.objection_answer_days == 3
     assert defaults.database_url == f"sqlite:///{tmp_path.resolve() / 'portfolio.sqlite3'}"
 
 

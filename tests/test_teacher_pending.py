@@ -102,6 +102,8 @@ def test_a_proxy_who_cannot_be_reached_on_line_is_passed_over(chat, db, school):
 
 
 def test_escalation_point_brings_in_the_proxy_while_the_teacher_keeps_the_items(chat, school, services):
+    from bot.infra.config import StageConfig
+    services.settings = services.settings.with_(stages=StageConfig(proxy_escalation=True))  # the school's choice
     services.clock = lambda: local("2026-01-17 09:00")  # last day 1/19; escalation 2 days before at 08:00
     lin = texts_of(chat(uid("lin")).say("待認證"))
     assert "WANG老師｜114-1 數學 101 班：2 件" in lin and "任課教師期限將至，由您代理認證" in lin
@@ -140,3 +142,11 @@ def test_staff_mark_a_teacher_unavailable_on_the_command_line_and_the_proxy_sees
                                        "2025-11-21"], env=env, catch_exceptions=False)
     assert result.exit_code == 0 and "由 LIN老師 代理認證" in result.output
     assert "WANG老師｜114-1 數學 101 班：2 件" in texts_of(lin.say("待認證"))
+
+
+def test_by_default_a_proxy_is_not_handed_a_present_teachers_items_near_the_deadline(chat, school, services):
+    # Seed (111 reference): 代理 only 「若原任課教師已無法協助學生進行課程學習成果認證時」 (PROXY_ESCALATION off).
+    services.clock = lambda: local("2026-01-17 09:00")   # past the escalation point
+    assert "數學" not in texts_of(chat(uid("lin")).say("待認證"))
+    wang = texts_of(chat(uid("wang")).say("待認證"))
+    assert "114-1 數學 101 班：2 件" in wang and "代理教師" not in wang

@@ -25,6 +25,10 @@ class StageConfig:
     days_before: int = 3
     send_time: time = time(8, 0)
     escalate_days_before: int = 2
+    # Whether the escalation point hands a present teacher's pending items to the proxy (代理教師).
+    # Off by default: proxies act only 「若原任課教師已無法協助」 (the teacher is marked away); at the
+    # escalation point the teacher is told again and 教學組 gets the count per teacher.
+    proxy_escalation: bool = False
 
     @property
     def before(self) -> str:
@@ -63,12 +67,24 @@ def _clock(env: Mapping[str, str], name: str, default: time) -> time:
         raise SettingsError(f"{name} must look like 08:00, got {raw!r}") from exc
 
 
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("on", "yes", "true", "1"):
+        return True
+    if raw in ("off", "no", "false", "0"):
+        return False
+    raise SettingsError(f"{name} must be on or off, got {raw!r}")
+
+
 def stages_from_env(env: Mapping[str, str]) -> StageConfig:
-    """REMINDER_DAYS_BEFORE, REMINDER_SEND_TIME (HH:MM) and ESCALATE_DAYS_BEFORE."""
+    """REMINDER_DAYS_BEFORE, REMINDER_SEND_TIME (HH:MM), ESCALATE_DAYS_BEFORE and PROXY_ESCALATION."""
     return StageConfig(
         days_before=_days(env, "REMINDER_DAYS_BEFORE", 3),
         send_time=_clock(env, "REMINDER_SEND_TIME", time(8, 0)),
         escalate_days_before=_days(env, "ESCALATE_DAYS_BEFORE", 2),
+        proxy_escalation=_switch(env, "PROXY_ESCALATION", False),
     )
 
 

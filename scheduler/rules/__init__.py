@@ -33,6 +33,7 @@ RULES: dict[WindowKind, Callable[[Session, Window, SweepContext], list[Item]]] =
 MUTE_KIND: dict[str, str] = {
     outcome_upload.RULE: outcome_upload.RULE,
     certification.RULE: certification.RULE, certification.PROXY_RULE: certification.RULE,
+    certification.OFFICE_RULE: certification.RULE,
     performance_upload.RULE: performance_upload.RULE,
     pick.RULE: pick.RULE, pick.HOMEROOM_RULE: pick.RULE,
     receipt.RULE: receipt.RULE, receipt.HOMEROOM_RULE: receipt.RULE,

@@ -2,7 +2,9 @@
 classes, the oldest wait, the deadline).
 
 Who answers for a course comes from `bot.domain.queries.responsibility`: from the escalation
-point on (``ESCALATE_DAYS_BEFORE``), and at any stage while the teacher is absent
+point on (``ESCALATE_DAYS_BEFORE``) when the school turned ``PROXY_ESCALATION`` on (by default it is
+off: the escalation point tells the teacher again and 教學組 the count per teacher, since proxies act
+only 「若原任課教師已無法協助學生進行課程學習成果認證時」), and at any stage while the teacher is absent
 (TeacherAbsence covering the sweep's moment), the course's first available proxy (代理教師,
 in position order: not the teacher, not absent, LINE-bound) covers it and is told; a
 present teacher is told which proxies were told; an absent teacher is not messaged unless
@@ -20,14 +22,15 @@ from sqlalchemy.orm import Session
 
 from bot.domain.queries.responsibility import responsible_for
 from bot.domain.stages import LAST_DAY, OPENING, escalation_moment
-from bot.infra.models import Course, Outcome, SchoolClass, Student, Teacher, Window
-from bot.infra.vocab import OutcomeStatus, PersonKind, WindowKind
+from bot.infra.models import Course, Outcome, SchoolClass, Student, Teacher, TeacherDuty, Window
+from bot.infra.vocab import Duty, OutcomeStatus, PersonKind, WindowKind
 from messages import reminders
 from scheduler.rules.audience import audience_where
 from scheduler.rules.base import Item, SweepContext, reachable, stage_due, window_scope
 
 RULE = WindowKind.certification.value
 PROXY_RULE = "certification_proxy"
+OFFICE_RULE = "certification_office"
 STAGES = (OPENING, "before", "escalate", LAST_DAY)
 
 Proxy = tuple[int, str, str]  # (proxy teacher id, name, LINE user id)
@@ -70,7 +73,7 @@ def items(session: Session, window: Window, ctx: SweepContext) -> list[Item]:
         p.count += count
         p.classes.add(code)
         p.oldest = oldest if p.oldest is None or (oldest and oldest < p.oldest) else p.oldest
-    escalating = stage.at >= escalation_moment(window.ends_at, ctx.cfg, ctx.tz)
+    escalating = ctx.cfg.proxy_escalation and stage.at >= escalation_moment(window.ends_at, ctx.cfg, ctx.tz)
     who = responsible_for(session, ctx.now, [row[0] for row in courses], escalated=escalating, bound_only=True)
     proxy_ids: dict[int, set[int]] = defaultdict(set)  # teacher -> proxies covering some of their courses
     for r in who.values():
@@ -97,7 +100,22 @@ def items(session: Session, window: Window, ctx: SweepContext) -> list[Item]:
                                                    final)
             found.append(Item(RULE, scope, stage.name, PersonKind.teacher, teacher_id, uid, section, window.ends_at))
     found += _proxy_items(proxies_of, pending, scope, stage.name, term, deadline, window, final)
+    if stage.name == ctx.cfg.escalate and not ctx.cfg.proxy_escalation:
+        found += _office_items(session, pending, scope, stage.name, term, deadline, window)
     return found
+
+
+def _office_items(session: Session, pending: dict[int, Pending], scope: str, stage: str, term: str, deadline: str,
+                  window: Window) -> list[Item]:
+    """The escalation point without proxies: 教學組 gets the pending count per teacher (the teachers are
+    told again by their own items)."""
+    office = select(Teacher.id).join(TeacherDuty, TeacherDuty.teacher_id == Teacher.id).where(
+        TeacherDuty.duty == Duty.academic)
+    section = reminders.certification_office(term, deadline, sorted(
+        ((p.name, p.count, sorted(p.classes), p.absent) for p in pending.values()), key=lambda t: (-t[1], t[0])))
+    return [Item(OFFICE_RULE, scope, stage, PersonKind.teacher, teacher_id, uid, section, window.ends_at)
+            for teacher_id, uid in session.execute(
+                reachable(office.distinct(), PersonKind.teacher, Teacher.id, RULE).order_by(Teacher.id))]
 
 
 def _reachable_proxies(session: Session, proxy_ids: set[int]) -> dict[int, Proxy]:

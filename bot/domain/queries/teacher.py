@@ -64,7 +64,10 @@ def _class_in(audience: str) -> ColumnElement[bool]:
 
 
 def escalated_courses(session: Session, now: datetime, cfg: StageConfig, tz: ZoneInfo) -> ColumnElement[bool]:
-    """A condition on Course: its class's certification window is open and past the escalation point."""
+    """A condition on Course: its class's certification window is open and past the escalation point
+    (never when the school keeps proxies for absent teachers only: ``cfg.proxy_escalation`` off)."""
+    if not cfg.proxy_escalation:
+        return false()
     windows = session.scalars(select(Window).where(
         Window.kind == WindowKind.certification, Window.starts_at <= now, Window.ends_at > now)).all()
     late = [w for w in windows if now >= escalation_moment(w.ends_at, cfg, tz)]
