@@ -179,7 +179,7 @@ def test_a_very_long_list_is_split_over_bubbles_and_the_rest_counted():
 
 
 def test_the_overview_names_this_term_and_the_receipt_batch_of_last_term():
-    from bot.domain.queries.homeroom import OUTCOMES, PERFORMANCES, ClassList, ListRow
+    from bot.domain.queries.homeroom import ClassList, ListRow
     from tests.roles_school import TZ
 
     row = (ListRow(1, 1, "甲"),)

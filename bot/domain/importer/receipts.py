@@ -19,7 +19,7 @@ from bot.domain.importer.readers import Table
 from bot.domain.importer.report import FileReport
 from bot.domain.importer.spec import KindSpec
 from bot.domain.audience import Audience
-from bot.infra.models import LineBinding, Objection, ReceiptBatch, ReceiptLine, Student, Window
+from bot.infra.models import LineBinding, Objection, ReceiptBatch, ReceiptLine, SchoolClass, Student, Term, Window
 from bot.infra.sender import outbox_row
 from bot.infra.vocab import RECEIPT_ITEM_LABELS, PersonKind, ReceiptItem, WindowKind
 from messages import receipts as words
@@ -111,36 +111,42 @@ def run(table: Table, ctx: ImportContext, report: FileReport) -> None:
 def corrected(ctx: ImportContext, changed: dict[int, set[ReceiptItem]]) -> None:
     """Batches whose lines a re-import changed: the 疑義 on those items are answered by the correction,
     the batch asks to be confirmed again while its window is open, and the student gets one push
-    (an outbox row in the import's transaction, so it is sent exactly when the import commits)."""
+    (an outbox row in the import's transaction, so it is sent exactly when the import commits).
+    A few statements whatever the number of batches (one UPDATE of objections per batch)."""
     session, now = ctx.session, ctx.now
-    for batch in session.scalars(select(ReceiptBatch).where(ReceiptBatch.id.in_(sorted(changed)))):
-        items = changed[batch.id]
+    batches = [(b, student, term, f"{year}-{semester}") for b, student, term, year, semester in session.execute(
+        select(ReceiptBatch.id, ReceiptBatch.student_id, ReceiptBatch.term_id, Term.year, Term.semester)
+        .join(Term, ReceiptBatch.term_id == Term.id).where(ReceiptBatch.id.in_(sorted(changed))))]
+    students = [student_id for _, student_id, _, _ in batches]
+    where = {sid: (grade, code) for sid, grade, code in session.execute(
+        select(Student.id, SchoolClass.grade, SchoolClass.code)
+        .join(SchoolClass, Student.class_id == SchoolClass.id).where(Student.id.in_(students)))}
+    windows = [(w.term_id, Audience.from_db(w.audience), w.ends_at) for w in session.scalars(select(Window).where(
+        Window.kind == WindowKind.receipt, Window.starts_at <= now, Window.ends_at > now).order_by(Window.ends_at))]
+    users = dict(session.execute(select(LineBinding.person_id, LineBinding.line_user_id).where(
+        LineBinding.person_kind == PersonKind.student, LineBinding.person_id.in_(students),
+        LineBinding.unbound_at.is_(None), LineBinding.blocked.is_(False))).all())
+    reopened, pushes = [], []
+    for batch_id, student_id, term_id, term_label in batches:
+        items = sorted(changed[batch_id])
         session.execute(update(Objection).where(
-            Objection.batch_id == batch.id, Objection.item.in_(sorted(items)), Objection.resolved_at.is_(None))
+            Objection.batch_id == batch_id, Objection.item.in_(items), Objection.resolved_at.is_(None))
             .values(resolved_at=now, resolution=words.CORRECTION_RESOLVES, resolved_by=CORRECTION_BY))
-        window = _open_window(ctx, batch)
-        if window is not None:
-            batch.confirmed_at, batch.confirmed_how = None, None
-        user = session.scalar(select(LineBinding.line_user_id).where(
-            LineBinding.person_kind == PersonKind.student, LineBinding.person_id == batch.student_id,
-            LineBinding.unbound_at.is_(None), LineBinding.blocked.is_(False)))
-        if user is not None:
-            message = words.corrected_notice(batch.term.label, sorted(items), window.ends_at if window else None,
-                                             ctx.tz)
-            row = outbox_row("push", [user], [message], CORRECTION_PURPOSE)
-            session.add(row)
-            session.flush()
-            ctx.outbox.append(row.id)
-
-
-def _open_window(ctx: ImportContext, batch: ReceiptBatch) -> Window | None:
-    """The 收訖明細確認 window of the batch's term open now for the student's class, if any."""
-    student = ctx.session.get(Student, batch.student_id)
-    klass = student.school_class
-    return next((w for w in ctx.session.scalars(select(Window).where(
-        Window.kind == WindowKind.receipt, Window.term_id == batch.term_id, Window.starts_at <= ctx.now,
-        Window.ends_at > ctx.now).order_by(Window.ends_at))
-        if Audience.from_db(w.audience).includes(klass.grade, klass.code)), None)
+        grade, code = where[student_id]
+        confirm_by = next((end for t, audience, end in windows if t == term_id and audience.includes(grade, code)),
+                          None)  # the batch's window open now for the student's class
+        if confirm_by is not None:
+            reopened.append(batch_id)
+        if student_id in users:
+            pushes.append(outbox_row("push", [users[student_id]],
+                                     [words.corrected_notice(term_label, items, confirm_by, ctx.tz)],
+                                     CORRECTION_PURPOSE))
+    session.add_all(pushes)
+    session.flush()
+    ctx.outbox += [row.id for row in pushes]
+    if reopened:
+        session.execute(update(ReceiptBatch).where(ReceiptBatch.id.in_(reopened))
+                        .values(confirmed_at=None, confirmed_how=None))
 
 
 SPEC = KindSpec("receipts", "收訖明細", ("學號", "提交批次", "項目", "內容"), run)

@@ -5,7 +5,7 @@ A proxy covers a course while its teacher is absent, or once the course's certif
 has passed the reminder engine's escalation point (ESCALATE_DAYS_BEFORE); as for the reminders,
 the proxy is the first available one who is bound to LINE (`bound_only`), so the proxy who is
 told is the one who sees the items here. The teacher id always
-comes from the bound person. Five queries, whatever the number of items.
+comes from the bound person. Four queries, whatever the number of items.
 """
 from __future__ import annotations
 
@@ -78,10 +78,15 @@ def escalated_courses(session: Session, now: datetime, cfg: StageConfig, tz: Zon
                  for w in late))
 
 
-def _windows(session: Session, term_ids: set[int], kind: WindowKind) -> list[tuple[int, Audience, datetime, datetime]]:
-    rows = session.execute(select(Window.term_id, Window.audience, Window.starts_at, Window.ends_at).where(
-        Window.kind == kind, Window.term_id.in_(sorted(term_ids)))).all()
-    return [(t, Audience.from_db(a), s, e) for t, a, s, e in rows]
+def _windows(session: Session, term_ids: set[int]) -> dict[WindowKind, list[tuple[int, Audience, datetime, datetime]]]:
+    """The terms' certification and upload windows (one query), by kind."""
+    found: dict[WindowKind, list[tuple[int, Audience, datetime, datetime]]] = {
+        WindowKind.certification: [], WindowKind.outcome_upload: []}
+    for k, t, a, s, e in session.execute(
+            select(Window.kind, Window.term_id, Window.audience, Window.starts_at, Window.ends_at).where(
+                Window.kind.in_(list(found)), Window.term_id.in_(sorted(term_ids)))):
+        found[WindowKind(k)].append((t, Audience.from_db(a), s, e))
+    return found
 
 
 def uploading(windows, term_id: int, grade: int, code: str, now: datetime) -> bool:
@@ -132,9 +137,8 @@ def pending_for_teacher(session: Session, teacher_id: int, now: datetime, cfg: S
     proxy_ids = {r[10] for r in rows if r[10] is not None and r[11]}
     names = dict(session.execute(select(Teacher.id, Teacher.name).where(Teacher.id.in_(proxy_ids))).all()) \
         if proxy_ids else {}
-    terms = {r[1] for r in rows}
-    windows, uploads = _windows(session, terms, WindowKind.certification), _windows(session, terms,
-                                                                                   WindowKind.outcome_upload)
+    schedule = _windows(session, {r[1] for r in rows})
+    windows, uploads = schedule[WindowKind.certification], schedule[WindowKind.outcome_upload]
     own: list[CourseLoad] = []
     covering: list[CourseLoad] = []
     for (course_id, term_id, year, semester, subject, code, grade, owner, owner_name, owner_absent, proxy_id,
