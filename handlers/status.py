@@ -14,7 +14,8 @@ routes = Routes()
 
 
 def _status(ctx: EventContext, session: Session):
-    return status_of(session, ctx.person.id, ctx.now, ctx.services.settings.tz)
+    settings = ctx.services.settings
+    return status_of(session, ctx.person.id, ctx.now, settings.tz, settings.outcome_uploads_per_term)
 
 
 @routes.words(c.STATUS.words, roles={STUDENT})

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from bot.infra.vocab import OUTCOME_UPLOADS_PER_TERM
 from messages import commands as c
 from messages import texts
 
@@ -79,15 +80,16 @@ def _faq_quick(roles: Iterable[str]) -> dict:
     return quick_reply(topics + [message_action(label) for label in menu_labels(roles)])
 
 
-def faq(roles: Iterable[str]) -> dict:
-    return {"type": "text", "text": texts.FAQ, "quickReply": _faq_quick(roles)}
+def faq(roles: Iterable[str], uploads: int = OUTCOME_UPLOADS_PER_TERM) -> dict:
+    """The FAQ, with the school's upload limit a term (``uploads``)."""
+    return {"type": "text", "text": texts.FAQ.replace("{uploads}", str(uploads)), "quickReply": _faq_quick(roles)}
 
 
-def faq_topic(words: str, roles: Iterable[str]) -> dict:
+def faq_topic(words: str, roles: Iterable[str], uploads: int = OUTCOME_UPLOADS_PER_TERM) -> dict:
     """說明 <topic>: the topic's details (by its name or any of its words), or the list of topics."""
     for topic, (aliases, body) in texts.FAQ_TOPICS.items():
         if words == topic or words in aliases:
-            return {"type": "text", "text": body, "quickReply": _faq_quick(roles)}
+            return {"type": "text", "text": body.replace("{uploads}", str(uploads)), "quickReply": _faq_quick(roles)}
     return {"type": "text", "text": texts.FAQ_TOPIC_UNKNOWN, "quickReply": _faq_quick(roles)}
 
 

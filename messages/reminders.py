@@ -47,10 +47,11 @@ def _capped(lines: list[str], unit: str = "人") -> list[str]:
 
 
 # -- 課程學習成果上傳 ------------------------------------------------------------
-def outcome_upload_opening(term: str, deadline: str) -> Section:
+def outcome_upload_opening(term: str, deadline: str, limit: int = OUTCOME_UPLOADS_PER_TERM) -> Section:
+    """``limit``: the school's 課程學習成果 limit a term (本校規定)."""
     return Section(f"{term} 課程學習成果上傳開放", (
         f"截止：{deadline}",
-        f"想上傳的成果請在截止前完成（本校規定每學期至多 {OUTCOME_UPLOADS_PER_TERM} 件，不限科目），"
+        f"想上傳的成果請在截止前完成（本校規定每學期至多 {limit} 件，不限科目），"
         "上傳後記得「送出認證」。",
     ))
 

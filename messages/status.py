@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.queries.student import OutcomeRow, PerformanceRow, StudentStatus
 from bot.infra.vocab import (
-    OUTCOME_PICKS_PER_YEAR, OUTCOME_STATUS_LABELS, OUTCOME_UPLOADS_PER_TERM, PERFORMANCE_PICKS_PER_YEAR,
+    OUTCOME_PICKS_PER_YEAR, OUTCOME_STATUS_LABELS, PERFORMANCE_PICKS_PER_YEAR,
     PERFORMANCE_UPLOADS_PER_YEAR, WINDOW_KIND_LABELS, OutcomeStatus, WindowKind,
 )
 from messages import commands as c
@@ -34,9 +34,10 @@ def _fix_hint(status: StudentStatus, now: datetime, tz: ZoneInfo) -> str:
 
 def _slots(status: StudentStatus) -> tuple[str, bool]:
     used = len(status.outcomes)
-    if used > OUTCOME_UPLOADS_PER_TERM:
-        return f"已上傳 {used} 件，超過每學期上限 {OUTCOME_UPLOADS_PER_TERM} 件", True
-    return f"可再上傳 {OUTCOME_UPLOADS_PER_TERM - used} 件（上限 {OUTCOME_UPLOADS_PER_TERM}）", False
+    limit = status.upload_limit  # the school's number (本校規定)
+    if used > limit:
+        return f"已上傳 {used} 件，超過本校每學期上限 {limit} 件", True
+    return f"可再上傳 {limit - used} 件（本校上限 {limit}）", False
 
 
 def _over(count: int, limit: int) -> bool:
@@ -131,8 +132,8 @@ def _capped(lines: list[str]) -> list[str]:
 def outcome_details(status: StudentStatus, now: datetime, tz: ZoneInfo) -> dict:
     lines = [f"【{status.term_label} 課程學習成果】"]
     if not status.outcomes:
-        lines.append("本學期還沒有上傳任何課程學習成果。每學期至多上傳 "
-                     f"{OUTCOME_UPLOADS_PER_TERM} 件，上傳後要「送出認證」由任課老師認證。")
+        lines.append("本學期還沒有上傳任何課程學習成果。本校規定每學期至多上傳 "
+                     f"{status.upload_limit} 件，上傳後要「送出認證」由任課老師認證。")
     for s in STATUS_ORDER:
         rows = status.by_status(s)
         if not rows:

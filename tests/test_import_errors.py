@@ -123,7 +123,7 @@ def test_outcomes_per_term_limit_counts_existing_rows(school: Database, tmp_path
     errors = rejected(school, write(tmp_path, "o2.csv", "outcomes", [
         outcome("E0", course="CHI"), outcome("N1", course="ART"), outcome("N2", course="ART"),
         outcome("N3", student="S002")]))
-    reason = "學號 S001 在 114-1 的課程學習成果共 7 件，超過每學期 6 件的上限"
+    reason = "學號 S001 在 114-1 的課程學習成果共 7 件，超過本校規定每學期 6 件的上限"
     assert_rows(errors, [("o2.csv", 2, reason), ("o2.csv", 3, reason), ("o2.csv", 4, reason)])
     # Moving an existing one to another student frees a slot: then six fit.
     assert run(school, write(tmp_path, "o3.csv", "outcomes", [

@@ -16,6 +16,7 @@ BAD = [
     ("ESCALATE_DAYS_BEFORE", "sixty"),
     ("PROXY_ESCALATION", "maybe"),
     ("OBJECTION_ANSWER_DAYS", "-3"),
+    ("OUTCOME_UPLOADS_PER_TERM", "0"),
 ]
 
 
@@ -25,16 +26,16 @@ def test_every_setting_is_read_once_into_settings(tmp_path):
         "DATABASE_URL": "sqlite:///x.sqlite3", "REDIS_URL": "redis://r:6379/0", "SCHOOL_TZ": "Asia/Tokyo",
         "QUIET_HOURS": "22:00-06:30", "PLATFORM_URL": " https://p.test ", "REMINDER_SEND_TIME": "07:45",
         "REMINDER_DAYS_BEFORE": "5", "ESCALATE_DAYS_BEFORE": "1", "PROXY_ESCALATION": "on",
-        "OBJECTION_ANSWER_DAYS": "5"}, instance_path=tmp_path)
+        "OBJECTION_ANSWER_DAYS": "5", "OUTCOME_UPLOADS_PER_TERM": "4"}, instance_path=tmp_path)
     assert (settings.channel_secret, settings.channel_access_token, settings.line_api_base) == ("s", "t", "http://line.test")
     assert settings.redis_url == "redis://r:6379/0" and settings.school_tz == "Asia/Tokyo" and not settings.local_mode
     assert settings.quiet_hours == (time(22, 0), time(6, 30)) and settings.platform_url == "https://p.test"
     assert settings.stages == StageConfig(days_before=5, send_time=time(7, 45), escalate_days_before=1,
                                           proxy_escalation=True)
-    assert settings.objection_answer_days == 5
+    assert settings.objection_answer_days == 5 and settings.outcome_uploads_per_term == 4
     defaults = Settings.from_env({}, instance_path=tmp_path)
     assert defaults.stages == StageConfig() and defaults.local_mode and not defaults.stages.proxy_escalation
-    assert defaults.objection_answer_days == 3
+    assert defaults.objection_answer_days == 3 and defaults.outcome_uploads_per_term == 6
     assert defaults.database_url == f"sqlite:///{tmp_path.resolve() / 'portfolio.sqlite3'}"
 
 

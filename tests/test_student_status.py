@@ -23,7 +23,7 @@ def test_nothing_uploaded(school, chat):
     message = _bubble(chat(uid("nil")).say("我的進度"))
     text = texts_of([message])
     assert "本學期還沒有上傳任何課程學習成果" in text
-    assert "可再上傳 6 件（上限 6）" in text
+    assert "可再上傳 6 件（本校上限 6）" in text
     assert "0/20 件" in text and "0/6 件" in text and "0/10 件" in text
     # the next deadline that concerns them: 課程學習成果上傳 ends 10/20 (the 認證 window is the teachers')
     assert "課程學習成果上傳 10/20（二）23:59（還有 5 天）" in text
@@ -53,7 +53,7 @@ def test_some_failed_shows_reason_and_what_to_do(school, chat):
 
 def test_over_the_limit(school, chat):
     text = texts_of(chat(uid("max")).say("我的進度"))
-    assert "已上傳 7 件，超過每學期上限 6 件" in text
+    assert "已上傳 7 件，超過本校每學期上限 6 件" in text
     assert "21/20 件" in text and "超過每學年上限 20 件" in text
     assert "課程學習成果勾選超過上限 6 件" in text
     assert "多元表現勾選超過上限 10 件" in text
@@ -160,3 +160,23 @@ def test_a_pick_left_on_an_item_not_certified_is_neither_counted_nor_shown(schoo
     assert "已勾選" not in texts_of(me.tap("a=st&v=outcomes"))
     picks = texts_of(me.tap("a=st&v=picks"))
     assert "課程學習成果 0/6 件" in picks and "作品" not in picks
+
+
+def test_the_upload_limit_is_the_schools_setting(school, chat, services, db, tmp_path):
+    # Seed (000, 課程學習成果): 「並應經任課教師認證；其件數由學校定之」 — the school's number (本校規定),
+    # 臺南二中's 6 by default (seed 002: 「其件數至多6件」); OUTCOME_UPLOADS_PER_TERM changes it.
+    from bot.domain.importer import import_files
+    from tests.student_school import TZ
+
+    services.settings = services.settings.with_(outcome_uploads_per_term=4)
+    me = chat(uid("ace"))                      # ace has 3 outcomes this term
+    assert "可再上傳 1 件（本校上限 4）" in texts_of(me.say("我的進度"))
+    assert "每學期至多上傳 4 件（本校規定" in texts_of(me.say("說明"))
+    assert "每學期至多上傳 4 件（本校規定" in texts_of(me.say("說明 成果"))
+    extra = tmp_path / "outcomes.csv"
+    extra.write_text("成果編號,學號,學年度,學期,課程代碼,成果名稱,狀態,送出時間,認證時間,認證說明,勾選\n"
+                     "N1,S-ace,115,1,物理,新作品1,待認證,2026-10-10,,,否\n"
+                     "N2,S-ace,115,1,化學,新作品2,待認證,2026-10-10,,,否\n", encoding="utf-8")
+    report = import_files(db, [extra], TZ, now=NOW, uploads_per_term=4)
+    assert not report.ok and "超過本校規定每學期 4 件的上限" in str(report.errors[0])
+    assert import_files(db, [extra], TZ, now=NOW).ok           # 6, the default, takes them

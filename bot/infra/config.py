@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.infra.vocab import OUTCOME_UPLOADS_PER_TERM
+
 
 class SettingsError(ValueError):
     """A setting has a value the app cannot use; the message names the variable."""
@@ -56,6 +58,15 @@ def _days(env: Mapping[str, str], name: str, default: int) -> int:
         return default
     if not raw.isdigit() or not 0 < int(raw) <= 60:
         raise SettingsError(f"{name} must be a whole number of days between 1 and 60, got {raw!r}")
+    return int(raw)
+
+
+def _count(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise SettingsError(f"{name} must be a whole number from {low} to {high}, got {raw!r}")
     return int(raw)
 
 
@@ -131,6 +142,9 @@ class Settings:
     stages: StageConfig = field(default_factory=StageConfig)
     # School days (Mon-Fri) the office has to answer a 疑義 (OBJECTION_ANSWER_DAYS).
     objection_answer_days: int = 3
+    # 課程學習成果 a student may upload each term: the school's number (「其件數由學校定之」;
+    # 臺南二中: 至多 6 件), OUTCOME_UPLOADS_PER_TERM.
+    outcome_uploads_per_term: int = OUTCOME_UPLOADS_PER_TERM
 
     @property
     def tz(self) -> ZoneInfo:
@@ -159,6 +173,7 @@ class Settings:
             platform_url=(env.get("PLATFORM_URL") or "").strip(),
             stages=stages_from_env(env),
             objection_answer_days=_days(env, "OBJECTION_ANSWER_DAYS", 3),
+            outcome_uploads_per_term=_count(env, "OUTCOME_UPLOADS_PER_TERM", OUTCOME_UPLOADS_PER_TERM, 1, 20),
         )
 
     def with_(self, **changes) -> "Settings":

@@ -91,7 +91,7 @@ DEFAULT_DIVISION = "日間部"
 WHOLE_SCHOOL = "全校"
 
 # Limits the regulations set.
-OUTCOME_UPLOADS_PER_TERM = 6
+OUTCOME_UPLOADS_PER_TERM = 6  # the default of the school's setting (Settings.outcome_uploads_per_term)
 OUTCOME_PICKS_PER_YEAR = 6
 PERFORMANCE_UPLOADS_PER_TERM = 10
 PERFORMANCE_UPLOADS_PER_YEAR = 20

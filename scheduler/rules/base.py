@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, aliased
 
 from bot.domain.stages import Stage, StageConfig, due_stage, window_stages
 from bot.infra.models import LineBinding, ReminderMute, SchoolClass, Student, Teacher, Window
-from bot.infra.vocab import PersonKind
+from bot.infra.vocab import OUTCOME_UPLOADS_PER_TERM, PersonKind
 from messages.reminders import Section, when
 from scheduler.rules.audience import audience_where
 
@@ -44,6 +44,7 @@ class SweepContext:
     now: datetime
     cfg: StageConfig
     tz: ZoneInfo
+    uploads_per_term: int = OUTCOME_UPLOADS_PER_TERM  # the school's 課程學習成果 limit a term
 
     def deadline(self, window: Window) -> str:
         return when(window.ends_at, self.tz)

@@ -18,6 +18,7 @@ from bot.domain.importer.fields import Fields
 from bot.domain.importer.readers import Table
 from bot.domain.importer.report import RowError
 from bot.infra.models import Course, SchoolClass, Student, Teacher, Term
+from bot.infra.vocab import OUTCOME_UPLOADS_PER_TERM
 
 T = TypeVar("T")
 
@@ -42,10 +43,12 @@ class CourseIndex:
 
 
 class ImportContext:
-    def __init__(self, session: Session, tz: ZoneInfo, now: datetime) -> None:
+    def __init__(self, session: Session, tz: ZoneInfo, now: datetime,
+                 uploads_per_term: int = OUTCOME_UPLOADS_PER_TERM) -> None:
         self.session = session
         self.tz = tz
         self.now = now
+        self.uploads_per_term = uploads_per_term  # the school's 課程學習成果 limit a term
         self.outbox: list[int] = []  # pushes written in the import's transaction (sent once it commits)
         self.errors: list[RowError] = []
         self._cache: dict[str, object] = {}

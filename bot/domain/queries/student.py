@@ -17,7 +17,7 @@ from bot.domain.audience import Audience
 from bot.domain.queries.picks import COUNTED_PICK
 from bot.domain.queries.terms import current_term
 from bot.infra.models import Course, Objection, Outcome, Performance, ReceiptBatch, Student, Term, Window
-from bot.infra.vocab import OutcomeStatus, ReceiptItem, WindowKind
+from bot.infra.vocab import OUTCOME_UPLOADS_PER_TERM, OutcomeStatus, ReceiptItem, WindowKind
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,7 @@ class StudentStatus:
     windows: tuple[WindowRow, ...]  # open and coming, soonest end first
     unconfirmed_terms: frozenset[int] = frozenset()  # terms of their 收訖明細 awaiting confirmation
     pick_year: int | None = None    # the 學年度 whose picks count now: an open 勾選 window's, else ``year``
+    upload_limit: int = OUTCOME_UPLOADS_PER_TERM  # the school's 課程學習成果 limit a term
 
     def by_status(self, status: OutcomeStatus) -> list[OutcomeRow]:
         return [o for o in self.outcomes if o.status == status]
@@ -134,7 +135,8 @@ def windows_for(session: Session, student: Student, now: datetime) -> list[Windo
     return found
 
 
-def status_of(session: Session, student_id: int, now: datetime, tz: ZoneInfo) -> StudentStatus | None:
+def status_of(session: Session, student_id: int, now: datetime, tz: ZoneInfo,
+              upload_limit: int = OUTCOME_UPLOADS_PER_TERM) -> StudentStatus | None:
     """我的進度 for one student; None if the student is not in the database."""
     student = student_of(session, student_id)
     if student is None:
@@ -164,7 +166,7 @@ def status_of(session: Session, student_id: int, now: datetime, tz: ZoneInfo) ->
         performance_picks=int(performance_picks), windows=tuple(windows),
         unconfirmed_terms=frozenset(session.scalars(select(ReceiptBatch.term_id).where(
             ReceiptBatch.student_id == student_id, ReceiptBatch.confirmed_at.is_(None)))),
-        pick_year=year,
+        pick_year=year, upload_limit=upload_limit,
     )
 
 
