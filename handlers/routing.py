@@ -2,7 +2,7 @@
 
     routes = Routes()
 
-    @routes.words(words.STATUS, roles={STUDENT})
+    @routes.words(c.STATUS.words, roles={STUDENT})   # c: messages.commands
     def status(ctx, session): ...
 
     router = Router([follow, binding, help, ..., fallback])   # the order a route wins in

@@ -16,7 +16,6 @@ from bot.infra.sender import Sender
 from bot.infra.store import Store, make_store
 
 
-
 class EventRunner(Protocol):
     """What runs webhook events in a web process (``bot.web.dispatch.Dispatcher``)."""
 

@@ -8,12 +8,13 @@ their class being open: after it, only teachers certify (seed: 「如於此區�
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, aliased
 
 from bot.domain.audience import Audience
+from bot.domain.queries.teacher import uploading
 from bot.infra.models import STATUS_CHANGE, Course, Outcome, OutcomeEvent, SchoolClass, Student, Window
 from bot.infra.vocab import OutcomeStatus, PersonKind, WindowKind
 from messages import reminders
@@ -24,19 +25,16 @@ STAGE = "once"
 LOOKBACK = timedelta(days=30)
 
 
-def _uploading(session: Session, ctx: SweepContext) -> list[tuple[int, Audience]]:
-    """(term, audience) of every 課程學習成果上傳 window open now."""
-    return [(term_id, Audience.from_db(audience)) for term_id, audience in session.execute(
-        select(Window.term_id, Window.audience).where(
+def _upload_windows(session: Session, ctx: SweepContext) -> list[tuple[int, Audience, datetime, datetime]]:
+    """Every 課程學習成果上傳 window open now, as `uploading` reads them."""
+    return [(t, Audience.from_db(a), s, e) for t, a, s, e in session.execute(
+        select(Window.term_id, Window.audience, Window.starts_at, Window.ends_at).where(
             Window.kind == WindowKind.outcome_upload, Window.starts_at <= ctx.now, Window.ends_at > ctx.now))]
 
 
 def items(session: Session, ctx: SweepContext) -> list[Item]:
     later = aliased(OutcomeEvent)
-    uploading = _uploading(session, ctx)
-
-    def can_resubmit(term_id: int, grade: int, class_code: str) -> bool:
-        return any(t == term_id and audience.includes(grade, class_code) for t, audience in uploading)
+    windows = _upload_windows(session, ctx)
 
     stmt = (select(OutcomeEvent.id, Student.id, Course.subject, Outcome.title, OutcomeEvent.reason, Outcome.reason,
                    Course.term_id, SchoolClass.grade, SchoolClass.code)
@@ -51,6 +49,6 @@ def items(session: Session, ctx: SweepContext) -> list[Item]:
             .order_by(OutcomeEvent.id))
     return [Item(RULE, f"outcome_event:{event_id}", STAGE, PersonKind.student, student_id, uid,
                  reminders.outcome_failed(subject, title, event_reason or outcome_reason,
-                                          can_resubmit(term_id, grade, class_code)))
+                                          uploading(windows, term_id, grade, class_code, ctx.now)))
             for event_id, student_id, subject, title, event_reason, outcome_reason, term_id, grade, class_code, uid
             in session.execute(reachable(stmt, PersonKind.student, Student.id, RULE))]

@@ -137,18 +137,20 @@ def class_list(session: Session, class_id: int, key: str, now: datetime, tz: Zon
 def _list(session: Session, klass: SchoolClass, term: Term, key: str, now: datetime, tz: ZoneInfo) -> ClassList:
     """One list of ``klass`` in ``term`` (the class and the term already looked up)."""
     class_id = klass.id
-    window = class_window(session, klass, LIST_WINDOW[key], now, None if key == UNCONFIRMED else term.id)
+    window = class_window(session, klass, LIST_WINDOW[key], now,
+                          None if key in (UNCONFIRMED, UNPICKED) else term.id)
     label = term.label
     if key == UNCONFIRMED:  # the batch of the receipt window's term (e.g. last term's, confirmed now)
         label = window.term_label if window else term.label
         rows = unconfirmed(session, class_id, window.term_id if window else term.id)
     elif key == UNPICKED:
         # an open 勾選 window decides whose picks: in September, last school year's
-        # (seed: 「113年09月13日前 112學年度 學習歷程檔案資料勾選」)
-        picking = class_window(session, klass, LIST_WINDOW[key], now)
-        if picking is not None and picking.is_open(now):
-            window, label = picking, picking.term_label
-        rows = unpicked(session, class_id, window.year if window and window.is_open(now) else term.year)
+        # (seed: 「113年09月13日前 112學年度 學習歷程檔案資料勾選」); otherwise this term's year and window
+        if window is not None and window.is_open(now):
+            label, year = window.term_label, window.year
+        else:
+            window, year = class_window(session, klass, LIST_WINDOW[key], now, term.id), term.year
+        rows = unpicked(session, class_id, year)
     elif key == FAILED:
         rows = failed(session, class_id, term.id)
     else:

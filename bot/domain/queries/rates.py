@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from bot.domain.audience import Audience
 from bot.domain.queries.picks import pick_outcomes, pick_performances
+from bot.domain.queries.teacher import deadline_for
 from bot.infra.models import Course, Outcome, ReceiptBatch, SchoolClass, Student, Teacher, Term, Window
 from bot.infra.vocab import OutcomeStatus, WindowKind
 
@@ -132,24 +133,26 @@ class _Schedule:
     """What the rates need of the schedule, read in one query: the term's 認證 windows, and the
     勾選 window open now (whose 學年度 is the one being picked: in September, last year's)."""
 
-    certification: tuple[tuple[Audience, datetime], ...]
+    certification: tuple[tuple[int, Audience, datetime, datetime], ...]  # as `deadline_for` reads them
     pick_year: int | None
 
     @classmethod
     def read(cls, session: Session, term: Term, now: datetime, any_pick: bool) -> "_Schedule":
         picking = and_(Window.kind == WindowKind.pick, Window.starts_at <= now, Window.ends_at > now)
         rows = session.execute(
-            select(Window.kind, Window.audience, Window.ends_at, Term.year).join(Term, Window.term_id == Term.id)
+            select(Window.kind, Window.term_id, Window.audience, Window.starts_at, Window.ends_at, Term.year)
+            .join(Term, Window.term_id == Term.id)
             .where(or_(and_(Window.kind == WindowKind.certification, Window.term_id == term.id),
                        picking if any_pick else false()))
             .order_by(Window.ends_at)).all()
-        return cls(tuple((Audience.from_db(a), e) for k, a, e, _ in rows if k == WindowKind.certification),
-                   next((y for k, _, _, y in rows if k == WindowKind.pick), None))
+        return cls(tuple((t, Audience.from_db(a), s, e) for k, t, a, s, e, _ in rows
+                         if k == WindowKind.certification),
+                   next((y for k, *_, y in rows if k == WindowKind.pick), None))
 
-    def certification_closed(self, grade: int, code: str, now: datetime) -> bool:
-        """Whether a class's 課程學習成果認證 for the term is over: it had windows and every one has ended."""
-        ends = [e for audience, e in self.certification if audience.includes(grade, code)]
-        return bool(ends) and max(ends) <= now
+    def certification_closed(self, term_id: int, grade: int, code: str, now: datetime) -> bool:
+        """Whether a class's 課程學習成果認證 for the term is over (its deadline, as 待認證 tells it, has passed)."""
+        deadline = deadline_for(self.certification, term_id, grade, code, now)
+        return deadline is not None and deadline <= now
 
 
 def _class_rates(session: Session, term: Term, batch_term_id: int, now: datetime,
@@ -185,7 +188,7 @@ def _class_rates(session: Session, term: Term, batch_term_id: int, now: datetime
     for class_id, code, grade, students, pickers, pickeds in people:
         sub, cert, fail, pend = (int(v or 0) for v in outcomes.get(class_id, (0, 0, 0, 0)))
         batches, confirmed = (int(v or 0) for v in receipts.get(class_id, (0, 0)))
-        late = pend if schedule.certification_closed(grade, code, now) else 0  # not certified in time: apart
+        late = pend if schedule.certification_closed(term.id, grade, code, now) else 0  # not in time: apart
         rates.append(ClassRate(code, students, sub, cert, fail, pend - late, int(pickers or 0), int(pickeds or 0),
                                batches, confirmed, late))
     return rates
