@@ -88,12 +88,17 @@ def certification_todo(term: str, deadline: str, count: int, classes: list[str],
     return Section(f"{term} 課程學習成果待認證", tuple(lines))
 
 
+def _teacher_lines(teachers: list[tuple[str, int, list[str], bool]]) -> list[str]:
+    """One line per teacher: (name, pending count, classes, on leave now)."""
+    return _capped([f"• {name} 老師{'（請假中）' if absent else ''}：{count} 件（{'、'.join(classes)}）"
+                    for name, count, classes, absent in teachers])
+
+
 def certification_proxy(term: str, deadline: str, teachers: list[tuple[str, int, list[str], bool]],
                         final: bool = False) -> Section:
     """``teachers``: (teacher's name, pending count, classes, on leave now) whose proxy you are."""
     lines = [f"截止：{deadline}", "您是下列課程的代理教師，任課教師尚未完成認證："]
-    lines += _capped([f"• {name} 老師{'（請假中）' if absent else ''}：{count} 件（{'、'.join(classes)}）"
-                      for name, count, classes, absent in teachers])
+    lines += _teacher_lines(teachers)
     if final:
         lines.append(FINAL_RETURN)
     return Section(f"{term} 代理認證通知", tuple(lines))
@@ -102,8 +107,7 @@ def certification_proxy(term: str, deadline: str, teachers: list[tuple[str, int,
 def certification_office(term: str, deadline: str, teachers: list[tuple[str, int, list[str], bool]]) -> Section:
     """教學組 at the escalation point: ``teachers`` (name, pending count, classes, on leave now), most first."""
     lines = [f"截止：{deadline}", "認證期限將至，下列任課教師仍有課程學習成果待認證（已再次提醒教師）："]
-    lines += _capped([f"• {name} 老師{'（請假中）' if absent else ''}：{count} 件（{'、'.join(classes)}）"
-                      for name, count, classes, absent in teachers])
+    lines += _teacher_lines(teachers)
     return Section(f"{term} 課程學習成果待認證（教學組）", tuple(lines))
 
 
