@@ -21,7 +21,7 @@ from messages import commands as c
 from messages import binding as msg
 from messages import common
 
-routes = Routes()
+routes = Routes(former_students=True)  # a student who left may still unbind
 
 
 def _seat(session: Session, person: Person | None) -> int | None:

@@ -17,7 +17,7 @@ routes = Routes()
 @routes.words(c.DEADLINES.words, roles={STUDENT})
 def my_deadlines(ctx: EventContext, session: Session) -> list[dict]:
     tz = ctx.services.settings.tz
-    status = status_of(session, ctx.person.id, ctx.now, tz, ctx.services.settings.outcome_uploads_per_term)
+    status = status_of(session, ctx.person.id, ctx.now, tz, ctx.services.settings.school)
     if status is None:
         return [status_msg.no_term()]
     return [msg.deadlines(list(status.windows), ctx.now, tz, status if status.term_label else None)]

@@ -8,7 +8,7 @@ from handlers.context import EventContext
 from handlers.routing import Routes
 from messages import common
 
-routes = Routes()
+routes = Routes(former_students=True)  # a block stops pushes to anyone
 
 
 @routes.event("follow")
@@ -18,6 +18,8 @@ def followed(ctx: EventContext, session: Session) -> list[dict]:
         binding.blocked = False
     if ctx.person is None:
         return [common.please_bind()]
+    if not ctx.person.enrolled:
+        return [common.not_enrolled(ctx.person.enrolment)]
     return [common.welcome_back(ctx.person.name, ctx.person.roles)]
 
 

@@ -19,7 +19,7 @@ def _roles(ctx: EventContext) -> frozenset[str]:
 
 @routes.words(c.HELP.words)
 def help_faq(ctx: EventContext, session: Session) -> list[dict]:
-    return [common.faq(_roles(ctx), ctx.services.settings.outcome_uploads_per_term)]
+    return [common.faq(_roles(ctx), ctx.services.settings.school)]
 
 
 _TOPIC_WORDS = sorted({w for topic, (aliases, _) in texts.FAQ_TOPICS.items() for w in (topic, *aliases)},
@@ -31,7 +31,7 @@ _TOPIC = r"^(說明|help|faq)[\s:：]*(" + "|".join(map(re.escape, _TOPIC_WORDS)
 def help_topic(ctx: EventContext, session: Session) -> list[dict]:
     """說明 收訖明細, 說明：檔案 ...: one topic of the FAQ in detail."""
     words = re.match(_TOPIC, ctx.text or "", flags=re.IGNORECASE).group(2)
-    return [common.faq_topic(words, _roles(ctx), ctx.services.settings.outcome_uploads_per_term)]
+    return [common.faq_topic(words, _roles(ctx), ctx.services.settings.school)]
 
 
 @routes.words(c.MENU.words)

@@ -17,6 +17,7 @@ from bot.domain import conversation
 from bot.domain import objections
 from bot.domain.people import STUDENT
 from bot.domain.queries.student import batches_of
+from bot.infra.config import SchoolRules
 from bot.infra.vocab import ReceiptItem
 from handlers.context import EventContext
 from handlers.routing import Routes
@@ -48,9 +49,13 @@ def _tz(ctx: EventContext):
     return ctx.services.settings.tz
 
 
+def _school(ctx: EventContext) -> SchoolRules:
+    return ctx.services.settings.school
+
+
 @routes.words(c.RECEIPTS.words, roles={STUDENT})
 def show_receipts(ctx: EventContext, session: Session) -> list[dict]:
-    return msg.receipts(batches_of(session, ctx.person.id, ctx.now), ctx.now, _tz(ctx))
+    return msg.receipts(batches_of(session, ctx.person.id, ctx.now), ctx.now, _tz(ctx), _school(ctx))
 
 
 @routes.postback(msg.CONFIRM_ACTION, roles={STUDENT})
@@ -85,9 +90,9 @@ def choose_item(ctx: EventContext, session: Session) -> list[dict]:
     if not decision.ok:
         return [msg.refused(decision.refusal, decision.batch, _tz(ctx))]
     if decision.batch.open_objection(item) is not None:
-        return [msg.objection_pending(item)]
+        return [msg.objection_pending(item, _school(ctx))]
     conversation.start(ctx.services.store, ctx.user_id, FLOW, batch=batch_id, item=item.value)
-    return [msg.ask_reason(decision.batch, item)]
+    return [msg.ask_reason(decision.batch, item, _school(ctx))]
 
 
 def _writing(ctx: EventContext) -> bool:
@@ -119,7 +124,7 @@ def objection_reason(ctx: EventContext, session: Session) -> list[dict]:
         conversation.clear(store, ctx.user_id)
         return [msg.refused(decision.refusal, decision.batch, _tz(ctx))]
     conversation.start(store, ctx.user_id, FLOW, batch=batch_id, item=item.value, reason=reason)
-    return [msg.confirm_reason(decision.batch, item, reason)]
+    return [msg.confirm_reason(decision.batch, item, reason, _school(ctx))]
 
 
 @routes.postback(msg.SEND_ACTION, roles={STUDENT})
@@ -134,18 +139,19 @@ def send_objection(ctx: EventContext, session: Session) -> list[dict]:
         # a second tap after sending, or a button from an expired conversation
         decision = objections.can_object(session, ctx.person.id, batch_id, ctx.now)
         if decision.batch is not None and decision.batch.open_objection(item) is not None:
-            return [msg.objection_pending(item)]
+            return [msg.objection_pending(item, _school(ctx))]
         return [msg.expired()]
     decision = objections.raise_objection(session, ctx.person.id, batch_id, item, state["reason"], ctx.now)
     conversation.clear(store, ctx.user_id)
     if decision.refusal == objections.Refusal.pending:
-        return [msg.objection_pending(item)]
+        return [msg.objection_pending(item, _school(ctx))]
     if not decision.ok:
         return [msg.refused(decision.refusal, decision.batch, _tz(ctx))]
     row = objections.one(session, decision.objection.id)
     sender = ctx.services.sender
     due = objections.answer_by(row.created_at, ctx.services.settings.objection_answer_days, _tz(ctx))
-    notice = objections.enqueue_office_notice(session, sender, item, [msg.office_notice(row, _tz(ctx), due)])
+    notice = objections.enqueue_office_notice(
+        session, sender, _school(ctx).office(item), [msg.office_notice(row, _tz(ctx), due)])
     if notice.outbox_id is not None:
         ctx.after_reply.append(partial(sender.deliver, notice.outbox_id))
-    return [msg.objection_recorded(decision.batch, item, row.created_at, _tz(ctx), notice.duty)]
+    return [msg.objection_recorded(decision.batch, item, row.created_at, _tz(ctx), notice.duty, _school(ctx))]

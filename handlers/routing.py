@@ -34,12 +34,14 @@ class Route:
     handler: Handler
     roles: frozenset[str] | None  # None: anyone, bound or not
     fallback: bool = False
+    former_students: bool = False  # also answers a student no longer 在學 (following, binding, unbinding)
 
 
 class Verdict(enum.Enum):
     allowed = "allowed"        # the handler answers
     unbound = "unbound"        # the route needs a role and the sender is not bound: binding help
     wrong_role = "wrong_role"  # bound, without any of the route's roles: a polite refusal
+    not_enrolled = "not_enrolled"  # a bound student no longer 在學: their status and whom to ask
 
 
 @dataclass(frozen=True)
@@ -66,9 +68,12 @@ def postback_matcher(action: str) -> Matcher:
 class Routes:
     """One handler module's routes, registered by decorator in the order they are written."""
 
-    def __init__(self) -> None:
+    def __init__(self, former_students: bool = False) -> None:
+        """``former_students``: these routes also answer a student no longer 在學 (every other route
+        tells them their status and whom to ask)."""
         self.routes: list[Route] = []
         self.fallbacks: list[Route] = []
+        self.former_students = former_students
 
     def _add(self, event_type: str, matcher: Matcher, roles: Iterable[str] | None, fallback: bool = False,
              when: Matcher | None = None):
@@ -77,7 +82,8 @@ class Routes:
             matcher = lambda ctx: first(ctx) and when(ctx)  # noqa: E731
 
         def register(handler: Handler) -> Handler:
-            route = Route(event_type, matcher, handler, None if roles is None else frozenset(roles), fallback)
+            route = Route(event_type, matcher, handler, None if roles is None else frozenset(roles), fallback,
+                          self.former_students)
             (self.fallbacks if fallback else self.routes).append(route)
             return handler
         return register
@@ -125,10 +131,15 @@ class Router(Routes):
         The first matching route wins. A route that needs a role is only allowed for a bound
         person who has one of its roles; otherwise the verdict says why not. A fallback the
         sender may not use is passed over for the next one. None: nothing answers.
+
+        A student who is no longer 在學 keeps only the routes declared for them (following, binding and
+        unbinding); every other route, fallbacks included, answers with their status instead.
         """
         for route in [*self.routes, *self.fallbacks]:
             if route.event_type != ctx.type or not route.matcher(ctx):
                 continue
+            if ctx.person is not None and not ctx.person.enrolled and not route.former_students:
+                return Decision(route, Verdict.not_enrolled)
             if route.roles is None or (ctx.person is not None and route.roles & ctx.person.roles):
                 return Decision(route, Verdict.allowed)
             if route.fallback:

@@ -15,7 +15,7 @@ routes = Routes()
 
 def _status(ctx: EventContext, session: Session):
     settings = ctx.services.settings
-    return status_of(session, ctx.person.id, ctx.now, settings.tz, settings.outcome_uploads_per_term)
+    return status_of(session, ctx.person.id, ctx.now, settings.tz, settings.school)
 
 
 @routes.words(c.STATUS.words, roles={STUDENT})

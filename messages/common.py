@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from bot.infra.vocab import OUTCOME_UPLOADS_PER_TERM
+from bot.infra.config import SchoolRules
+from bot.infra.vocab import ENROLMENT_LABELS, Enrolment
 from messages import commands as c
 from messages import texts
 
@@ -70,6 +71,11 @@ def not_for_your_role(student: bool = False) -> dict:
     return text(texts.NOT_FOR_STUDENTS if student else texts.NOT_FOR_YOUR_ROLE, quick=[c.MENU.label])
 
 
+def not_enrolled(enrolment: Enrolment) -> dict:
+    """A bound student who is no longer 在學: their status, that the bot stops, whom to ask."""
+    return text(texts.NOT_ENROLLED.format(status=ENROLMENT_LABELS[enrolment]), quick=[c.UNBIND.label])
+
+
 def try_again_later() -> dict:
     return text(texts.TRY_AGAIN_LATER)
 
@@ -80,16 +86,16 @@ def _faq_quick(roles: Iterable[str]) -> dict:
     return quick_reply(topics + [message_action(label) for label in menu_labels(roles)])
 
 
-def faq(roles: Iterable[str], uploads: int = OUTCOME_UPLOADS_PER_TERM) -> dict:
-    """The FAQ, with the school's upload limit a term (``uploads``)."""
-    return {"type": "text", "text": texts.FAQ.replace("{uploads}", str(uploads)), "quickReply": _faq_quick(roles)}
+def faq(roles: Iterable[str], school: SchoolRules = SchoolRules()) -> dict:
+    """The FAQ, with the school's own limits (``school``)."""
+    return {"type": "text", "text": texts.school_numbers(texts.FAQ, school), "quickReply": _faq_quick(roles)}
 
 
-def faq_topic(words: str, roles: Iterable[str], uploads: int = OUTCOME_UPLOADS_PER_TERM) -> dict:
+def faq_topic(words: str, roles: Iterable[str], school: SchoolRules = SchoolRules()) -> dict:
     """說明 <topic>: the topic's details (by its name or any of its words), or the list of topics."""
     for topic, (aliases, body) in texts.FAQ_TOPICS.items():
         if words == topic or words in aliases:
-            return {"type": "text", "text": body.replace("{uploads}", str(uploads)), "quickReply": _faq_quick(roles)}
+            return {"type": "text", "text": texts.school_numbers(body, school), "quickReply": _faq_quick(roles)}
     return {"type": "text", "text": texts.FAQ_TOPIC_UNKNOWN, "quickReply": _faq_quick(roles)}
 
 

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.queries.student import StudentStatus, WindowRow
 from bot.infra.vocab import (
-    OUTCOME_PICKS_PER_YEAR, PERFORMANCE_PICKS_PER_YEAR, PERFORMANCE_UPLOADS_PER_YEAR, WINDOW_KIND_LABELS,
+    OUTCOME_PICKS_PER_YEAR, PERFORMANCE_PICKS_PER_YEAR, WINDOW_KIND_LABELS,
     OutcomeStatus, WindowKind,
 )
 from messages import commands as c
@@ -50,7 +50,7 @@ def your_part(window: WindowRow, status: StudentStatus | None) -> str | None:
     if window.kind == WindowKind.certification and current:
         return f"你：{len(status.by_status(OutcomeStatus.pending))} 件待老師認證"
     if window.kind == WindowKind.performance_upload:
-        return f"你：本學年已上傳 {status.performances}/{PERFORMANCE_UPLOADS_PER_YEAR} 件"
+        return f"你：本學年已上傳 {status.performances}/{status.school.performance_uploads_per_year} 件"
     if window.kind == WindowKind.pick:
         return (f"你：已勾選成果 {status.outcome_picks}/{OUTCOME_PICKS_PER_YEAR}、"
                 f"表現 {status.performance_picks}/{PERFORMANCE_PICKS_PER_YEAR}")

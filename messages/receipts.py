@@ -7,12 +7,15 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.objections import MAX_REASON, ObjectionRow, Refusal
 from bot.domain.queries.student import BatchView
+from bot.infra.config import SchoolRules
 from bot.infra.vocab import (
-    DUTY_LABELS, OBJECTION_OFFICE, RECEIPT_ITEM_LABELS, RECEIPT_WINDOW_MIN_DAYS, Duty, ReceiptItem,
+    DUTY_LABELS, RECEIPT_ITEM_LABELS, RECEIPT_WINDOW_MIN_DAYS, Duty, ReceiptItem,
 )
 from messages import commands as c
 from messages import common, flex
 from messages.reminders import when
+
+SCHOOL = SchoolRules()  # the defaults, for callers that do not pass the school's settings
 
 RECEIPTS_COMMAND = c.RECEIPTS.label
 CANCEL = c.CANCEL.label
@@ -25,8 +28,9 @@ MAX_BATCHES = 5
 QUICK = [RECEIPTS_COMMAND, c.STATUS.label, c.HELP.label]
 
 
-def office_of(item: ReceiptItem) -> str:
-    return DUTY_LABELS[OBJECTION_OFFICE[item]]
+def office_of(item: ReceiptItem, school: SchoolRules = SCHOOL) -> str:
+    """The office that answers a 疑義 on ``item`` (the school's setting)."""
+    return DUTY_LABELS[school.office(item)]
 
 
 def _state(batch: BatchView, now: datetime, tz: ZoneInfo) -> tuple[str, str]:
@@ -50,18 +54,18 @@ def _open(batch: BatchView, now: datetime) -> bool:
     return batch.confirmed_at is None and batch.window is not None and batch.window.is_open(now)
 
 
-def _objection_lines(batch: BatchView) -> list[str]:
+def _objection_lines(batch: BatchView, school: SchoolRules) -> list[str]:
     out = []
     for o in batch.objections:
         label = RECEIPT_ITEM_LABELS[o.item]
         if o.resolved_at is None:
-            out.append(f"疑義（{label}）處理中：{office_of(o.item)}")
+            out.append(f"疑義（{label}）處理中：{office_of(o.item, school)}")
         else:
             out.append(f"疑義（{label}）已回覆：{o.resolution}")
     return out
 
 
-def batch_bubble(batch: BatchView, now: datetime, tz: ZoneInfo) -> dict:
+def batch_bubble(batch: BatchView, now: datetime, tz: ZoneInfo, school: SchoolRules = SCHOOL) -> dict:
     state, colour = _state(batch, now, tz)
     body: list[dict] = [flex.text(state, size="sm", color=colour, weight="bold")]
     for item, contents in batch.lines.items():
@@ -72,7 +76,7 @@ def batch_bubble(batch: BatchView, now: datetime, tz: ZoneInfo) -> dict:
             body.append(flex.text(f"…另有 {len(contents) - len(shown)} 筆", size="xs", color=flex.GREY))
     if not batch.lines:
         body.append(flex.text("（這份明細沒有項目）", size="sm", color=flex.GREY))
-    notes = _objection_lines(batch)
+    notes = _objection_lines(batch, school)
     if notes:
         body.append(flex.separator())
         body += [flex.text(n, size="sm", color=flex.ORANGE, margin="sm") for n in notes]
@@ -92,7 +96,7 @@ def _summary(batch: BatchView, now: datetime, tz: ZoneInfo) -> str:
     return f"{batch.term_label} 收訖明細（{items or '無項目'}）：{state}"
 
 
-def receipts(batches: list[BatchView], now: datetime, tz: ZoneInfo) -> list[dict]:
+def receipts(batches: list[BatchView], now: datetime, tz: ZoneInfo, school: SchoolRules = SCHOOL) -> list[dict]:
     """The batches to look at: every unconfirmed one and the latest confirmed one (newest first)."""
     if not batches:
         return [common.text(
@@ -104,7 +108,7 @@ def receipts(batches: list[BatchView], now: datetime, tz: ZoneInfo) -> list[dict
         shown.append(latest_confirmed)
     shown = shown[:MAX_BATCHES]
     alt = "\n".join(["收訖明細"] + [_summary(b, now, tz) for b in shown])
-    bubbles = [batch_bubble(b, now, tz) for b in shown]
+    bubbles = [batch_bubble(b, now, tz, school) for b in shown]
     contents = bubbles[0] if len(bubbles) == 1 else {"type": "carousel", "contents": bubbles}
     message = flex.flex(alt, contents)
     message["quickReply"] = common.quick_reply(common.message_action(q) for q in QUICK)
@@ -157,10 +161,10 @@ def choose_item(batch: BatchView) -> dict:
             "text": f"要對 {batch.term_label} 收訖明細的哪一個項目提出疑義？請點下方按鈕選擇。"}
 
 
-def ask_reason(batch: BatchView, item: ReceiptItem) -> dict:
+def ask_reason(batch: BatchView, item: ReceiptItem, school: SchoolRules = SCHOOL) -> dict:
     return common.text(
         f"請直接輸入你對「{RECEIPT_ITEM_LABELS[item]}」的疑義說明（{MAX_REASON} 字以內），"
-        f"例如哪一筆資料有誤、正確應為何。\n送出後會轉給{office_of(item)}處理。輸入「{CANCEL}」可放棄。",
+        f"例如哪一筆資料有誤、正確應為何。\n送出後會轉給{office_of(item, school)}處理。輸入「{CANCEL}」可放棄。",
         quick=[CANCEL])
 
 
@@ -172,12 +176,12 @@ def reason_problem(refusal: Refusal, length: int = 0) -> dict:
     return common.text(body + f"\n輸入「{CANCEL}」可放棄。", quick=[CANCEL])
 
 
-def confirm_reason(batch: BatchView, item: ReceiptItem, reason: str) -> dict:
+def confirm_reason(batch: BatchView, item: ReceiptItem, reason: str, school: SchoolRules = SCHOOL) -> dict:
     """The reason shown back with 送出 / 取消; typing again replaces it."""
     body = [
         flex.text(f"{batch.term_label} 收訖明細・{RECEIPT_ITEM_LABELS[item]}", size="sm", color=flex.GREY),
         flex.text(reason, size="md", margin="md"),
-        flex.text(f"送出後轉給{office_of(item)}處理。要修改請直接重新輸入。", size="xs", color=flex.GREY,
+        flex.text(f"送出後轉給{office_of(item, school)}處理。要修改請直接重新輸入。", size="xs", color=flex.GREY,
                   margin="md"),
     ]
     buttons = [
@@ -193,19 +197,19 @@ def expired() -> dict:
     return common.text("這個疑義已逾時或已取消，沒有送出。請重新輸入「收訖明細」再提出一次。", quick=QUICK)
 
 
-def objection_pending(item: ReceiptItem) -> dict:
-    return common.text(f"你對「{RECEIPT_ITEM_LABELS[item]}」的疑義已送出，{office_of(item)}處理中；"
+def objection_pending(item: ReceiptItem, school: SchoolRules = SCHOOL) -> dict:
+    return common.text(f"你對「{RECEIPT_ITEM_LABELS[item]}」的疑義已送出，{office_of(item, school)}處理中；"
                        "有結果會用 LINE 通知你。", quick=QUICK)
 
 
 def objection_recorded(batch: BatchView, item: ReceiptItem, at: datetime, tz: ZoneInfo,
-                       reached: Duty | None) -> dict:
+                       reached: Duty | None, school: SchoolRules = SCHOOL) -> dict:
     """``reached``: whose office was told by LINE (the one in charge, or 管理者); None when nobody could be."""
-    office = office_of(item)
+    office = office_of(item, school)
     if reached is None:  # never say 已轉給 when nothing was sent
         passed = (f"已記錄，但{office}目前沒有人能用 LINE 收到通知：請直接到{office}當面說明"
                   "（學校也能在疑義清單看到這筆），處理結果仍會用 LINE 通知你。")
-    elif reached == OBJECTION_OFFICE[item]:
+    elif reached == school.office(item):
         passed = f"已轉給{office}處理，結果會用 LINE 通知你。"
     else:
         passed = f"{office}目前沒有人能用 LINE 收到通知，已轉給{DUTY_LABELS[reached]}，結果會用 LINE 通知你。"
@@ -247,9 +251,9 @@ def corrected_notice(term_label: str, items: list[ReceiptItem], confirm_by: date
     return common.text(f"【收訖明細已更正】\n學校已更正你的 {term_label} 收訖明細（{what}）。\n{ask}", quick=QUICK)
 
 
-def resolution_notice(row: ObjectionRow, tz: ZoneInfo) -> dict:
+def resolution_notice(row: ObjectionRow, tz: ZoneInfo, school: SchoolRules = SCHOOL) -> dict:
     """The outcome, pushed to the student."""
     return common.text(
         f"【收訖明細疑義回覆】\n你在 {when(row.created_at, tz)} 對 {row.term_label} "
-        f"「{RECEIPT_ITEM_LABELS[row.item]}」提出的疑義，{office_of(row.item)}已處理：\n{row.resolution}\n"
+        f"「{RECEIPT_ITEM_LABELS[row.item]}」提出的疑義，{office_of(row.item, school)}已處理：\n{row.resolution}\n"
         "如仍有問題，請洽該處室。", quick=QUICK)

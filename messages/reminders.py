@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.infra.config import SchoolRules
 from bot.infra.line_limits import MAX_ALT_TEXT, utf16_len
 from bot.infra.vocab import (
     OUTCOME_UPLOADS_PER_TERM,
-    PERFORMANCE_UPLOADS_PER_TERM,
-    PERFORMANCE_UPLOADS_PER_YEAR,
     OUTCOME_PICKS_PER_YEAR,
     PERFORMANCE_PICKS_PER_YEAR,
 )
@@ -112,10 +111,11 @@ def certification_office(term: str, deadline: str, teachers: list[tuple[str, int
 
 
 # -- 多元表現上傳 ----------------------------------------------------------------
-def performance_upload_opening(term: str, deadline: str) -> Section:
+def performance_upload_opening(term: str, deadline: str, school: SchoolRules = SchoolRules()) -> Section:
     return Section(f"{term} 多元表現上傳開放", (
         f"截止：{deadline}",
-        f"每學期至多 {PERFORMANCE_UPLOADS_PER_TERM} 件、每學年至多 {PERFORMANCE_UPLOADS_PER_YEAR} 件（依學校規定）。",
+        f"每學期至多 {school.performance_uploads_per_term} 件、每學年至多 {school.performance_uploads_per_year} 件"
+        "（本校規定）。",
     ))
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.domain.queries.leavers import Leaver
 from bot.domain.queries.rates import ClassRate, Confirmation, DayRate, Rates, TeacherRate
+from bot.infra.vocab import ENROLMENT_LABELS
 from messages import common
 from messages.lists import GREY, RED, paged, text
 from messages.reminders import WEEKDAYS
@@ -90,6 +92,22 @@ def stats(r: Rates, tz: ZoneInfo) -> dict:
                      *(teacher_line(t) for t in behind_t)])
     return paged("統計", alt, rows, subtitle=f"{r.term_label} 學期・{as_of(r.as_of, tz)}", unit="行",
                  headings=tuple(headings))
+
+
+LEAVERS_HEADING = "已不在學、收訖明細尚未確認（請以紙本郵寄通知確認）"
+LEAVER_HEADER = ["學號", "姓名", "班級", "座號", "在學狀態", "狀態異動日", "未確認的提交批次"]
+
+
+def leaver_cells(leaver: Leaver, tz: ZoneInfo) -> list[str]:
+    """One row of the hand-off list (text cells)."""
+    since = leaver.since.astimezone(tz).date().isoformat() if leaver.since else ""
+    return [leaver.student_no, leaver.name, leaver.class_code, str(leaver.seat), ENROLMENT_LABELS[leaver.enrolment],
+            since, "、".join(leaver.unconfirmed)]
+
+
+def leaver_line(leaver: Leaver) -> str:
+    return (f"{leaver.class_code} 班 {leaver.seat} 號 {leaver.name}（{leaver.student_no}，"
+            f"{ENROLMENT_LABELS[leaver.enrolment]}）：{'、'.join(leaver.unconfirmed)} 未確認")
 
 
 def as_of(moment: datetime, tz: ZoneInfo) -> str:

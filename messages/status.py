@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from bot.domain.queries.student import OutcomeRow, PerformanceRow, StudentStatus
 from bot.infra.vocab import (
     OUTCOME_PICKS_PER_YEAR, OUTCOME_STATUS_LABELS, PERFORMANCE_PICKS_PER_YEAR,
-    PERFORMANCE_UPLOADS_PER_YEAR, WINDOW_KIND_LABELS, OutcomeStatus, WindowKind,
+    WINDOW_KIND_LABELS, OutcomeStatus, WindowKind,
 )
 from messages import commands as c
 from messages import common, flex
@@ -34,7 +34,7 @@ def _fix_hint(status: StudentStatus, now: datetime, tz: ZoneInfo) -> str:
 
 def _slots(status: StudentStatus) -> tuple[str, bool]:
     used = len(status.outcomes)
-    limit = status.upload_limit  # the school's number (本校規定)
+    limit = status.school.outcome_uploads_per_term  # the school's number (本校規定)
     if used > limit:
         return f"已上傳 {used} 件，超過本校每學期上限 {limit} 件", True
     return f"可再上傳 {limit - used} 件（本校上限 {limit}）", False
@@ -63,7 +63,7 @@ def status_summary(status: StudentStatus, now: datetime, tz: ZoneInfo) -> str:
     parts = [
         f"我的進度（{status.term_label}）",
         f"課程學習成果：{counts or '尚未上傳'}；{slots}",
-        f"多元表現：本學年 {status.performances}/{PERFORMANCE_UPLOADS_PER_YEAR} 件",
+        f"多元表現：本學年 {status.performances}/{status.school.performance_uploads_per_year} 件",
         f"勾選：成果 {status.outcome_picks}/{OUTCOME_PICKS_PER_YEAR}、表現 {status.performance_picks}/"
         f"{PERFORMANCE_PICKS_PER_YEAR}",
         f"下一個期限：{_deadline_text(status, now, tz)}",
@@ -97,11 +97,11 @@ def status_bubble(status: StudentStatus, now: datetime, tz: ZoneInfo) -> dict:
                               color=flex.ORANGE, margin="sm"))
 
     body += [flex.separator(), flex.text("多元表現（本學年）", weight="bold", size="md", margin="md")]
-    perf_over = _over(status.performances, PERFORMANCE_UPLOADS_PER_YEAR)
-    body.append(flex.row("已上傳", f"{status.performances}/{PERFORMANCE_UPLOADS_PER_YEAR} 件",
+    perf_over = _over(status.performances, status.school.performance_uploads_per_year)
+    body.append(flex.row("已上傳", f"{status.performances}/{status.school.performance_uploads_per_year} 件",
                          flex.RED if perf_over else flex.GREY))
     if perf_over:
-        body.append(flex.text(f"超過每學年上限 {PERFORMANCE_UPLOADS_PER_YEAR} 件，請洽訓育組。", size="sm",
+        body.append(flex.text(f"超過本校規定每學年上限 {status.school.performance_uploads_per_year} 件，請洽訓育組。", size="sm",
                               color=flex.RED))
 
     body += [flex.separator(), flex.text("勾選提交中央（本學年）", weight="bold", size="md", margin="md")]
@@ -133,7 +133,7 @@ def outcome_details(status: StudentStatus, now: datetime, tz: ZoneInfo) -> dict:
     lines = [f"【{status.term_label} 課程學習成果】"]
     if not status.outcomes:
         lines.append("本學期還沒有上傳任何課程學習成果。本校規定每學期至多上傳 "
-                     f"{status.upload_limit} 件，上傳後要「送出認證」由任課老師認證。")
+                     f"{status.school.outcome_uploads_per_term} 件，上傳後要「送出認證」由任課老師認證。")
     for s in STATUS_ORDER:
         rows = status.by_status(s)
         if not rows:
@@ -150,7 +150,7 @@ def outcome_details(status: StudentStatus, now: datetime, tz: ZoneInfo) -> dict:
 
 
 def performance_details(status: StudentStatus, rows: list[PerformanceRow]) -> dict:
-    lines = [f"【{status.year} 學年度多元表現】{len(rows)}/{PERFORMANCE_UPLOADS_PER_YEAR} 件"]
+    lines = [f"【{status.year} 學年度多元表現】{len(rows)}/{status.school.performance_uploads_per_year} 件"]
     if not rows:
         lines.append("這學年還沒有上傳多元表現（幹部、競賽、志工、檢定、社團、自主學習等都可以）。")
     lines += _capped([f"• {r.category}：{r.title}{'（已勾選）' if r.picked else ''}" for r in rows])

@@ -1,4 +1,5 @@
 """zh-TW wording shared by several builders."""
+from bot.infra.config import SchoolRules
 
 BOT_NAME = "學習歷程小幫手"
 
@@ -10,6 +11,11 @@ HOW_TO_BIND = (
     "綁定碼只能使用一次，請勿分享給他人。"
 ).format(bot=BOT_NAME)
 
+NOT_ENROLLED = (
+    "學校名冊上你的在學狀態是「{status}」，所以小幫手不再提醒你，也不再提供查詢。\n"
+    "學習歷程檔案與收訖明細的問題請洽註冊組（離校後的收訖明細，學校會以紙本郵寄通知你確認）。\n"
+    "如果狀態有誤，也請告訴註冊組。不再使用可輸入「解除綁定」。"
+)
 NOT_FOR_YOUR_ROLE = "這項功能不適用於您的身分。輸入「選單」看看可以做什麼。"
 NOT_FOR_STUDENTS = "這項功能是給老師用的，不適用於你的身分。輸入「選單」看看可以做什麼。"
 TRY_AGAIN_LATER = "系統暫時忙碌，請稍後再試一次。"
@@ -21,7 +27,7 @@ FAQ = (
     "• 課程學習成果：修習有學分的課程所產出的作業、作品或報告，需任課教師認證；"
     "每學期至多上傳 {uploads} 件（本校規定；不強制科目與件數），每學年勾選至多 6 件提交中央。\n"
     "• 多元表現：幹部、競賽、志工、檢定、彈性學習、團體活動等；"
-    "每學期至多 10 件、每學年至多 20 件（依學校規定），每學年勾選至多 10 件。\n"
+    "每學期至多 {performances_term} 件、每學年至多 {performances_year} 件（本校規定），每學年勾選至多 10 件。\n"
     "• 檔案：pdf/jpg/png 不超過 4 MB，mp3/mp4 不超過 10 MB；簡述至多 100 字。\n"
     "• 收訖明細：每學期由學校提交後請確認內容（確認期至少 3 天），"
     "逾期未確認也未提出疑義，視為確認；有疑義請於期限內提出。\n"
@@ -31,7 +37,8 @@ FAQ = (
 )
 
 # 說明 <topic>: the details behind each line of the FAQ (label, the words that ask for it, text).
-# ``{uploads}`` in FAQ and a topic's text is the school's upload limit a term (Settings).
+# ``{uploads}``, ``{performances_term}`` and ``{performances_year}`` in FAQ and a topic's text are the
+# school's own limits (Settings.school), filled in by ``school_numbers``.
 FAQ_TOPICS: dict[str, tuple[tuple[str, ...], str]] = {
     "成果": (("課程學習成果", "成果"), (
         "【課程學習成果】\n"
@@ -49,7 +56,7 @@ FAQ_TOPICS: dict[str, tuple[tuple[str, ...], str]] = {
         "• 類別：自主學習（彈性學習時間）、社團活動（團體活動時間）、幹部經歷與事蹟、檢定證照、競賽參與、"
         "服務學習、職場學習、大專先修課程、作品成果紀錄、其他多元表現。\n"
         "• 限高中就學期間取得，不限當學年度；不需要老師認證，上傳前自己要確實檢查並選對類別。\n"
-        "• 件數：每學期至多 10 件、每學年至多 20 件（依學校規定）；每學年勾選至多 10 件提交中央。"
+        "• 件數：每學期至多 {performances_term} 件、每學年至多 {performances_year} 件（本校規定）；每學年勾選至多 10 件提交中央。"
     )),
     "檔案": (("檔案", "檔案規定", "格式", "簡述"), (
         "【檔案格式與大小】\n"
@@ -79,3 +86,10 @@ FAQ_TOPICS: dict[str, tuple[tuple[str, ...], str]] = {
     )),
 }
 FAQ_TOPIC_UNKNOWN = "可以查詢的說明：成果、表現、檔案、確認、找誰。例如輸入「說明 確認」。"
+
+
+def school_numbers(text: str, school: SchoolRules) -> str:
+    """Fill the school's own limits (本校規定) into an FAQ text."""
+    return (text.replace("{uploads}", str(school.outcome_uploads_per_term))
+            .replace("{performances_term}", str(school.performance_uploads_per_term))
+            .replace("{performances_year}", str(school.performance_uploads_per_year)))

@@ -112,7 +112,7 @@ def run_sweep(services: Services, now: datetime | None = None, dry_run: bool = F
     """Run one sweep as of ``now`` (default: the services' clock), with the school's stages unless ``cfg``."""
     now = now or services.clock()
     ctx = SweepContext(now=now, cfg=cfg or services.settings.stages, tz=services.settings.tz,
-                       uploads_per_term=services.settings.outcome_uploads_per_term)
+                       school=services.settings.school)
     if dry_run:
         return _sweep(services, ctx, dry_run=True)
     with held(services.store, LOCK_NAME, LOCK_TTL) as got:

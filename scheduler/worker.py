@@ -40,8 +40,16 @@ def retry_outbox(services: Services) -> int:
 
 
 def retention(services: Services) -> int:
-    """Forget delivered pushes after the retention period (no personal data is kept longer)."""
-    cutoff = datetime.now(timezone.utc) - timedelta(days=OUTBOX_RETENTION_DAYS)
+    """Forget delivered pushes after the retention period (no personal data is kept longer), and the
+    personal data of students who left longer ago than the school's retention years."""
+    from bot.domain.retention import purge
+
+    now = services.clock()
+    cutoff = now - timedelta(days=OUTBOX_RETENTION_DAYS)
+    with services.db.session() as session:
+        purged = purge(session, now, services.settings.school.retention_years)
+        if purged.students:
+            log.info("retention: personal data of %d students who left removed", len(purged.students))
     with services.db.session() as session:
         stale = (OutboxMessage.status != "pending", OutboxMessage.created_at < cutoff)
         old = select(OutboxMessage.id).where(*stale)

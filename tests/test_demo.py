@@ -24,6 +24,7 @@ from bot.demo.school import (
 from bot.domain.audience import Audience
 from bot.domain.binding import BindOutcome, redeem
 from bot.domain.people import active_binding, load_person
+from bot.infra.config import SchoolRules, StageConfig
 from bot.infra.models import (
     Course, LineBinding, Outcome, Performance, ReceiptBatch, SchoolClass, Student, Teacher, TeacherAbsence, Term,
     Window,
@@ -251,6 +252,8 @@ def test_start_demo_serves_a_fresh_school_with_a_scheduler(tmp_path, monkeypatch
     try:
         settings = running.services.settings
         assert settings.local_mode and settings.redis_url is None
+        # the school's numbers: the documented defaults (臺南二中's)
+        assert settings.school == SchoolRules() and settings.stages == StageConfig()
         assert settings.channel_secret and settings.channel_secret != "a-production-secret"
         assert settings.database_url.endswith(str(db_path.resolve()))
         assert settings.line_api_base == f"{running.url}/_line"
@@ -343,3 +346,35 @@ def test_demo_that_cannot_draw_its_menus_stops_and_says_why(tmp_path, monkeypatc
     assert "請用瀏覽器開啟" not in result.output and "Traceback" not in result.output
     with pytest.raises(requests.ConnectionError):
         requests.get(f"http://127.0.0.1:{port}/simulator", timeout=2)
+
+
+def test_seniors_upload_to_march_31_and_pick_after_in_the_second_term(db):
+    # Seed: 「「學術群」高三學生上傳113學年度第2學期課程學習成果及113學年度多元表現 各校上傳截止日應於3/31(一)以後」
+    from bot.infra.models import Window
+    from bot.infra.vocab import WindowKind
+
+    with db.session() as s:
+        seed_demo_school(s, date(2026, 3, 10), TZ)
+        windows = {(w.kind, w.audience): w for w in s.scalars(select(Window))}
+    senior_upload = windows[(WindowKind.outcome_upload, "grades:3")]
+    assert senior_upload.ends_at.astimezone(TZ).date() >= date(2026, 3, 31)
+    assert windows[(WindowKind.pick, "grades:3")].starts_at > senior_upload.ends_at
+    assert windows[(WindowKind.certification, "grades:3")].ends_at > senior_upload.ends_at
+    assert windows[(WindowKind.outcome_upload, "grades:1;2")].ends_at < senior_upload.ends_at
+
+
+def test_first_years_have_no_records_from_before_they_enrolled(db):
+    # In term 1 the previous term is last school year's, before 高一 students came: no outcomes, no 收訖明細.
+    from bot.infra.models import ReceiptBatch, SchoolClass
+
+    with db.session() as s:
+        demo = seed_demo_school(s, TODAY, TZ)
+        assert demo.term_label.endswith("-1")
+        grades_with_batches = set(s.scalars(
+            select(SchoolClass.grade).join(Student, Student.class_id == SchoolClass.id)
+            .join(ReceiptBatch, ReceiptBatch.student_id == Student.id)))
+        terms = {o.course.term.label for o in s.scalars(
+            select(Outcome).join(Student, Outcome.student_id == Student.id)
+            .join(SchoolClass, Student.class_id == SchoolClass.id).where(SchoolClass.grade == 1))}
+    assert grades_with_batches == {2, 3}
+    assert terms == {demo.term_label}

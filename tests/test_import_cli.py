@@ -73,15 +73,15 @@ def test_bad_rows_are_listed_with_file_and_row_and_nothing_changes(cli, tmp_path
     cli("import", *map(str, EXAMPLES))
     students, outcomes = _count(cli.url, Student), _count(cli.url, Outcome)
     good = tmp_path / "新生.csv"
-    good.write_text("學號,姓名,班級,座號,年級,部別\n114901,新同學,101,30,高一,日間部\n", encoding="utf-8")
+    good.write_text("學號,姓名,班級,座號,年級,部別\n115901,新同學,101,30,高一,日間部\n", encoding="utf-8")
     bad = tmp_path / "成果.csv"
     bad.write_text(
         "成果編號,學號,學年度,學期,課程代碼,成果名稱,狀態,送出時間,認證時間,認證說明,勾選\n"
-        "O-9001,999999,114,1,CHI-1,報告,待認證,2025-10-01,,,否\n"       # unknown 學號
-        "O-9002,114001,114,1,CHI-1,報告,待認證,2025/13/01,,,否\n"       # bad date
-        "O-9003,114001,114,1,CHI-1,報告,審核中,2025-10-01,,,否\n"       # unknown status
-        "O-9004,114001,114,1,CHI-1,報告,待認證,2025-10-01,,,否\n"
-        "O-9004,114001,114,1,CHI-1,報告,待認證,2025-10-01,,,否\n",      # duplicated key
+        "O-9001,999999,115,1,CHI-1,報告,待認證,2025-10-01,,,否\n"       # unknown 學號
+        "O-9002,115001,115,1,CHI-1,報告,待認證,2025/13/01,,,否\n"       # bad date
+        "O-9003,115001,115,1,CHI-1,報告,審核中,2025-10-01,,,否\n"       # unknown status
+        "O-9004,115001,115,1,CHI-1,報告,待認證,2025-10-01,,,否\n"
+        "O-9004,115001,115,1,CHI-1,報告,待認證,2025-10-01,,,否\n",      # duplicated key
         encoding="utf-8")
     result = cli("import", str(good), str(bad), code=1)
     assert result.stdout == ""

@@ -171,7 +171,7 @@ def test_performance_rows_and_limits(school: Database, tmp_path: Path) -> None:
     errors = rejected(school, write(tmp_path, "p2.csv", "performances", [
         "R1,S001,114,社團,新活動1,,是", "R2,S001,114,社團,新活動2,,是", "R3,S001,113,社團,去年的,,是"]))
     assert_rows(errors, [
-        ("p2.csv", 2, "學號 S001 在 114 學年度的多元表現共 21 件，超過每學年 20 件的上限"),
+        ("p2.csv", 2, "學號 S001 在 114 學年度的多元表現共 21 件，超過本校規定每學年 20 件的上限"),
         ("p2.csv", 2, "學號 S001 在 114 學年度勾選的多元表現共 11 件，超過 10 件的上限"),
         ("p2.csv", 3, "共 21 件"), ("p2.csv", 3, "勾選的多元表現共 11 件"),
     ])

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from bot.cli import main
 from bot.domain import objections
 from bot.infra.models import LineBinding, Objection
+from bot.infra.config import SchoolRules
 from bot.infra.vocab import ReceiptItem
 from tests.helpers import TOKEN, texts_of
 from tests.student_school import NOW, School, build, uid
@@ -37,14 +38,16 @@ def _raise(db, school, name: str, item: ReceiptItem, reason: str = "資料有誤
         assert decision.fresh
         return decision.objection.id
 
+SCHOOL = SchoolRules()  # the default offices (臺南二中's 附表一)
+
 
 def test_offices_follow_the_schools_duties(school, db):
     with db.session() as session:
-        assert objections.office_recipients(session, ReceiptItem.course_record) == [uid("reg")]
-        assert objections.office_recipients(session, ReceiptItem.outcome) == [uid("aca")]
+        assert objections.office_recipients(session, SCHOOL.office(ReceiptItem.course_record)) == [uid("reg")]
+        assert objections.office_recipients(session, SCHOOL.office(ReceiptItem.outcome)) == [uid("aca")]
         # 訓育組 answers both 幹部經歷 and 多元表現; its unbound member is not pushed to
-        assert objections.office_recipients(session, ReceiptItem.cadre) == sorted([uid("act1"), uid("act2")])
-        assert objections.office_recipients(session, ReceiptItem.performance) == sorted([uid("act1"), uid("act2")])
+        assert objections.office_recipients(session, SCHOOL.office(ReceiptItem.cadre)) == sorted([uid("act1"), uid("act2")])
+        assert objections.office_recipients(session, SCHOOL.office(ReceiptItem.performance)) == sorted([uid("act1"), uid("act2")])
 
 
 def test_an_office_nobody_reads_still_records_the_objection(school, db, chat, line_api):

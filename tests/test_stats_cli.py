@@ -48,7 +48,7 @@ def test_stats_writes_an_xlsx_workbook(env, school, tmp_path):
     result = run(env, "--term", "114-1", "--now", "2025-11-20T10:00", "--xlsx", str(out))
     assert result.exit_code == 0 and f"已寫入 {out}" in result.output
     book = load_workbook(out)
-    assert book.sheetnames == ["摘要", "各班", "收訖明細確認率", "各教師"]
+    assert book.sheetnames == ["摘要", "各班", "收訖明細確認率", "各教師", "離校待通知"]
     classes = [list(r) for r in book["各班"].iter_rows(values_only=True)]
     assert classes[0][:3] == ["班級", "學生數", "送出認證"]
     assert classes[1] == ["101", 5, 4, 1, 1, 2, 0.25, 2, 1, 0.5, 4, 2, 0.5]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.infra.config import SchoolRules
 from tests.helpers import texts_of
 from tests.student_school import NOW, School, build, uid
 
@@ -54,7 +55,7 @@ def test_some_failed_shows_reason_and_what_to_do(school, chat):
 def test_over_the_limit(school, chat):
     text = texts_of(chat(uid("max")).say("我的進度"))
     assert "已上傳 7 件，超過本校每學期上限 6 件" in text
-    assert "21/20 件" in text and "超過每學年上限 20 件" in text
+    assert "21/20 件" in text and "超過本校規定每學年上限 20 件" in text
     assert "課程學習成果勾選超過上限 6 件" in text
     assert "多元表現勾選超過上限 10 件" in text
 
@@ -168,7 +169,7 @@ def test_the_upload_limit_is_the_schools_setting(school, chat, services, db, tmp
     from bot.domain.importer import import_files
     from tests.student_school import TZ
 
-    services.settings = services.settings.with_(outcome_uploads_per_term=4)
+    services.settings = services.settings.with_(school=SchoolRules(outcome_uploads_per_term=4))
     me = chat(uid("ace"))                      # ace has 3 outcomes this term
     assert "可再上傳 1 件（本校上限 4）" in texts_of(me.say("我的進度"))
     assert "每學期至多上傳 4 件（本校規定" in texts_of(me.say("說明"))
@@ -177,6 +178,6 @@ def test_the_upload_limit_is_the_schools_setting(school, chat, services, db, tmp
     extra.write_text("成果編號,學號,學年度,學期,課程代碼,成果名稱,狀態,送出時間,認證時間,認證說明,勾選\n"
                      "N1,S-ace,115,1,物理,新作品1,待認證,2026-10-10,,,否\n"
                      "N2,S-ace,115,1,化學,新作品2,待認證,2026-10-10,,,否\n", encoding="utf-8")
-    report = import_files(db, [extra], TZ, now=NOW, uploads_per_term=4)
+    report = import_files(db, [extra], TZ, now=NOW, school=SchoolRules(outcome_uploads_per_term=4))
     assert not report.ok and "超過本校規定每學期 4 件的上限" in str(report.errors[0])
     assert import_files(db, [extra], TZ, now=NOW).ok           # 6, the default, takes them

@@ -14,6 +14,7 @@ import click
 from bot.cli.codes import codes_command
 from bot.cli.imports import import_command
 from bot.cli.objections import objections_group
+from bot.cli.purge import purge_command
 from bot.cli.remind import remind_command
 from bot.cli.richmenu import richmenu_group
 from bot.cli.runtime import Runtime, pass_runtime
@@ -60,6 +61,7 @@ main.add_command(codes_command, "codes")
 main.add_command(remind_command, "remind")
 main.add_command(stats_command, "stats")
 main.add_command(objections_group, "objections")
+main.add_command(purge_command, "purge")
 main.add_command(teacher_group, "teacher")
 main.add_command(richmenu_group, "richmenu")
 main.add_command(demo_command, "demo")  # the demo is a whole app of its own (web + worker + simulator)

@@ -17,7 +17,7 @@ def import_command(run: Runtime, files: tuple[str, ...]) -> None:
     """Import CSV/XLSX files in the school's templates (the kind is told by the header row)."""
     try:
         report = import_files(run.services.db, files, run.settings.tz,
-                              uploads_per_term=run.settings.outcome_uploads_per_term)
+                              school=run.settings.school)
     except DBAPIError as exc:
         click.echo("資料庫錯誤，沒有匯入任何資料（資料表是否已建立？請先執行 portfolio-bot db upgrade）："
                    f"{type(exc.orig).__name__}", err=True)

@@ -13,14 +13,15 @@ import click
 
 from bot.cli.runtime import Runtime, pass_runtime
 from bot.domain import objections
-from bot.infra.vocab import DUTY_LABELS, OBJECTION_OFFICE, RECEIPT_ITEM_LABELS, reverse
+from bot.infra.config import SchoolRules
+from bot.infra.vocab import DUTY_LABELS, RECEIPT_ITEM_LABELS, reverse
 from messages import receipts as msg
 from messages.reminders import when
 
 _ITEMS = reverse(RECEIPT_ITEM_LABELS)
 
 
-def _line(row: objections.ObjectionRow, tz, days: int, now: datetime) -> str:
+def _line(row: objections.ObjectionRow, tz, days: int, now: datetime, school: SchoolRules) -> str:
     due = objections.answer_by(row.created_at, days, tz)
     if row.resolved_at is not None:
         state = f"已處理 {when(row.resolved_at, tz)}：{row.resolution}"
@@ -29,7 +30,7 @@ def _line(row: objections.ObjectionRow, tz, days: int, now: datetime) -> str:
     else:
         state = f"處理中・回覆期限 {when(due, tz)}"
     return (f"#{row.id}  {when(row.created_at, tz)}  {row.term_label} {RECEIPT_ITEM_LABELS[row.item]}"
-            f"（{DUTY_LABELS[OBJECTION_OFFICE[row.item]]}）  {row.class_code} 班 {row.seat} 號 {row.student_name}"
+            f"（{DUTY_LABELS[school.office(row.item)]}）  {row.class_code} 班 {row.seat} 號 {row.student_name}"
             f"（{row.student_no}）  {state}\n    說明：{row.reason}")
 
 
@@ -52,7 +53,7 @@ def list_command(run: Runtime, include_resolved: bool, item: str | None) -> None
         return
     now = datetime.now(timezone.utc)
     for row in rows:
-        click.echo(_line(row, settings.tz, settings.objection_answer_days, now))
+        click.echo(_line(row, settings.tz, settings.objection_answer_days, now, settings.school))
     late = sum(objections.overdue(r, settings.objection_answer_days, now, settings.tz) for r in rows)
     if late:
         click.echo(f"其中 {late} 筆已逾回覆期限（學校規定 {settings.objection_answer_days} 個上課日內回覆）。")
@@ -79,7 +80,7 @@ def resolve_command(run: Runtime, objection_id: int, text: str, by: str) -> None
         raise click.ClickException("處理結果不可空白（--text）。")
     if outcome == objections.Resolution.too_long:
         raise click.ClickException(f"處理結果最多 {objections.MAX_RESOLUTION} 字。")
-    sent = objections.tell_student(services.sender, user, [msg.resolution_notice(row, settings.tz)])
+    sent = objections.tell_student(services.sender, user, [msg.resolution_notice(row, settings.tz, settings.school)])
     click.echo(f"疑義 #{objection_id} 已記錄為已處理。")
     if sent is None:
         click.echo("學生沒有綁定 LINE（或已封鎖），沒有傳送通知；請另行告知。")

@@ -11,6 +11,7 @@ import click
 
 from bot.cli.runtime import Runtime, pass_runtime
 
+from bot.domain.queries.leavers import Leaver
 from bot.domain.queries.rates import Rates
 from messages import staff as words
 
@@ -42,8 +43,9 @@ def _shown(value) -> str:
     return str(value)
 
 
-def report_lines(r: Rates, tz: ZoneInfo) -> list[str]:
-    """The printed report: totals, furthest behind, confirmation per day, then the tables."""
+def report_lines(r: Rates, tz: ZoneInfo, leavers: list[Leaver] = ()) -> list[str]:
+    """The printed report: totals, furthest behind, confirmation per day, the tables, then who left
+    with 收訖明細 still to confirm."""
     out = [f"{r.term_label} 學期統計（{words.as_of(r.as_of, tz)}）", "全校"]
     out += [f"  {line}" for line in words.totals_lines(r)]
     out.append("最落後的班級")
@@ -63,11 +65,14 @@ def report_lines(r: Rates, tz: ZoneInfo) -> list[str]:
     out.append("各教師")
     out.append("\t".join(TEACHER_HEADER))
     out += ["\t".join(_shown(v) for v in teacher_cells(t)) for t in r.teachers]
+    out.append(words.LEAVERS_HEADING)
+    out += [f"  {words.leaver_line(leaver)}" for leaver in leavers] or ["  （無）"]
     return out
 
 
-def write_xlsx(r: Rates, path: Path, tz: ZoneInfo) -> None:
-    """One sheet each: 摘要, 各班, 收訖明細確認率, 各教師; written to a temp file, then moved into place."""
+def write_xlsx(r: Rates, path: Path, tz: ZoneInfo, leavers: list[Leaver] = ()) -> None:
+    """One sheet each: 摘要, 各班, 收訖明細確認率, 各教師, 離校待通知; written to a temp file, then moved
+    into place."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -99,6 +104,7 @@ def write_xlsx(r: Rates, path: Path, tz: ZoneInfo) -> None:
     sheet("各班", CLASS_HEADER, [class_cells(c) for c in r.classes] + [class_cells(r.totals)], (7, 10, 13))
     sheet("收訖明細確認率", DAY_HEADER, day_rows(r), (6,))
     sheet("各教師", TEACHER_HEADER, [teacher_cells(t) for t in r.teachers], ())
+    sheet("離校待通知", words.LEAVER_HEADER, [words.leaver_cells(leaver, tz) for leaver in leavers], ())
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(suffix=".xlsx", dir=path.parent)
     os.close(fd)
@@ -121,6 +127,7 @@ def stats_command(run: Runtime, term_label: str | None, xlsx_path: Path | None, 
     from datetime import datetime, timezone
 
     from bot.cli.remind import parse_now
+    from bot.domain.queries.leavers import leavers_to_tell
     from bot.domain.queries.rates import find_term, rates
     from bot.domain.queries.terms import current_term
 
@@ -131,8 +138,9 @@ def stats_command(run: Runtime, term_label: str | None, xlsx_path: Path | None, 
         if term is None:
             raise click.ClickException(f"找不到學期 {term_label}（請寫成 114-1）" if term_label else words.NO_TERM)
         report = rates(session, term, now, tz, explicit_term=term_label is not None)
-    for line in report_lines(report, tz):
+        leavers = leavers_to_tell(session)
+    for line in report_lines(report, tz, leavers):
         click.echo(line)
     if xlsx_path is not None:
-        write_xlsx(report, xlsx_path, tz)
+        write_xlsx(report, xlsx_path, tz, leavers)
         click.echo(f"已寫入 {xlsx_path}")

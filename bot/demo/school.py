@@ -294,10 +294,16 @@ class _Seeder:
                     # None: nothing uploaded yet for this course
         self.session.flush()
 
+    def enrolled_by(self, code: str, term: Term) -> bool:
+        """Whether a class's students were at the school in ``term`` (高一 in term 1: not last term)."""
+        return term.year >= self.year - (int(code[0]) - 1)
+
     def previous_outcomes(self, courses: dict[str, list[Course]]) -> dict[int, list[Outcome]]:
-        """Last term: certified outcomes (what the receipts list), two per student."""
+        """Last term: certified outcomes (what the receipts list), two per student who was here then."""
         by_student: dict[int, list[Outcome]] = {}
         for code, students in self.students_by_class.items():
+            if not self.enrolled_by(code, self.prev):
+                continue
             for si, student in enumerate(students):
                 picked_courses = [courses[code][(si + k) % len(courses[code])] for k in (0, 2)]
                 for k, course in enumerate(picked_courses):
@@ -338,8 +344,11 @@ class _Seeder:
 
     def receipts(self, prev_courses: dict[str, list[Course]], prev_outcomes: dict[int, list[Outcome]],
                  performances: dict[int, list[Performance]]) -> None:
-        """Last term's 收訖明細, with lines of all four items; some already confirmed."""
+        """Last term's 收訖明細, with lines of all four items; some already confirmed (none for 高一 in
+        term 1: they have no records from before they enrolled)."""
         for code, students in self.students_by_class.items():
+            if not self.enrolled_by(code, self.prev):
+                continue
             for si, student in enumerate(students):
                 batch = ReceiptBatch(student_id=student.id, term_id=self.prev.id)
                 if si % (4 - CLASS_PACE[code]) == 1:  # more confirmed in the classes ahead
@@ -367,16 +376,35 @@ class _Seeder:
         self.session.flush()
 
     def windows(self) -> None:
-        """All five kinds around today: open now, one coming soon, one closed; receipts open >= 3 days."""
-        everyone = Audience.whole_school().to_db()
+        """All five kinds around today: open now, one coming soon, one closed; receipts open >= 3 days.
+
+        In term 2 高三 upload closes on 3/31 at the earliest and their 勾選 follows it (seed: 「高三學生上傳
+        …各校上傳截止日應於3/31(一)以後」); 高一 and 高二 keep the dates around today.
+        """
+        everyone, seniors = Audience.whole_school().to_db(), Audience(grades=(3,)).to_db()
+        upload = (self.at(-21), self.at(3, 23, 59))
+        certify = (self.at(-14), self.at(10, 23, 59))
+        pick = (self.at(5), self.at(19, 23, 59))
         rows = [
-            (WindowKind.outcome_upload, self.term, everyone, self.at(-21), self.at(3, 23, 59)),
-            (WindowKind.certification, self.term, everyone, self.at(-14), self.at(10, 23, 59)),
             (WindowKind.performance_upload, self.term, everyone, self.at(-40), self.at(-2, 23, 59)),
-            (WindowKind.performance_upload, self.term, Audience(grades=(3,)).to_db(), self.at(-1), self.at(6, 23, 59)),
-            (WindowKind.pick, self.term, everyone, self.at(5), self.at(19, 23, 59)),
+            (WindowKind.performance_upload, self.term, seniors, self.at(-1), self.at(6, 23, 59)),
             (WindowKind.receipt, self.prev, everyone, self.at(-1), self.at(4, 23, 59)),
         ]
+        if self.term.semester == 1:
+            rows += [(WindowKind.outcome_upload, self.term, everyone, *upload),
+                     (WindowKind.certification, self.term, everyone, *certify),
+                     (WindowKind.pick, self.term, everyone, *pick)]
+        else:
+            juniors = Audience(grades=(1, 2)).to_db()
+            march_31 = datetime.combine(date(self.today.year, 3, 31), time(23, 59), self.tz).astimezone(timezone.utc)
+            senior_end = max(upload[1], march_31)
+            rows += [(WindowKind.outcome_upload, self.term, juniors, *upload),
+                     (WindowKind.certification, self.term, juniors, *certify),
+                     (WindowKind.pick, self.term, juniors, *pick),
+                     (WindowKind.outcome_upload, self.term, seniors, upload[0], senior_end),
+                     (WindowKind.certification, self.term, seniors, certify[0], senior_end + timedelta(days=7)),
+                     (WindowKind.pick, self.term, seniors, senior_end + timedelta(days=8, minutes=1),
+                      senior_end + timedelta(days=22))]
         for kind, term, audience, start, end in rows:
             self.add(Window(kind=kind, term_id=term.id, audience=audience, starts_at=start, ends_at=end))
         self.session.flush()

@@ -55,7 +55,7 @@ def unbound_people(session: Session, role: str | None, klass: SchoolClass | None
     """Enrolled students and teachers (of ``role``, in ``klass``: students of it, its 導師) with no binding."""
     people: list[Student | Teacher] = []
     if role in (None, PersonKind.student.value):
-        query = select(Student).where(Student.enrolled.is_(True))
+        query = select(Student).where(Student.enrolled)
         if klass is not None:
             query = query.where(Student.class_id == klass.id)
         bound = _bound_ids(session, PersonKind.student)

@@ -17,9 +17,10 @@ from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
 from bot.domain import ledger
+from bot.domain.people import students_on_line
 from bot.domain.queries.homeroom import ClassList
 from bot.infra.line_limits import MAX_MULTICAST_RECIPIENTS
-from bot.infra.models import LineBinding, ReminderLedger
+from bot.infra.models import ReminderLedger
 from bot.infra.sender import Sender
 from bot.infra.vocab import PersonKind
 
@@ -66,13 +67,9 @@ def sent_lists(session: Session, keys: list[str], class_id: int, now: datetime, 
 
 
 def plan(session: Session, listing: ClassList, now: datetime, tz: ZoneInfo) -> NudgePlan:
-    """Reachable students of the list (active, unblocked binding), in seat order; one query."""
+    """Reachable students of the list (在學, active unblocked binding), in seat order; one query."""
     ids = [r.student_id for r in listing.rows]
-    found: dict[int, str] = {}
-    if ids:
-        found = dict(session.execute(select(LineBinding.person_id, LineBinding.line_user_id).where(
-            LineBinding.person_kind == PersonKind.student, LineBinding.person_id.in_(ids),
-            LineBinding.unbound_at.is_(None), LineBinding.blocked.is_(False))).all())
+    found = students_on_line(session, ids)
     recipients = tuple((i, found[i]) for i in ids if i in found)
     return NudgePlan(listing, recipients, len(ids) - len(recipients),
                      already_sent(session, listing.key, listing.class_id, now, tz))

@@ -4,8 +4,8 @@ A student confirms a whole batch or raises an objection on one item, only inside
 收訖明細確認 window (a Window of kind receipt whose audience includes them). Both are recorded
 with their time and are idempotent: confirming twice changes nothing, and an item with an
 objection still open takes no second one. While an objection is open the batch cannot be
-confirmed (nor is it deemed confirmed when the window closes). The office in charge of the item (OBJECTION_OFFICE:
-the teachers holding that 職務) gets one push or multicast; `resolve` records the outcome and
+confirmed (nor is it deemed confirmed when the window closes). The office in charge of the item (the school's
+setting, Settings.school.office: the teachers holding that 職務) gets one push or multicast; `resolve` records the outcome and
 tells the student by push.
 """
 from __future__ import annotations
@@ -19,10 +19,11 @@ from enum import Enum
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot.domain.people import students_on_line
 from bot.domain.queries.student import BatchView, WindowRow, batch_of
 from bot.infra.models import LineBinding, Objection, ReceiptBatch, SchoolClass, Student, TeacherDuty, Term
 from bot.infra.sender import Sender, SendResult
-from bot.infra.vocab import OBJECTION_OFFICE, Duty, PersonKind, ReceiptItem
+from bot.infra.vocab import Duty, PersonKind, ReceiptItem
 
 log = logging.getLogger(__name__)
 
@@ -126,13 +127,13 @@ def raise_objection(session: Session, student_id: int, batch_id: int, item: Rece
     return Decision(decision.batch, fresh=True, objection=objection)
 
 
-def office_recipients(session: Session, item: ReceiptItem, duty: Duty | None = None) -> list[str]:
-    """LINE accounts of the office in charge of ``item`` (or of ``duty``), bound and not blocked, in order."""
+def office_recipients(session: Session, duty: Duty) -> list[str]:
+    """LINE accounts of an office, bound and not blocked, in order."""
     return list(session.scalars(
         select(LineBinding.line_user_id)
         .join(TeacherDuty, TeacherDuty.teacher_id == LineBinding.person_id)
         .where(LineBinding.person_kind == PersonKind.teacher, LineBinding.unbound_at.is_(None),
-               LineBinding.blocked.is_(False), TeacherDuty.duty == (duty or OBJECTION_OFFICE[item]))
+               LineBinding.blocked.is_(False), TeacherDuty.duty == duty)
         .order_by(LineBinding.line_user_id).distinct()))
 
 
@@ -144,15 +145,15 @@ class Notice:
     duty: Duty | None
 
 
-def enqueue_office_notice(session: Session, sender: Sender, item: ReceiptItem, messages: list[dict]) -> Notice:
-    """Write one push/multicast to the office in charge (nobody of it on LINE: to 管理者) in this
+def enqueue_office_notice(session: Session, sender: Sender, office: Duty, messages: list[dict]) -> Notice:
+    """Write one push/multicast to ``office``, the one in charge (nobody of it on LINE: to 管理者) in this
     transaction. ``sender.deliver(notice.outbox_id)`` sends it once the transaction is committed."""
-    for duty in (OBJECTION_OFFICE[item], Duty.admin):
-        recipients = office_recipients(session, item, duty)
+    for duty in (office, Duty.admin):
+        recipients = office_recipients(session, duty)
         if recipients:
             kind = "push" if len(recipients) == 1 else "multicast"
             return Notice(sender.enqueue(kind, recipients, messages, OBJECTION_PURPOSE, session=session).id, duty)
-        log.warning("objection on %s: nobody of %s is bound to LINE", item.value, duty.value)
+        log.warning("objection: nobody of %s is bound to LINE", duty.value)
     return Notice(None, None)
 
 
@@ -245,9 +246,7 @@ def resolve(session: Session, objection_id: int, text: str, by: str, now: dateti
     if done.rowcount != 1:
         return Resolution.already, None
     student_id = session.scalar(select(ReceiptBatch.student_id).where(ReceiptBatch.id == objection.batch_id))
-    user = session.scalar(select(LineBinding.line_user_id).where(
-        LineBinding.person_kind == PersonKind.student, LineBinding.person_id == student_id,
-        LineBinding.unbound_at.is_(None), LineBinding.blocked.is_(False)))
+    user = students_on_line(session, [student_id]).get(student_id)
     session.expire_all()
     return Resolution.resolved, user
 

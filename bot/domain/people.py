@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from bot.infra.models import LineBinding, Student, Teacher
-from bot.infra.vocab import STAFF_DUTIES, Duty, PersonKind
+from bot.infra.vocab import STAFF_DUTIES, Duty, Enrolment, PersonKind
 
 STUDENT, TEACHER, HOMEROOM, STAFF = "student", "teacher", "homeroom", "staff"
 
@@ -21,12 +22,19 @@ class Person:
     class_id: int | None = None        # a student's class, or a 導師's homeroom class
     class_code: str | None = None
     duties: frozenset[Duty] = frozenset()
+    enrolment: Enrolment | None = None  # a student's 在學狀態; the router answers only 在學 students
+
+    @property
+    def enrolled(self) -> bool:
+        return self.enrolment in (None, Enrolment.enrolled)
 
 
 def person_of(student_or_teacher: Student | Teacher) -> Person:
     if isinstance(student_or_teacher, Student):
         s = student_or_teacher
-        return Person(PersonKind.student, s.id, s.name, frozenset({STUDENT}), s.class_id, s.school_class.code)
+        roles = frozenset({STUDENT}) if s.enrolled else frozenset()  # who left holds no role
+        return Person(PersonKind.student, s.id, s.name, roles, s.class_id, s.school_class.code,
+                      enrolment=s.enrolment)
     t = student_or_teacher
     roles = {TEACHER}
     if t.homeroom_class_id is not None:
@@ -45,8 +53,22 @@ def active_binding(session: Session, line_user_id: str) -> LineBinding | None:
     ).first()
 
 
+def students_on_line(session: Session, student_ids: Iterable[int]) -> dict[int, str]:
+    """Student id -> LINE user id of those who may be pushed: 在學, bound, not blocking the bot.
+    (Anyone not 在學 gets no push: 「由原就讀學校利用紙本郵寄方式通知學生」.)"""
+    ids = list(student_ids)
+    if not ids:
+        return {}
+    return dict(session.execute(
+        select(LineBinding.person_id, LineBinding.line_user_id)
+        .join(Student, and_(LineBinding.person_kind == PersonKind.student, LineBinding.person_id == Student.id))
+        .where(LineBinding.person_id.in_(ids), LineBinding.unbound_at.is_(None), LineBinding.blocked.is_(False),
+               Student.enrolled)).all())
+
+
 def load_person(session: Session, line_user_id: str | None) -> Person | None:
-    """The person bound to this LINE account, or None when unbound (or no longer enrolled)."""
+    """The person bound to this LINE account (a student who left too: the router tells them so), or None
+    when unbound."""
     if not line_user_id:
         return None
     binding = active_binding(session, line_user_id)
@@ -54,6 +76,6 @@ def load_person(session: Session, line_user_id: str | None) -> Person | None:
         return None
     model = Student if binding.person_kind == PersonKind.student else Teacher
     found = session.get(model, binding.person_id)
-    if found is None or (isinstance(found, Student) and not found.enrolled):
+    if found is None:
         return None
     return person_of(found)

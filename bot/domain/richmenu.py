@@ -40,8 +40,8 @@ class RichMenuError(RuntimeError):
 
 # -- which menu ---------------------------------------------------------------------
 def role_of(person: Person | None) -> str:
-    """The menu a person gets: staff > homeroom > teacher > student; guest when unbound."""
-    if person is None:
+    """The menu a person gets: staff > homeroom > teacher > student; guest when unbound (or no longer 在學)."""
+    if person is None or not person.enrolled:
         return words.GUEST
     for role in (words.STAFF, words.HOMEROOM, words.TEACHER, words.STUDENT):
         if role in person.roles:
@@ -168,7 +168,7 @@ def bound_by_role(session: Session) -> dict[str, list[str]]:
     active = (LineBinding.unbound_at.is_(None), LineBinding.blocked.is_(False))
     groups[words.STUDENT] = list(session.scalars(
         select(LineBinding.line_user_id).join(Student, Student.id == LineBinding.person_id)
-        .where(LineBinding.person_kind == PersonKind.student, Student.enrolled.is_(True), *active)
+        .where(LineBinding.person_kind == PersonKind.student, Student.enrolled, *active)
         .order_by(LineBinding.line_user_id)))
     staff = exists().where(TeacherDuty.teacher_id == Teacher.id, TeacherDuty.duty.in_(list(STAFF_DUTIES)))
     for user_id, homeroom, is_staff in session.execute(

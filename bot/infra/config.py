@@ -13,7 +13,10 @@ from pathlib import Path
 from typing import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.infra.vocab import OUTCOME_UPLOADS_PER_TERM
+from bot.infra.vocab import (
+    OBJECTION_OFFICE, RECEIPT_ITEM_LABELS, DUTY_LABELS, Duty, ReceiptItem, reverse,
+    OUTCOME_UPLOADS_PER_TERM, PERFORMANCE_UPLOADS_PER_TERM, PERFORMANCE_UPLOADS_PER_YEAR,
+)
 
 
 class SettingsError(ValueError):
@@ -39,6 +42,29 @@ class StageConfig:
     @property
     def escalate(self) -> str:
         return f"escalate:{self.escalate_days_before}"
+
+
+@dataclass(frozen=True)
+class SchoolRules:
+    """The numbers the regulations leave to the school (「其件數由學校定之」); 臺南二中's are the defaults.
+
+    Texts call these 本校規定; the national limits stay in ``bot.infra.vocab``.
+    """
+
+    # 課程學習成果 a student may upload each term (臺南二中: 「其件數至多6件」).
+    outcome_uploads_per_term: int = OUTCOME_UPLOADS_PER_TERM
+    # 多元表現 a student may upload (臺南二中: 「每學期至多10件，每學年其件數至多20件」).
+    performance_uploads_per_term: int = PERFORMANCE_UPLOADS_PER_TERM
+    performance_uploads_per_year: int = PERFORMANCE_UPLOADS_PER_YEAR
+    # Years a student who left (轉出, 畢業, 離校) keeps their data before the purge (臺南二中: 「已畢業學生之
+    # 學習歷程檔案資料，封存 2年」; the 工作小組 sets it, 「以1年至5年間為宜」).
+    retention_years: int = 2
+    # The office that answers a 疑義 on each 收訖明細 item (OBJECTION_OFFICES); 管理者 when nobody of it is on LINE.
+    objection_offices: tuple[tuple[ReceiptItem, Duty], ...] = tuple(OBJECTION_OFFICE.items())
+
+    def office(self, item: ReceiptItem) -> Duty:
+        """The office in charge of a 疑義 on ``item``."""
+        return dict(self.objection_offices)[item]
 
 
 def parse_quiet_hours(value: str) -> tuple[time, time]:
@@ -99,6 +125,38 @@ def stages_from_env(env: Mapping[str, str]) -> StageConfig:
     )
 
 
+def school_from_env(env: Mapping[str, str]) -> SchoolRules:
+    """OUTCOME_UPLOADS_PER_TERM, PERFORMANCE_UPLOADS_PER_TERM, PERFORMANCE_UPLOADS_PER_YEAR, RETENTION_YEARS,
+    OBJECTION_OFFICES."""
+    school = SchoolRules(
+        outcome_uploads_per_term=_count(env, "OUTCOME_UPLOADS_PER_TERM", OUTCOME_UPLOADS_PER_TERM, 1, 20),
+        performance_uploads_per_term=_count(env, "PERFORMANCE_UPLOADS_PER_TERM", PERFORMANCE_UPLOADS_PER_TERM, 1, 50),
+        performance_uploads_per_year=_count(env, "PERFORMANCE_UPLOADS_PER_YEAR", PERFORMANCE_UPLOADS_PER_YEAR, 1, 100),
+        retention_years=_count(env, "RETENTION_YEARS", 2, 1, 5),
+        objection_offices=_offices(env),
+    )
+    if school.performance_uploads_per_term > school.performance_uploads_per_year:
+        raise SettingsError("PERFORMANCE_UPLOADS_PER_TERM must not exceed PERFORMANCE_UPLOADS_PER_YEAR, got "
+                            f"{school.performance_uploads_per_term} > {school.performance_uploads_per_year}")
+    return school
+
+
+def _offices(env: Mapping[str, str]) -> tuple[tuple[ReceiptItem, Duty], ...]:
+    """OBJECTION_OFFICES, e.g. ``幹部經歷=訓育組;多元表現=訓育組``: items left out keep their default office."""
+    raw = (env.get("OBJECTION_OFFICES") or "").strip()
+    offices = dict(OBJECTION_OFFICE)
+    items = reverse(RECEIPT_ITEM_LABELS)
+    duties = {DUTY_LABELS[d]: d for d in (Duty.registry, Duty.academic, Duty.activities, Duty.admin)}
+    for part in filter(None, (p.strip() for p in raw.replace("；", ";").split(";"))):
+        item_label, _, duty_label = (s.strip() for s in part.replace("＝", "=").partition("="))
+        if item_label not in items or duty_label not in duties:
+            raise SettingsError(
+                f"OBJECTION_OFFICES must look like 幹部經歷=訓育組;修課紀錄=註冊組 (items: {'、'.join(items)}; "
+                f"offices: {'、'.join(duties)}), got {part!r}")
+        offices[items[item_label]] = duties[duty_label]
+    return tuple(offices.items())
+
+
 def _zone(env: Mapping[str, str]) -> str:
     name = (env.get("SCHOOL_TZ") or "Asia/Taipei").strip()
     try:
@@ -142,9 +200,8 @@ class Settings:
     stages: StageConfig = field(default_factory=StageConfig)
     # School days (Mon-Fri) the office has to answer a 疑義 (OBJECTION_ANSWER_DAYS).
     objection_answer_days: int = 3
-    # 課程學習成果 a student may upload each term: the school's number (「其件數由學校定之」;
-    # 臺南二中: 至多 6 件), OUTCOME_UPLOADS_PER_TERM.
-    outcome_uploads_per_term: int = OUTCOME_UPLOADS_PER_TERM
+    # The school's own numbers (OUTCOME_UPLOADS_PER_TERM, ...).
+    school: SchoolRules = field(default_factory=SchoolRules)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -173,7 +230,7 @@ class Settings:
             platform_url=(env.get("PLATFORM_URL") or "").strip(),
             stages=stages_from_env(env),
             objection_answer_days=_days(env, "OBJECTION_ANSWER_DAYS", 3),
-            outcome_uploads_per_term=_count(env, "OUTCOME_UPLOADS_PER_TERM", OUTCOME_UPLOADS_PER_TERM, 1, 20),
+            school=school_from_env(env),
         )
 
     def with_(self, **changes) -> "Settings":

@@ -37,6 +37,16 @@ class Duty(StrEnum):
     admin = "admin"                      # 管理者
 
 
+class Enrolment(StrEnum):
+    """A student's 在學狀態 as the roster gives it; only 在學 students are reminded, listed and counted."""
+
+    enrolled = "enrolled"        # 在學
+    suspended = "suspended"      # 休學
+    transferred = "transferred"  # 轉出
+    graduated = "graduated"      # 畢業
+    left = "left"                # 離校
+
+
 class PersonKind(StrEnum):
     student = "student"
     teacher = "teacher"
@@ -69,6 +79,17 @@ RECEIPT_ITEM_LABELS: dict[ReceiptItem, str] = {
     ReceiptItem.performance: "多元表現",
 }
 
+ENROLMENT_LABELS: dict[Enrolment, str] = {
+    Enrolment.enrolled: "在學",
+    Enrolment.suspended: "休學",
+    Enrolment.transferred: "轉出",
+    Enrolment.graduated: "畢業",
+    Enrolment.left: "離校",
+}
+# 離校生: their records are kept for the school's retention years, then purged (seed: 「離校生之學習歷程
+# 檔案資料，保存○年…達保存年限後，始得刪除」). A 休學 student may come back: never purged.
+LEFT_SCHOOL = frozenset({Enrolment.transferred, Enrolment.graduated, Enrolment.left})
+
 DUTY_LABELS: dict[Duty, str] = {
     Duty.subject_teacher: "任課教師",
     Duty.registry: "註冊組",
@@ -91,7 +112,7 @@ DEFAULT_DIVISION = "日間部"
 WHOLE_SCHOOL = "全校"
 
 # Limits the regulations set.
-OUTCOME_UPLOADS_PER_TERM = 6  # the default of the school's setting (Settings.outcome_uploads_per_term)
+OUTCOME_UPLOADS_PER_TERM = 6  # the default of the school's setting (Settings.school)
 OUTCOME_PICKS_PER_YEAR = 6
 PERFORMANCE_UPLOADS_PER_TERM = 10
 PERFORMANCE_UPLOADS_PER_YEAR = 20

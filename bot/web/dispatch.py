@@ -115,6 +115,8 @@ class Dispatcher:
                 return []
             if decision.verdict == Verdict.unbound:
                 return [common.please_bind()]
+            if decision.verdict == Verdict.not_enrolled:
+                return [common.not_enrolled(ctx.person.enrolment)]
             if decision.verdict == Verdict.wrong_role:
                 return [common.not_for_your_role(student=STUDENT in ctx.person.roles)]
             return decision.route.handler(ctx, session)

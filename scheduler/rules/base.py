@@ -7,7 +7,7 @@ still enrolled.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session, aliased
 
 from bot.domain.stages import Stage, StageConfig, due_stage, window_stages
 from bot.infra.models import LineBinding, ReminderMute, SchoolClass, Student, Teacher, Window
-from bot.infra.vocab import OUTCOME_UPLOADS_PER_TERM, PersonKind
+from bot.infra.config import SchoolRules
+from bot.infra.vocab import PersonKind
 from messages.reminders import Section, when
 from scheduler.rules.audience import audience_where
 
@@ -44,7 +45,7 @@ class SweepContext:
     now: datetime
     cfg: StageConfig
     tz: ZoneInfo
-    uploads_per_term: int = OUTCOME_UPLOADS_PER_TERM  # the school's 課程學習成果 limit a term
+    school: SchoolRules = field(default_factory=SchoolRules)  # the school's own limits
 
     def deadline(self, window: Window) -> str:
         return when(window.ends_at, self.tz)
@@ -63,7 +64,7 @@ def reachable(stmt: Select, kind: PersonKind, id_col, mute_kind: str, group_by: 
         binding.unbound_at.is_(None), binding.blocked.is_(False),
     )).where(~muted)
     if kind == PersonKind.student:
-        stmt = stmt.where(Student.enrolled.is_(True))
+        stmt = stmt.where(Student.enrolled)
     if group_by:
         stmt = stmt.group_by(*group_by, binding.line_user_id)
     return stmt
@@ -77,7 +78,7 @@ def audience_students(window: Window, *columns) -> Select:
     """Students of the window's audience (Student joined to SchoolClass), selecting ``columns``."""
     return (select(*(columns or (Student.id,)))
             .select_from(Student).join(SchoolClass, Student.class_id == SchoolClass.id)
-            .where(audience_where(window.audience), Student.enrolled.is_(True)))
+            .where(audience_where(window.audience), Student.enrolled))
 
 
 def homeroom_teachers(session: Session, window: Window, mute_kind: str) -> list[tuple[int, int, str]]:

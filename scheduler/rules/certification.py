@@ -56,7 +56,7 @@ def _pending_courses(window: Window):
             .join(SchoolClass, Course.class_id == SchoolClass.id)
             .join(Teacher, Course.teacher_id == Teacher.id)
             .where(Course.term_id == window.term_id, Outcome.status == OutcomeStatus.pending,
-                   Student.enrolled.is_(True), audience_where(window.audience))
+                   Student.enrolled, audience_where(window.audience))
             .group_by(Course.id, Course.teacher_id, Teacher.name, SchoolClass.code))
 
 

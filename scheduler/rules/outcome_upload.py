@@ -25,7 +25,7 @@ def items(session: Session, window: Window, ctx: SweepContext) -> list[Item]:
     if stage.name == OPENING:
         rows = session.execute(reachable(audience_students(window), student, Student.id, RULE))
         return items_for(rows, RULE, scope, stage.name, student,
-                         reminders.outcome_upload_opening(term, deadline, ctx.uploads_per_term), window.ends_at)
+                         reminders.outcome_upload_opening(term, deadline, ctx.school.outcome_uploads_per_term), window.ends_at)
     stmt = (audience_students(window, Student.id, Outcome.status, Course.subject, Outcome.title, Outcome.reason)
             .join(Outcome, Outcome.student_id == Student.id).join(Course, Outcome.course_id == Course.id)
             .where(Course.term_id == window.term_id,

@@ -21,7 +21,7 @@ def items(session: Session, window: Window, ctx: SweepContext) -> list[Item]:
     term, deadline, scope = window.term.label, ctx.deadline(window), window_scope(window)
     stmt = audience_students(window)
     if stage.name == OPENING:
-        section = reminders.performance_upload_opening(term, deadline)
+        section = reminders.performance_upload_opening(term, deadline, ctx.school)
     else:
         stmt = stmt.where(~exists().where(Performance.student_id == Student.id, Performance.year == window.term.year))
         section = reminders.performance_upload_none(term, deadline)

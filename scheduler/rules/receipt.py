@@ -1,11 +1,13 @@
 """收訖明細確認: students with an unconfirmed batch at opening and on the last day;
-homeroom teachers get their class's unconfirmed list each morning of the window."""
+homeroom teachers get their class's unconfirmed list each morning of the window. A batch with a 疑義
+open waits for the office, not the student: neither is told about it (AWAITING_STUDENT)."""
 from __future__ import annotations
 
 from collections import defaultdict
 
 from sqlalchemy.orm import Session
 
+from bot.domain.queries.awaiting import AWAITING_STUDENT
 from bot.infra.models import ReceiptBatch, SchoolClass, Student, Window
 from bot.infra.vocab import PersonKind, WindowKind
 from messages import reminders
@@ -21,7 +23,7 @@ STAGES = (OPENING, LAST_DAY)
 def unconfirmed(window: Window, *columns):
     return (audience_students(window, *columns)
             .join(ReceiptBatch, ReceiptBatch.student_id == Student.id)
-            .where(ReceiptBatch.term_id == window.term_id, ReceiptBatch.confirmed_at.is_(None)))
+            .where(ReceiptBatch.term_id == window.term_id, AWAITING_STUDENT))
 
 
 def items(session: Session, window: Window, ctx: SweepContext) -> list[Item]:

@@ -18,7 +18,7 @@ from bot.domain.importer.fields import Fields
 from bot.domain.importer.readers import Table
 from bot.domain.importer.report import RowError
 from bot.infra.models import Course, SchoolClass, Student, Teacher, Term
-from bot.infra.vocab import OUTCOME_UPLOADS_PER_TERM
+from bot.infra.config import SchoolRules
 
 T = TypeVar("T")
 
@@ -44,11 +44,11 @@ class CourseIndex:
 
 class ImportContext:
     def __init__(self, session: Session, tz: ZoneInfo, now: datetime,
-                 uploads_per_term: int = OUTCOME_UPLOADS_PER_TERM) -> None:
+                 school: SchoolRules = SchoolRules()) -> None:
         self.session = session
         self.tz = tz
         self.now = now
-        self.uploads_per_term = uploads_per_term  # the school's 課程學習成果 limit a term
+        self.school = school  # the school's own limits (本校規定)
         self.outbox: list[int] = []  # pushes written in the import's transaction (sent once it commits)
         self.errors: list[RowError] = []
         self._cache: dict[str, object] = {}

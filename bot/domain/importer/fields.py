@@ -78,8 +78,8 @@ class Fields:
             return None
         return value
 
-    def integer(self, column: str, low: int, high: int, hint: str = "") -> int | None:
-        value = self.text(column)
+    def integer(self, column: str, low: int, high: int, hint: str = "", required: bool = True) -> int | None:
+        value = self.text(column, required)
         if value is None:
             return None
         try:
@@ -94,8 +94,8 @@ class Fields:
     def year(self, column: str = "學年度") -> int | None:
         return self.integer(column, MIN_YEAR, MAX_YEAR, "須為民國學年度，如 114")
 
-    def semester(self, column: str = "學期") -> int | None:
-        return self.integer(column, 1, 2, "須為 1 或 2")
+    def semester(self, column: str = "學期", required: bool = True) -> int | None:
+        return self.integer(column, 1, 2, "須為 1 或 2", required)
 
     def choice(self, column: str, mapping: Mapping[str, T], required: bool = True) -> T | None:
         value = self.text(column, required)

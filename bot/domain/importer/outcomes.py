@@ -105,8 +105,8 @@ def _check_limits(table: Table, ctx: ImportContext, records: list[Record[Outcome
     per_term = check_limit(
         ctx, table, records,
         {no: (student_nos[o["student_id"]], o["year"], o["semester"]) for no, o in existing.items()},
-        lambda r: (r.data.student_no, r.data.year, r.data.semester), ctx.uploads_per_term,
-        lambda g, n: f"學號 {g[0]} 在 {g[1]}-{g[2]} 的課程學習成果共 {n} 件，超過本校規定每學期 {ctx.uploads_per_term} 件的上限")
+        lambda r: (r.data.student_no, r.data.year, r.data.semester), ctx.school.outcome_uploads_per_term,
+        lambda g, n: f"學號 {g[0]} 在 {g[1]}-{g[2]} 的課程學習成果共 {n} 件，超過本校規定每學期 {ctx.school.outcome_uploads_per_term} 件的上限")
     picks = check_limit(
         ctx, table, records,
         {no: (student_nos[o["student_id"]], o["year"]) if o["picked"] and o["status"] == OutcomeStatus.certified

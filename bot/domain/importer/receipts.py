@@ -19,9 +19,10 @@ from bot.domain.importer.readers import Table
 from bot.domain.importer.report import FileReport
 from bot.domain.importer.spec import KindSpec
 from bot.domain.audience import Audience
-from bot.infra.models import LineBinding, Objection, ReceiptBatch, ReceiptLine, SchoolClass, Student, Term, Window
+from bot.domain.people import students_on_line
+from bot.infra.models import Objection, ReceiptBatch, ReceiptLine, SchoolClass, Student, Term, Window
 from bot.infra.sender import outbox_row
-from bot.infra.vocab import RECEIPT_ITEM_LABELS, PersonKind, ReceiptItem, WindowKind
+from bot.infra.vocab import RECEIPT_ITEM_LABELS, ReceiptItem, WindowKind
 from messages import receipts as words
 
 ITEMS: dict[str, ReceiptItem] = {label: item for item, label in RECEIPT_ITEM_LABELS.items()}
@@ -123,9 +124,7 @@ def corrected(ctx: ImportContext, changed: dict[int, set[ReceiptItem]]) -> None:
         .join(SchoolClass, Student.class_id == SchoolClass.id).where(Student.id.in_(students)))}
     windows = [(w.term_id, Audience.from_db(w.audience), w.ends_at) for w in session.scalars(select(Window).where(
         Window.kind == WindowKind.receipt, Window.starts_at <= now, Window.ends_at > now).order_by(Window.ends_at))]
-    users = dict(session.execute(select(LineBinding.person_id, LineBinding.line_user_id).where(
-        LineBinding.person_kind == PersonKind.student, LineBinding.person_id.in_(students),
-        LineBinding.unbound_at.is_(None), LineBinding.blocked.is_(False))).all())
+    users = students_on_line(session, students)
     reopened, pushes = [], []
     for batch_id, student_id, term_id, term_label in batches:
         items = sorted(changed[batch_id])

@@ -14,7 +14,7 @@ from bot.domain.importer.report import FileReport, ImportReport, RowError
 from bot.domain.importer.spec import KindSpec
 from bot.infra.db import Database
 from bot.infra.models import utcnow
-from bot.infra.vocab import OUTCOME_UPLOADS_PER_TERM
+from bot.infra.config import SchoolRules
 
 
 class _Rollback(Exception):
@@ -40,7 +40,7 @@ def _read_all(paths: Iterable[str | Path], report: ImportReport) -> list[tuple[T
 
 
 def import_files(db: Database, paths: Iterable[str | Path], tz: ZoneInfo,
-                 now: datetime | None = None, uploads_per_term: int = OUTCOME_UPLOADS_PER_TERM) -> ImportReport:
+                 now: datetime | None = None, school: SchoolRules = SchoolRules()) -> ImportReport:
     """Import the files all-or-nothing. ``report.ok`` is False (and nothing changed) when
     ``report.errors`` lists any bad row or unusable file."""
     now = now or utcnow()
@@ -48,7 +48,7 @@ def import_files(db: Database, paths: Iterable[str | Path], tz: ZoneInfo,
     tables = _read_all(paths, report)
     try:
         with db.session() as session:
-            ctx = ImportContext(session, tz, now, uploads_per_term)
+            ctx = ImportContext(session, tz, now, school)
             for table, spec in tables:
                 file_report = FileReport(table.file, spec.name, spec.label)
                 before = len(ctx.errors)

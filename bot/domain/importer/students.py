@@ -1,6 +1,7 @@
 """學生名冊: students upserted by 學號; their classes created or updated from 班級/年級/部別.
 
-Students missing from a later roster are kept (never deleted).
+Students missing from a later roster are kept (never deleted). 在學狀態 (optional; absent: 在學) says
+who is reminded, listed and counted; when it changes, the day is kept (the retention clock).
 """
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ from bot.domain.importer.readers import Table
 from bot.domain.importer.report import FileReport
 from bot.domain.importer.spec import KindSpec
 from bot.infra.models import SchoolClass, Student
-from bot.infra.vocab import DEFAULT_DIVISION, GRADE_LABELS
+from bot.infra.vocab import DEFAULT_DIVISION, ENROLMENT_LABELS, GRADE_LABELS, Enrolment, reverse
 
 GRADES: dict[str, int] = {**{label: g for g, label in GRADE_LABELS.items()}, **{str(g): g for g in GRADE_LABELS}}
+ENROLMENTS = reverse(ENROLMENT_LABELS)
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class StudentRow:
     seat: int
     grade: int
     division: str
+    enrolment: Enrolment
 
 
 def _parse(table: Table, ctx: ImportContext) -> list[Record[StudentRow]]:
@@ -41,8 +44,9 @@ def _parse(table: Table, ctx: ImportContext) -> list[Record[StudentRow]]:
         seat = f.integer("座號", 1, 999, "須為正整數")
         grade = f.choice("年級", GRADES)
         division = f.text("部別", required=False, max_len=16) or DEFAULT_DIVISION
+        enrolment = f.choice("在學狀態", ENROLMENTS, required=False) or Enrolment.enrolled
         if not ctx.reject(table, f):
-            records.append(Record(row.number, no, StudentRow(no, name, code, seat, grade, division)))
+            records.append(Record(row.number, no, StudentRow(no, name, code, seat, grade, division, enrolment)))
     return drop_duplicates(ctx, table, records, lambda key: f"學號 {key} ")
 
 
@@ -91,17 +95,20 @@ def _apply_classes(ctx: ImportContext, records: list[Record[StudentRow]], report
 def run(table: Table, ctx: ImportContext, report: FileReport) -> None:
     records = _check_classes(table, ctx, _parse(table, ctx))
     class_ids = _apply_classes(ctx, records, report)
-    existing = {no: (id_, name, class_id, seat) for id_, no, name, class_id, seat in ctx.session.execute(
-        select(Student.id, Student.student_no, Student.name, Student.class_id, Student.seat))}
+    existing = {row.student_no: row for row in ctx.session.execute(
+        select(Student.id, Student.student_no, Student.name, Student.class_id, Student.seat, Student.enrolment,
+               Student.enrolment_since))}
     inserts, updates = [], []
     for record in records:
         s = record.data
-        values = {"name": s.name, "class_id": class_ids[s.class_code], "seat": s.seat}
+        values = {"name": s.name, "class_id": class_ids[s.class_code], "seat": s.seat, "enrolment": s.enrolment}
         old = existing.get(s.student_no)
         if old is None:
-            inserts.append({"student_no": s.student_no, **values})
-        elif (old[1], old[2], old[3]) != (values["name"], values["class_id"], values["seat"]):
-            updates.append({"id": old[0], **values})
+            since = None if s.enrolment == Enrolment.enrolled else ctx.now
+            inserts.append({"student_no": s.student_no, **values, "enrolment_since": since})
+        elif (old.name, old.class_id, old.seat, old.enrolment) != tuple(values.values()):
+            since = ctx.now if old.enrolment != s.enrolment else old.enrolment_since
+            updates.append({"id": old.id, **values, "enrolment_since": since})
         else:
             report.counts.unchanged += 1
     insert_all(ctx.session, Student, inserts)
@@ -110,5 +117,5 @@ def run(table: Table, ctx: ImportContext, report: FileReport) -> None:
     report.counts.updated += len(updates)
 
 
-SPEC = KindSpec("students", "學生名冊", ("學號", "姓名", "班級", "座號", "年級", "部別"), run,
-                optional=frozenset({"部別"}))
+SPEC = KindSpec("students", "學生名冊", ("學號", "姓名", "班級", "座號", "年級", "部別", "在學狀態"), run,
+                optional=frozenset({"部別", "在學狀態"}))

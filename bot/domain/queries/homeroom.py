@@ -12,6 +12,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.domain.audience import Audience
+from bot.domain.queries.awaiting import AWAITING_STUDENT
 from bot.domain.queries.picks import pick_outcomes, pick_performances
 from bot.domain.queries.student import WindowRow
 from bot.domain.queries.terms import current_term
@@ -74,13 +75,13 @@ def class_window(session: Session, klass: SchoolClass, kind: WindowKind, now: da
 
 def _students(class_id: int, *columns):
     return (select(Student.id, Student.seat, Student.name, *columns)
-            .where(Student.class_id == class_id, Student.enrolled.is_(True))
+            .where(Student.class_id == class_id, Student.enrolled)
             .order_by(Student.seat, Student.id))
 
 
 def unconfirmed(session: Session, class_id: int, term_id: int) -> list[ListRow]:
     stmt = _students(class_id).join(ReceiptBatch, ReceiptBatch.student_id == Student.id).where(
-        ReceiptBatch.term_id == term_id, ReceiptBatch.confirmed_at.is_(None))
+        ReceiptBatch.term_id == term_id, AWAITING_STUDENT)  # an open 疑義 waits for the office
     return [ListRow(i, seat, name) for i, seat, name in session.execute(stmt)]
 
 
@@ -101,7 +102,7 @@ def failed(session: Session, class_id: int, term_id: int) -> list[ListRow]:
     subjects = func.count(Outcome.id)
     stmt = (select(Student.id, Student.seat, Student.name, Course.subject, subjects)
             .join(Outcome, Outcome.student_id == Student.id).join(Course, Outcome.course_id == Course.id)
-            .where(Student.class_id == class_id, Student.enrolled.is_(True), Course.term_id == term_id,
+            .where(Student.class_id == class_id, Student.enrolled, Course.term_id == term_id,
                    Outcome.status == OutcomeStatus.failed)
             .group_by(Student.id, Student.seat, Student.name, Course.subject)
             .order_by(Student.seat, Student.id, Course.subject))

@@ -167,7 +167,7 @@ def _class_rates(session: Session, term: Term, batch_term_id: int, now: datetime
                func.sum(case((status == OutcomeStatus.failed, 1), else_=0)),
                func.sum(case((status == OutcomeStatus.pending, 1), else_=0)))
         .join(Outcome, Outcome.student_id == Student.id).join(Course, Outcome.course_id == Course.id)
-        .where(Course.term_id == term.id, Student.enrolled.is_(True))
+        .where(Course.term_id == term.id, Student.enrolled)
         .group_by(Student.class_id)))
 
     o, p = pick_outcomes(pick_year), pick_performances(pick_year)
@@ -176,13 +176,13 @@ def _class_rates(session: Session, term: Term, batch_term_id: int, now: datetime
     people = session.execute(
         select(SchoolClass.id, SchoolClass.code, SchoolClass.grade, func.count(Student.id),
                func.sum(case((can_pick, 1), else_=0)), func.sum(case((picked, 1), else_=0)))
-        .join(Student, and_(Student.class_id == SchoolClass.id, Student.enrolled.is_(True)))
+        .join(Student, and_(Student.class_id == SchoolClass.id, Student.enrolled))
         .outerjoin(o, o.c.student_id == Student.id).outerjoin(p, p.c.student_id == Student.id)
         .group_by(SchoolClass.id, SchoolClass.code, SchoolClass.grade).order_by(SchoolClass.code)).all()
     receipts = dict((row[0], row[1:]) for row in session.execute(
         select(Student.class_id, func.count(ReceiptBatch.id), func.sum(case((_by_student(), 1), else_=0)))
         .join(ReceiptBatch, ReceiptBatch.student_id == Student.id)
-        .where(ReceiptBatch.term_id == batch_term_id, Student.enrolled.is_(True))
+        .where(ReceiptBatch.term_id == batch_term_id, Student.enrolled)
         .group_by(Student.class_id)))
     rates = []
     for class_id, code, grade, students, pickers, pickeds in people:
@@ -231,7 +231,7 @@ def _confirmation(session: Session, window: Window, now: datetime, tz: ZoneInfo)
     row = session.execute(
         select(*columns).select_from(ReceiptBatch).join(Student, ReceiptBatch.student_id == Student.id)
         .join(SchoolClass, Student.class_id == SchoolClass.id)
-        .where(ReceiptBatch.term_id == window.term_id, Student.enrolled.is_(True), in_audience)).one()
+        .where(ReceiptBatch.term_id == window.term_id, Student.enrolled, in_audience)).one()
     total = int(row[0] or 0)
     return Confirmation(window.term.label, audience.label, window.starts_at, window.ends_at,
                         tuple(DayRate(d, int(v or 0), total) for d, v in zip(days, row[1:])))
@@ -247,8 +247,11 @@ def _receipt_windows(session: Session, term: Term | None, now: datetime) -> list
     return open_now or started[-1:]
 
 
-def _teacher_rates(session: Session, term: Term, now: datetime) -> tuple[list[TeacherRate], float | None]:
-    """Per teacher of the term's courses, and the median over every item certified this term."""
+def _teacher_rates(session: Session, term: Term, now: datetime,
+                   schedule: _Schedule) -> tuple[list[TeacherRate], float | None]:
+    """Per teacher of the term's courses, and the median over every item certified this term. Pending
+    counts only classes whose certification is still open (after the close nothing can be certified:
+    those items are the classes' ``uncertified``)."""
     done = session.execute(
         select(Course.teacher_id, Outcome.submitted_at, Outcome.certified_at)
         .join(Course, Outcome.course_id == Course.id)
@@ -257,13 +260,20 @@ def _teacher_rates(session: Session, term: Term, now: datetime) -> tuple[list[Te
     spans: dict[int, list[float]] = {}
     for teacher_id, submitted, certified in done:
         spans.setdefault(teacher_id, []).append(max((certified - submitted).total_seconds(), 0) / 86400)
-    pending = {tid: (count, oldest) for tid, count, oldest in session.execute(
-        select(Course.teacher_id, func.count(Outcome.id),
-               func.min(func.coalesce(Outcome.submitted_at, Outcome.status_changed_at)))
-        .join(Course, Outcome.course_id == Course.id)
-        .join(Student, Outcome.student_id == Student.id)
-        .where(Course.term_id == term.id, Outcome.status == OutcomeStatus.pending, Student.enrolled.is_(True))
-        .group_by(Course.teacher_id))}
+    pending: dict[int, tuple[int, datetime | None]] = {}
+    for tid, grade, code, count, oldest in session.execute(
+            select(Course.teacher_id, SchoolClass.grade, SchoolClass.code, func.count(Outcome.id),
+                   func.min(func.coalesce(Outcome.submitted_at, Outcome.status_changed_at)))
+            .join(Course, Outcome.course_id == Course.id)
+            .join(Student, Outcome.student_id == Student.id)
+            .join(SchoolClass, Course.class_id == SchoolClass.id)
+            .where(Course.term_id == term.id, Outcome.status == OutcomeStatus.pending, Student.enrolled)
+            .group_by(Course.teacher_id, SchoolClass.grade, SchoolClass.code)):
+        if schedule.certification_closed(term.id, grade, code, now):
+            continue
+        before, first = pending.get(tid, (0, None))
+        known = [d for d in (first, oldest) if d is not None]
+        pending[tid] = (before + count, min(known) if known else None)
     teachers = session.execute(
         select(Teacher.id, Teacher.teacher_no, Teacher.name)
         .where(Teacher.id.in_(select(Course.teacher_id).where(Course.term_id == term.id)))
@@ -284,6 +294,6 @@ def rates(session: Session, term: Term, now: datetime, tz: ZoneInfo, explicit_te
     windows = _receipt_windows(session, term if explicit_term else None, now)
     schedule = _Schedule.read(session, term, now, any_pick=not explicit_term)
     classes = _class_rates(session, term, windows[0].term_id if windows else term.id, now, schedule)
-    teachers, median = _teacher_rates(session, term, now)
+    teachers, median = _teacher_rates(session, term, now, schedule)
     return Rates(term.label, now, tuple(classes), tuple(_confirmation(session, w, now, tz) for w in windows),
                  tuple(teachers), _totals(classes), median)

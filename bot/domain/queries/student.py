@@ -14,10 +14,12 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.domain.audience import Audience
+from bot.domain.queries.awaiting import AWAITING_STUDENT
 from bot.domain.queries.picks import COUNTED_PICK
 from bot.domain.queries.terms import current_term
 from bot.infra.models import Course, Objection, Outcome, Performance, ReceiptBatch, Student, Term, Window
-from bot.infra.vocab import OUTCOME_UPLOADS_PER_TERM, OutcomeStatus, ReceiptItem, WindowKind
+from bot.infra.config import SchoolRules
+from bot.infra.vocab import OutcomeStatus, ReceiptItem, WindowKind
 
 
 @dataclass(frozen=True)
@@ -72,9 +74,9 @@ class StudentStatus:
     outcome_picks: int           # this school year's picked 課程學習成果
     performance_picks: int       # this school year's picked 多元表現
     windows: tuple[WindowRow, ...]  # open and coming, soonest end first
-    unconfirmed_terms: frozenset[int] = frozenset()  # terms of their 收訖明細 awaiting confirmation
+    unconfirmed_terms: frozenset[int] = frozenset()  # terms of their 收訖明細 awaiting them (no 疑義 open)
     pick_year: int | None = None    # the 學年度 whose picks count now: an open 勾選 window's, else ``year``
-    upload_limit: int = OUTCOME_UPLOADS_PER_TERM  # the school's 課程學習成果 limit a term
+    school: SchoolRules = field(default_factory=SchoolRules)  # the school's own limits (本校規定)
 
     def by_status(self, status: OutcomeStatus) -> list[OutcomeRow]:
         return [o for o in self.outcomes if o.status == status]
@@ -136,7 +138,7 @@ def windows_for(session: Session, student: Student, now: datetime) -> list[Windo
 
 
 def status_of(session: Session, student_id: int, now: datetime, tz: ZoneInfo,
-              upload_limit: int = OUTCOME_UPLOADS_PER_TERM) -> StudentStatus | None:
+              school: SchoolRules = SchoolRules()) -> StudentStatus | None:
     """我的進度 for one student; None if the student is not in the database."""
     student = student_of(session, student_id)
     if student is None:
@@ -165,8 +167,8 @@ def status_of(session: Session, student_id: int, now: datetime, tz: ZoneInfo,
         outcomes=tuple(outcomes), performances=int(performances), outcome_picks=int(outcome_picks),
         performance_picks=int(performance_picks), windows=tuple(windows),
         unconfirmed_terms=frozenset(session.scalars(select(ReceiptBatch.term_id).where(
-            ReceiptBatch.student_id == student_id, ReceiptBatch.confirmed_at.is_(None)))),
-        pick_year=year, upload_limit=upload_limit,
+            ReceiptBatch.student_id == student_id, AWAITING_STUDENT))),
+        pick_year=year, school=school,
     )
 
 

@@ -126,7 +126,7 @@ def pending_for_teacher(session: Session, teacher_id: int, now: datetime, cfg: S
         .join(SchoolClass, Course.class_id == SchoolClass.id)
         .join(Teacher, Course.teacher_id == Teacher.id)
         .join(resp, resp.c.course_id == Course.id)
-        .where(Outcome.status == OutcomeStatus.pending, Student.enrolled.is_(True), mine_or_covered)
+        .where(Outcome.status == OutcomeStatus.pending, Student.enrolled, mine_or_covered)
         .group_by(Course.id, Course.term_id, Term.year, Term.semester, Course.subject, SchoolClass.code,
                   SchoolClass.grade, Course.teacher_id, Teacher.name, resp.c.teacher_absent, resp.c.proxy_id,
                   resp.c.proxy_covers)

@@ -65,6 +65,8 @@ class Performance(Base):
     performance_no: Mapped[str] = mapped_column(String(64), unique=True)
     student_id: Mapped[int] = mapped_column(ForeignKey("student.id"), index=True)
     year: Mapped[int] = mapped_column(Integer, index=True)
+    # 學期 of the upload (the file's 學期, else the term of 上傳時間; None when neither was given).
+    semester: Mapped[int | None] = mapped_column(Integer)
     category: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(200))
     uploaded_at: Mapped[datetime | None]

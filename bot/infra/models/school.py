@@ -4,9 +4,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, Enum
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from bot.infra.vocab import DEFAULT_DIVISION, Duty
+from bot.infra.vocab import DEFAULT_DIVISION, Duty, Enrolment
 from .base import Base, utcnow
 
 
@@ -48,9 +49,29 @@ class Student(Base):
     name: Mapped[str] = mapped_column(String(64))
     class_id: Mapped[int] = mapped_column(ForeignKey("school_class.id"), index=True)
     seat: Mapped[int] = mapped_column(Integer)
-    enrolled: Mapped[bool] = mapped_column(default=True)
+    # 在學狀態 (the roster's optional column); only 在學 students are reminded, listed and counted.
+    enrolment: Mapped[Enrolment] = mapped_column(str_enum(Enrolment, "enrolment"), default=Enrolment.enrolled,
+                                                 server_default=Enrolment.enrolled.value)
+    # When the roster last changed 在學狀態: the retention clock of a student who left.
+    enrolment_since: Mapped[datetime | None]
+    # When the retention job removed their personal data (the row stays, anonymous, for past rates).
+    purged_at: Mapped[datetime | None]
 
     school_class: Mapped[SchoolClass] = relationship(lazy="joined")
+
+    @hybrid_property
+    def enrolled(self) -> bool:
+        """在學: reminded, listed and counted."""
+        return self.enrolment == Enrolment.enrolled
+
+    @enrolled.inplace.setter
+    def _enrolled_setter(self, value: bool) -> None:
+        self.enrolment = Enrolment.enrolled if value else Enrolment.left
+
+    @enrolled.inplace.expression
+    @classmethod
+    def _enrolled_expression(cls):
+        return cls.enrolment == Enrolment.enrolled
 
 
 class Teacher(Base):
