@@ -36,6 +36,7 @@ def create_app(settings: "Settings | None" = None, services: "Services | None" =
     from bot.infra.config import Settings
     from bot.infra.services import Services
     from bot.web.dispatch import Dispatcher
+    from bot.console import register_console
     from bot.web.webhook import bp as webhook_bp
 
     app = Flask(__name__, instance_relative_config=True)
@@ -46,6 +47,7 @@ def create_app(settings: "Settings | None" = None, services: "Services | None" =
         services.dispatcher = Dispatcher(services, router or chat_router(), mode=services.settings.dispatch_mode)
     app.extensions["portfolio"] = services
     app.register_blueprint(webhook_bp)
+    register_console(app, services)  # the staff console, when a SECRET_KEY allows sessions
     if services.settings.local_mode:
         from bot.demo.simulator import register_local_mode
         register_local_mode(app)

@@ -13,7 +13,7 @@ BUTTONS: dict[str, tuple[str, ...]] = {
     STUDENT: (c.STATUS.label, c.DEADLINES.label, c.RECEIPTS.label, c.SETTINGS.label, c.HELP.label, c.MENU.label),
     TEACHER: (c.PENDING.label, c.SETTINGS.label, c.HELP.label),
     HOMEROOM: (c.PENDING.label, c.CLASS_LISTS.label, c.SETTINGS.label, c.HELP.label),
-    STAFF: (c.STATS.label, c.PENDING.label, c.SETTINGS.label, c.HELP.label),
+    STAFF: (c.STATS.label, c.CONSOLE.label, c.PENDING.label, c.SETTINGS.label, c.HELP.label),
 }
 
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from bot.domain.queries.leavers import Leaver
 from bot.domain.queries.rates import ClassRate, Confirmation, DayRate, Rates, TeacherRate
 from bot.infra.vocab import ENROLMENT_LABELS
+from messages import commands
 from messages import common
 from messages.lists import GREY, RED, paged, text
 from messages.reminders import WEEKDAYS
@@ -117,3 +118,14 @@ def as_of(moment: datetime, tz: ZoneInfo) -> str:
 
 def no_term() -> dict:
     return common.text(NO_TERM)
+
+
+# -- 後台 ------------------------------------------------------------------------------
+def console_link(url: str, minutes: int) -> dict:
+    """The one-time sign-in link to the staff console."""
+    return common.text(f"後台登入連結（{minutes} 分鐘內有效，只能使用一次；請勿轉傳）：\n{url}\n"
+                       "在電腦上使用時，可把連結傳到電腦再開啟；登入後 12 小時內有效。", quick=[commands.STATS.label])
+
+
+def console_not_configured() -> dict:
+    return common.text("後台尚未設定網址或金鑰（PUBLIC_URL、SECRET_KEY），請洽系統管理者。", quick=[commands.STATS.label])

@@ -40,8 +40,10 @@ def retry_outbox(services: Services) -> int:
 
 
 def retention(services: Services) -> int:
-    """Forget delivered pushes after the retention period (no personal data is kept longer), and the
-    personal data of students who left longer ago than the school's retention years."""
+    """Forget delivered pushes after the retention period (no personal data is kept longer), the
+    personal data of students who left longer ago than the school's retention years, old console
+    sign-in links and console audit entries older than two years."""
+    from bot.domain import audit, console_access
     from bot.domain.retention import purge
 
     now = services.clock()
@@ -50,6 +52,8 @@ def retention(services: Services) -> int:
         purged = purge(session, now, services.settings.school.retention_years)
         if purged.students:
             log.info("retention: personal data of %d students who left removed", len(purged.students))
+        console_access.forget_old(session, now)   # used or expired sign-in links
+        audit.forget_old(session, now)            # console actions older than audit.AUDIT_DAYS
     with services.db.session() as session:
         stale = (OutboxMessage.status != "pending", OutboxMessage.created_at < cutoff)
         old = select(OutboxMessage.id).where(*stale)

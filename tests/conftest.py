@@ -27,7 +27,7 @@ from bot.infra.models import Base
 from bot.infra.services import Services
 from bot.infra.store import MemoryStore, RedisStore
 from bot.web.webhook import signature_for
-from tests.helpers import SECRET, TOKEN
+from tests.helpers import CONSOLE_SECRET, PUBLIC_URL, SECRET, TOKEN
 from tests.openapi import messaging_validator, validate_webhook
 
 
@@ -135,6 +135,7 @@ def settings(migrated: str, line_api_server) -> Settings:
         channel_secret=SECRET, channel_access_token=TOKEN, line_api_base=url, line_data_api_base=url,
         database_url=migrated, redis_url=os.environ.get("REDIS_URL") or None,
         local_mode=False, sender_backoff=0.01, sender_attempts=3, sender_timeout=5,
+        public_url=PUBLIC_URL, secret_key=CONSOLE_SECRET,
     )
 
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 SECRET = "test-channel-secret"
 TOKEN = "test-channel-access-token"
+PUBLIC_URL = "http://localhost"  # the test client's own address: console links open in it
+CONSOLE_SECRET = "test-console-secret-key-of-at-least-32-bytes"
 
 
 def texts_of(messages: list[dict]) -> str:

@@ -12,6 +12,7 @@ import sys
 import click
 
 from bot.cli.codes import codes_command
+from bot.cli.console import console_link_command
 from bot.cli.imports import import_command
 from bot.cli.objections import objections_group
 from bot.cli.purge import purge_command
@@ -58,6 +59,7 @@ def worker(run: Runtime) -> None:
 
 main.add_command(import_command, "import")
 main.add_command(codes_command, "codes")
+main.add_command(console_link_command, "console-link")
 main.add_command(remind_command, "remind")
 main.add_command(stats_command, "stats")
 main.add_command(objections_group, "objections")

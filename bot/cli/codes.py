@@ -13,19 +13,9 @@ import click
 from sqlalchemy import select
 
 from bot.cli.runtime import Runtime, pass_runtime
-from bot.domain.binding_codes import CodeRow, issue_rows, unbound_people, write_csv_atomically
+from bot.domain.binding_codes import CodeRow, basic_id_of, issue_rows, unbound_people, write_csv_atomically
 from bot.infra.models import SchoolClass
 from bot.infra.vocab import PersonKind
-
-def _basic_id(services) -> tuple[str | None, str]:
-    """The bot's basic id (GET /v2/bot/info), or None and why not."""
-    if not services.settings.channel_access_token:
-        return None, "未設定 LINE_CHANNEL_ACCESS_TOKEN，無法讀取官方帳號 ID"
-    basic_id = services.sender.bot_basic_id()
-    if not basic_id:
-        return None, f"無法從 {services.settings.line_api_base} 讀取官方帳號 ID（GET /v2/bot/info 失敗）"
-    return basic_id, ""
-
 
 @click.command()
 @click.option("--role", type=click.Choice([k.value for k in PersonKind]), default=None,
@@ -49,7 +39,7 @@ def codes_command(run: Runtime, role: str | None, class_code: str | None, out: P
                 if klass is None:
                     raise click.ClickException(f"找不到班級 {class_code}：請先匯入學生名冊，或確認班級代碼。")
             people = unbound_people(session, role, klass)
-            basic_id, why = _basic_id(services) if people else (None, "")
+            basic_id, why = basic_id_of(services) if people else (None, "")
             rows = issue_rows(session, people, basic_id)
             tmp = write_csv_atomically(out, rows)
         # The session has committed: the codes are valid only now that the file holding them exists.

@@ -75,7 +75,7 @@ def fresh_sqlite(db_path: Path) -> str:
     return f"sqlite:///{db_path.resolve()}"
 
 
-def demo_settings(database_url: str, line_api_base: str) -> Settings:
+def demo_settings(database_url: str, line_api_base: str, public_url: str = "") -> Settings:
     return Settings(
         channel_secret=secrets.token_hex(16),  # ephemeral: only this process signs and checks
         channel_access_token="demo-token",
@@ -85,6 +85,7 @@ def demo_settings(database_url: str, line_api_base: str) -> Settings:
         redis_url=None,
         local_mode=True,
         quiet_hours=(day_time(0, 0), day_time(0, 0)),  # no quiet hours: the demo shows reminders at any hour
+        public_url=public_url,  # console sign-in links point at the demo itself
     )
 
 
@@ -123,7 +124,7 @@ def start_demo(host: str = "127.0.0.1", port: int = 8000, db_path: str | Path | 
     except SystemExit as exc:  # werkzeug exits (after an English line) when the port is taken
         raise OSError(_port_taken(port)) from exc
     base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{server.server_port}"
-    settings = demo_settings(url, f"{base}/_line")
+    settings = demo_settings(url, f"{base}/_line", base)
     today = (now or datetime.now(settings.tz)).astimezone(settings.tz).date()
     seeding = Database(url)
     with seeding.session() as session:

@@ -39,6 +39,16 @@ class CodeRow:
                 "" if self.seat is None else str(self.seat), self.code, self.link]
 
 
+def basic_id_of(services) -> tuple[str | None, str]:
+    """The bot's basic id (GET /v2/bot/info), or None and why not (zh-TW)."""
+    if not services.settings.channel_access_token:
+        return None, "未設定 LINE_CHANNEL_ACCESS_TOKEN，無法讀取官方帳號 ID"
+    basic_id = services.sender.bot_basic_id()
+    if not basic_id:
+        return None, f"無法從 {services.settings.line_api_base} 讀取官方帳號 ID（GET /v2/bot/info 失敗）"
+    return basic_id, ""
+
+
 def line_link(basic_id: str | None, code: str) -> str:
     """The LINE URL that opens the chat with the bot, ``綁定 <code>`` typed in; empty without a basic id."""
     if not basic_id:

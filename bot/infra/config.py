@@ -157,6 +157,21 @@ def _offices(env: Mapping[str, str]) -> tuple[tuple[ReceiptItem, Duty], ...]:
     return tuple(offices.items())
 
 
+def _public_url(env: Mapping[str, str]) -> str:
+    raw = (env.get("PUBLIC_URL") or "").strip().rstrip("/")
+    if raw and not (raw.startswith("https://") or raw.startswith("http://")) or " " in raw:
+        raise SettingsError(f"PUBLIC_URL must be the bot's base URL such as https://bot.example.edu.tw, got {raw!r}")
+    return raw
+
+
+def _secret_key(env: Mapping[str, str]) -> str | None:
+    raw = env.get("SECRET_KEY") or ""
+    if raw and len(raw.encode()) < 32:
+        raise SettingsError(f"SECRET_KEY must be at least 32 bytes (got {len(raw.encode())}); "
+                            "make one with: python -c 'import secrets; print(secrets.token_hex(32))'")
+    return raw or None
+
+
 def _zone(env: Mapping[str, str]) -> str:
     name = (env.get("SCHOOL_TZ") or "Asia/Taipei").strip()
     try:
@@ -202,6 +217,12 @@ class Settings:
     objection_answer_days: int = 3
     # The school's own numbers (OUTCOME_UPLOADS_PER_TERM, ...).
     school: SchoolRules = field(default_factory=SchoolRules)
+    # The bot's public base URL (PUBLIC_URL): console sign-in links and slips. Empty: the console is
+    # not reachable from LINE (local mode fills in the demo's own address).
+    public_url: str = ""
+    # Signs the console's session cookies (SECRET_KEY, at least 32 bytes). None outside local mode:
+    # the console is not served; in local mode one is made per run.
+    secret_key: str | None = None
 
     @property
     def tz(self) -> ZoneInfo:
@@ -231,6 +252,8 @@ class Settings:
             stages=stages_from_env(env),
             objection_answer_days=_days(env, "OBJECTION_ANSWER_DAYS", 3),
             school=school_from_env(env),
+            public_url=_public_url(env),
+            secret_key=_secret_key(env),
         )
 
     def with_(self, **changes) -> "Settings":

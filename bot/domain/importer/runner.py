@@ -40,9 +40,11 @@ def _read_all(paths: Iterable[str | Path], report: ImportReport) -> list[tuple[T
 
 
 def import_files(db: Database, paths: Iterable[str | Path], tz: ZoneInfo,
-                 now: datetime | None = None, school: SchoolRules = SchoolRules()) -> ImportReport:
+                 now: datetime | None = None, school: SchoolRules = SchoolRules(),
+                 dry_run: bool = False) -> ImportReport:
     """Import the files all-or-nothing. ``report.ok`` is False (and nothing changed) when
-    ``report.errors`` lists any bad row or unusable file."""
+    ``report.errors`` lists any bad row or unusable file. ``dry_run``: the same checks and counts
+    (a preview), then everything is rolled back."""
     now = now or utcnow()
     report = ImportReport()
     tables = _read_all(paths, report)
@@ -58,7 +60,7 @@ def import_files(db: Database, paths: Iterable[str | Path], tz: ZoneInfo,
                 ctx.forget()
                 report.files.append(file_report)
             report.errors.extend(ctx.errors)
-            if report.errors:
+            if report.errors or dry_run:
                 raise _Rollback
             report.outbox = list(ctx.outbox)
     except _Rollback:

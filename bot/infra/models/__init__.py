@@ -1,6 +1,6 @@
 """The portfolio database's models (SQLAlchemy 2, typed)."""
 from .base import Base, UTCDateTime, utcnow
-from .line import BindingCode, LineBinding, OutboxMessage, ReminderLedger, RichMenu
+from .line import BindingCode, ConsoleAudit, ConsoleToken, LineBinding, OutboxMessage, ReminderLedger, RichMenu
 from .preferences import MUTABLE_KINDS, STATUS_CHANGE, ReminderMute
 from .portfolio import Objection, Outcome, OutcomeEvent, Performance, ReceiptBatch, ReceiptLine, Window
 from .school import Course, CourseProxy, SchoolClass, Student, Teacher, TeacherAbsence, TeacherDuty, Term

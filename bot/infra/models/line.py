@@ -95,3 +95,29 @@ class RichMenu(Base):
     rich_menu_id: Mapped[str] = mapped_column(String(64))
     image_sha256: Mapped[str] = mapped_column(String(64))
     deployed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConsoleToken(Base):
+    """A one-time console sign-in link for a staff member: only its hash is kept; valid minutes, once."""
+
+    __tablename__ = "console_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    teacher_id: Mapped[int] = mapped_column(ForeignKey("teacher.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class ConsoleAudit(Base):
+    """One console action (sign-in, import, resolve, absence, codes issued): who, when, what."""
+
+    __tablename__ = "console_audit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    teacher_id: Mapped[int | None] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(64))   # name (教師編號) as it was
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    detail: Mapped[str] = mapped_column(Text, default="")

@@ -295,10 +295,30 @@
   var PLACEHOLDER = { image: "[圖片]", video: "[影片]", audio: "[語音訊息]", sticker: "[貼圖]", location: "[位置資訊]",
     imagemap: "[圖片訊息]", file: "[檔案]" };
 
+  /* LINE makes the web addresses in a text message tappable; so does the simulator (http and https only,
+   * each piece put in with textContent). */
+  var URL_RE = /https?:\/\/[^\s<>"'）」]+/g;
+
+  function linkified(text) {
+    var t = el("div", "bubble text");
+    var last = 0, m;
+    URL_RE.lastIndex = 0;
+    while ((m = URL_RE.exec(text)) !== null) {
+      if (m.index > last) t.appendChild(document.createTextNode(text.slice(last, m.index)));
+      var a = el("a", "link", m[0]);
+      a.href = m[0];
+      a.target = "_blank";
+      a.rel = "noopener";
+      t.appendChild(a);
+      last = m.index + m[0].length;
+    }
+    if (last < text.length) t.appendChild(document.createTextNode(text.slice(last)));
+    return t;
+  }
+
   function message(msg, onAction) {
     if (msg.type === "text") {
-      var t = el("div", "bubble text", msg.text || "");
-      return t;
+      return linkified(msg.text || "");
     }
     if (msg.type === "flex") {
       var f = el("div", "flex-message");
