@@ -72,6 +72,14 @@ def test_the_session_cookie_is_signed_httponly_and_lax(school, db, client, app):
     assert "Secure" in client.get(link_for(db, school, "aca")).headers["Set-Cookie"]
 
 
+def test_pages_are_not_framed_cached_or_referred(school, db, client):
+    response = client.get(link_for(db, school, "reg"))
+    assert response.headers["Referrer-Policy"] == "no-referrer"  # the sign-in link never leaves in a Referer
+    page = client.get("/console/objections")
+    assert (page.headers["X-Frame-Options"], page.headers["X-Content-Type-Options"], page.headers["Cache-Control"]) \
+        == ("DENY", "nosniff", "no-store")
+
+
 def test_https_public_url_makes_the_cookie_secure(services, db):
     from bot import create_app
 

@@ -97,6 +97,17 @@ def guard():
     return None
 
 
+@bp.after_request
+def headers(response):
+    """OWASP's usual headers: no framing (clickjacking), no sniffing, no referrer carrying a sign-in link
+    elsewhere, and no caching of pages holding students' data."""
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
 @bp.app_template_filter("local")
 def local_time(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if moment is None:
