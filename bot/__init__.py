@@ -45,6 +45,7 @@ def create_app(settings: "Settings | None" = None, services: "Services | None" =
         services = Services.build(settings or Settings.from_env(instance_path=app.instance_path))
     if services.dispatcher is None:
         services.dispatcher = Dispatcher(services, router or chat_router(), mode=services.settings.dispatch_mode)
+        services.dispatcher.start_recovery()  # events a stopped process accepted and did not answer
     app.extensions["portfolio"] = services
     app.register_blueprint(webhook_bp)
     register_console(app, services)  # the staff console, when a SECRET_KEY allows sessions

@@ -22,6 +22,7 @@ class EventContext:
     text: str | None = None         # for text messages, stripped
     postback: dict[str, str] = field(default_factory=dict)
     message_type: str | None = None
+    redelivered: bool = False       # LINE sent this event again (deliveryContext.isRedelivery)
     person: Person | None = None
     services: "Services | None" = None
     # Work to run once the reply has gone out (e.g. delivering an outbox push the handler wrote
@@ -47,5 +48,6 @@ class EventContext:
             text=message.get("text", "").strip() if message.get("type") == "text" else None,
             postback=dict(parse_qsl(str(postback.get("data", "")), keep_blank_values=True)),
             message_type=message.get("type"),
+            redelivered=(event.get("deliveryContext") or {}).get("isRedelivery") is True,
             services=services,
         )

@@ -40,7 +40,7 @@ from scheduler.rules.base import reachable
 log = logging.getLogger(__name__)
 
 LOCK_NAME = "sweep"
-LOCK_TTL = 600
+LOCK_TTL = 30  # seconds; renewed while the sweep runs, so a crashed sweep frees it within this
 QUOTA_RULE = "quota_notice"
 NOTICE_DUTIES = (Duty.admin, Duty.registry)
 PURPOSE = "reminder"

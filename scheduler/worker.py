@@ -14,6 +14,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import delete, select, update
 
+from bot.infra import intake
 from bot.infra.models import OutboxMessage, ReminderLedger
 from bot.infra.services import Services
 from bot.infra.store import held
@@ -24,7 +25,10 @@ OUTBOX_RETENTION_DAYS = 180
 SWEEP_MINUTES = 5
 
 
-def locked(services: Services, name: str, ttl: int, job: Callable[[], object]) -> Callable[[], None]:
+JOB_LOCK_TTL = 30  # seconds; renewed while the job runs (``held``), so a crashed worker frees it quickly
+
+
+def locked(services: Services, name: str, ttl: float, job: Callable[[], object]) -> Callable[[], None]:
     def run() -> None:
         with held(services.store, f"job:{name}", ttl) as got:
             if not got:
@@ -54,6 +58,7 @@ def retention(services: Services) -> int:
             log.info("retention: personal data of %d students who left removed", len(purged.students))
         console_access.forget_old(session, now)   # used or expired sign-in links
         audit.forget_old(session, now)            # console actions older than audit.AUDIT_DAYS
+    intake.forget_old(services.db, now)          # webhook events older than a day (the redelivery window)
     with services.db.session() as session:
         stale = (OutboxMessage.status != "pending", OutboxMessage.created_at < cutoff)
         old = select(OutboxMessage.id).where(*stale)
@@ -88,15 +93,15 @@ def add_jobs(scheduler: BaseScheduler, services: Services) -> BaseScheduler:
     downtime catches up at once (the sweep sends only stages still worth sending).
     """
     started = datetime.now(timezone.utc)
-    scheduler.add_job(locked(services, "outbox", 300, lambda: retry_outbox(services)),
+    scheduler.add_job(locked(services, "outbox", JOB_LOCK_TTL, lambda: retry_outbox(services)),
                       "interval", minutes=1, id="outbox", max_instances=1, coalesce=True)
-    scheduler.add_job(locked(services, "deemed", 3600, lambda: deemed(services)),
+    scheduler.add_job(locked(services, "deemed", JOB_LOCK_TTL, lambda: deemed(services)),
                       "cron", hour=0, minute=5, id="deemed", max_instances=1, coalesce=True,
                       next_run_time=started)
-    scheduler.add_job(locked(services, "sweep", 600, lambda: sweep(services)),
+    scheduler.add_job(locked(services, "sweep", JOB_LOCK_TTL, lambda: sweep(services)),
                       "interval", minutes=SWEEP_MINUTES, id="sweep", max_instances=1, coalesce=True,
                       next_run_time=started + timedelta(seconds=2))
-    scheduler.add_job(locked(services, "retention", 3600, lambda: retention(services)),
+    scheduler.add_job(locked(services, "retention", JOB_LOCK_TTL, lambda: retention(services)),
                       "cron", hour=3, minute=15, id="retention", max_instances=1, coalesce=True)
     return scheduler
 

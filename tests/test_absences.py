@@ -76,7 +76,7 @@ def test_a_teacher_without_available_proxies_is_reported(env, db, school):
 ])
 def test_bad_requests_change_nothing_and_say_why(env, db, school, args, reason):
     result = run(env, "unavailable", *args)
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a bad argument: the reason, no traceback
     assert reason in result.output
     assert absences(db) == []
 
@@ -100,7 +100,7 @@ def test_listing_and_clearing(env, db, school):
     assert "目前沒有登記中的請假" in run(env, "absences", "T-wang").output
     assert "目前沒有進行中或未來的請假" in run(env, "available", "T-wang").output
     missing = run(env, "available", "T-wang", "--id", "999")
-    assert missing.exit_code == 1 and "沒有編號 999" in missing.output
+    assert missing.exit_code == 2 and "沒有編號 999" in missing.output
 
 
 def test_parse_local_reads_dates_and_times_in_the_school_zone():

@@ -339,9 +339,12 @@ def test_bot_basic_id(sender, line_api):
 
 # -- the outbox after a crash --------------------------------------------------------------
 def _age(db, seconds: int = 300) -> None:
+    """``seconds`` pass for every outbox row: it was written, and its back-off ends, that much earlier."""
+    then = datetime.now(timezone.utc) - timedelta(seconds=seconds)
     with db.session() as session:
-        session.execute(update(OutboxMessage).values(
-            created_at=datetime.now(timezone.utc) - timedelta(seconds=seconds)))
+        session.execute(update(OutboxMessage).values(created_at=then))
+        session.execute(update(OutboxMessage).where(OutboxMessage.next_attempt_at.is_not(None))
+                        .values(next_attempt_at=then))
 
 
 def test_retry_pending_delivers_a_row_left_pending_exactly_once(sender, line_api, db):
@@ -430,3 +433,41 @@ def test_a_store_outage_neither_blocks_pushes_nor_hides_the_monthly_limit(sender
     assert sender.push(USER, HELLO).status == "quota"
     assert statuses(line_api, "push") == [200, 429]
     assert [r.status for r in rows(db)] == ["sent", "quota"]
+
+
+def test_a_row_that_always_fails_backs_off_is_given_up_and_never_starves_newer_ones(settings, db, store, line_api):
+    """Outbox rows LINE never accepts (here: 500 every time) wait longer after each try and are marked
+    failed after MAX_OUTBOX_ATTEMPTS requests; meanwhile a newer row is delivered on the first retry."""
+    from bot.infra.sender import MAX_OUTBOX_ATTEMPTS
+
+    sender = Sender(settings.with_(sender_attempts=4), db, store)
+    try:
+        poisoned = [sender.enqueue("push", [USER], HELLO, purpose="reminder").id for _ in range(3)]
+        _age(db)
+        line_api.fail_next("push", 500, times=3 * 4)
+        assert sender.retry_pending(limit=3) == 0          # each tried 4 times, then backs off
+        fresh = sender.enqueue("push", ["U" + "f" * 32], HELLO, purpose="reminder").id
+        with db.session() as session:
+            session.execute(update(OutboxMessage).where(OutboxMessage.id == fresh).values(
+                created_at=datetime.now(timezone.utc) - timedelta(seconds=300)))
+        assert sender.retry_pending(limit=3) == 1           # the poisoned rows wait: the new one goes
+        with db.session() as session:
+            assert session.get(OutboxMessage, fresh).status == "sent"
+        rounds = 0
+        while True:
+            with db.session() as session:
+                states = {session.get(OutboxMessage, i).status for i in poisoned}
+            if states == {"failed"} or rounds > MAX_OUTBOX_ATTEMPTS:
+                break
+            line_api.fail_next("push", 500, times=3 * 4)
+            _age(db)
+            sender.retry_pending(limit=3)
+            rounds += 1
+        with db.session() as session:
+            rows = [session.get(OutboxMessage, i) for i in poisoned]
+            assert [r.status for r in rows] == ["failed"] * 3
+            assert all(r.attempts == MAX_OUTBOX_ATTEMPTS and "gave up after" in r.last_error for r in rows)
+        _age(db)
+        assert sender.retry_pending() == 0                  # failed rows are never tried again
+    finally:
+        sender.close()

@@ -65,5 +65,5 @@ def test_stats_writes_an_xlsx_workbook(env, school, tmp_path):
 @pytest.mark.parametrize("label", ["999-1", "114", "abc"])
 def test_an_unknown_term_is_refused(env, school, label, tmp_path):
     result = run(env, "--term", label, "--xlsx", str(tmp_path / "x.xlsx"))
-    assert result.exit_code == 1 and f"找不到學期 {label}" in result.output
+    assert result.exit_code == 2 and f"找不到學期 {label}" in result.output
     assert not (tmp_path / "x.xlsx").exists()

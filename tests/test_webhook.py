@@ -6,17 +6,13 @@ against webhook.yml before they are sent (``post``), so the tests speak LINE's f
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 
-import pytest
 
 from bot import create_app
 from bot.demo.simulator.events import callback_body, follow_event, text_event
-from bot.infra.store import RedisStore
-from bot.web.webhook import DEDUP_TTL, signature_for
-import bot.web.webhook
+from bot.web.webhook import MAX_BODY, signature_for
 from handlers.routing import Router
 from tests.helpers import SECRET, texts_of
 from tests.openapi import validate_webhook
@@ -56,7 +52,7 @@ def test_missing_or_bad_signature_is_400_and_does_nothing(client, app, line_api)
 
 def test_an_oversized_body_is_refused_unread_and_does_nothing(client, app, line_api):
     event = text_event(USER, "說明", line_api.issue_reply_token(USER))
-    event["message"]["text"] = "x" * bot.web.webhook.MAX_BODY  # a "webhook" no LINE would send
+    event["message"]["text"] = "x" * MAX_BODY  # a "webhook" no LINE would send
     body = callback_body([event])
     assert post(client, body, signature_for(SECRET, body)).status_code == 413
     app.extensions["portfolio"].dispatcher.drain()
@@ -76,9 +72,10 @@ def test_empty_events_and_unknown_types_get_200(client, app, line_api):
     assert line_api.requests == []
 
 
-def test_signed_body_that_is_not_json_is_400(client, app, line_api):
+def test_signed_body_that_is_not_json_is_200_and_does_nothing(client, app, line_api):
+    # interface.md: 「A well-signed body always gets 200」 — a 400 would only make LINE send it again
     body = b"not json"
-    assert post(client, body, signature_for(SECRET, body)).status_code == 400
+    assert post(client, body, signature_for(SECRET, body)).status_code == 200
     app.extensions["portfolio"].dispatcher.drain()
     assert line_api.requests == []
 
@@ -106,33 +103,35 @@ def test_a_duplicate_inside_a_batch_is_dropped_and_the_rest_handled(client, app,
     assert len(line_api.sent_to(USER)) == 1 and len(line_api.sent_to(OTHER)) == 1
 
 
-def test_deduplication_keys_expire_after_their_ttl(client, app, line_api, store, monkeypatch):
-    """The key lives DEDUP_TTL (a week); once it has expired, the same id counts as new."""
+def test_an_event_id_is_remembered_for_a_day(client, app, services, line_api):
+    """The intake row (unique per webhookEventId) is kept a day by the retention job; after that the
+    same id would count as new (LINE redelivers within minutes to hours)."""
+    from datetime import datetime, timedelta, timezone
+
+    from bot.infra import intake
+
+    now = datetime.now(timezone.utc)
+    services.clock = lambda: now
     event = text_event(USER, "說明", line_api.issue_reply_token(USER))
     assert signed(client, [event]).status_code == 200
-    if isinstance(store, RedisStore):  # SET NX EX: the key carries the week-long TTL
-        ttl = store.client.ttl(f"{store.prefix}webhook:{event['webhookEventId']}")
-        assert DEDUP_TTL - 60 <= ttl <= DEDUP_TTL
-    monkeypatch.setattr(bot.web.webhook, "DEDUP_TTL", 1)
-    short = text_event(USER, "說明", line_api.issue_reply_token(USER))
-    assert signed(client, [short]).status_code == 200
-    assert signed(client, [short]).status_code == 200
+    app.extensions["portfolio"].dispatcher.drain()
+    assert intake.forget_old(services.db, now + timedelta(hours=23)) == 0
+    assert signed(client, [event]).status_code == 200      # within the day: a duplicate
+    app.extensions["portfolio"].dispatcher.drain()
+    assert len(line_api.calls("reply")) == 1
+    assert intake.forget_old(services.db, now + timedelta(days=1, minutes=1)) == 1
+    event["replyToken"] = line_api.issue_reply_token(USER)
+    assert signed(client, [event]).status_code == 200      # forgotten: handled again
     app.extensions["portfolio"].dispatcher.drain()
     assert len(line_api.calls("reply")) == 2
-    time.sleep(1.2)
-    short["replyToken"] = line_api.issue_reply_token(USER)
-    assert signed(client, [short]).status_code == 200  # expired: handled again
-    assert signed(client, [event]).status_code == 200  # the week-long one still holds
-    app.extensions["portfolio"].dispatcher.drain()
-    assert len(line_api.calls("reply")) == 3
 
 
-@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL: web processes share Redis only")
-def test_two_web_processes_sharing_redis_handle_a_redelivery_once(services, app, line_api):
-    """A second app with its own Redis connection (another gunicorn worker) sees the first one's key."""
+def test_two_web_processes_sharing_the_database_handle_a_redelivery_once(services, app, line_api, store):
+    """A second app (another gunicorn worker, its own store) sees the first one's intake row."""
     from bot.infra.services import Services
+    from bot.infra.store import MemoryStore
 
-    other_store = RedisStore(os.environ["REDIS_URL"], prefix=services.store.prefix)
+    other_store = MemoryStore()
     other = Services(settings=services.settings, db=services.db, store=other_store, sender=services.sender)
     second_app = create_app(services=other, router=services.dispatcher.router)
     try:
@@ -144,7 +143,6 @@ def test_two_web_processes_sharing_redis_handle_a_redelivery_once(services, app,
         assert len(line_api.calls("reply")) == 1
     finally:
         other.dispatcher.shutdown()
-        other_store.client.close()
 
 
 def test_events_of_one_user_are_handled_in_order_and_others_are_not_held_up(client, app, services, line_api):
@@ -209,15 +207,16 @@ def test_an_answer_over_lines_limits_is_replaced_by_an_apology(client, app, serv
     assert [(d.via, d.messages) for d in line_api.sent_to(USER)] == [("reply", [common.try_again_later()])]
 
 
-def test_a_store_outage_does_not_silence_the_bot(client, app, services, line_api, monkeypatch, caplog):
-    def down(key, ttl):
+def test_a_store_outage_does_not_silence_the_bot(client, app, services, line_api, monkeypatch):
+    def down(*args, **kwargs):
         raise ConnectionError("Redis is down")
 
-    monkeypatch.setattr(services.store, "add_once", down)
+    for method in ("add_once", "get", "set", "delete", "incr"):
+        monkeypatch.setattr(services.store, method, down)
     assert signed(client, [text_event(USER, "說明", line_api.issue_reply_token(USER))]).status_code == 200
     services.dispatcher.drain()
     assert [d.via for d in line_api.sent_to(USER)] == ["reply"]
-    assert "de-duplication store failed (ConnectionError)" in caplog.text
+    assert "常見問題" in texts_of(line_api.sent_to(USER)[0].messages)
 
 
 def test_follow_event_body_is_valid_and_answered(client, app, line_api):

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 import click
 
-from bot.cli.runtime import Runtime, pass_runtime
+from bot.cli.runtime import BadArgument, Runtime, pass_runtime, record_id
 from bot.domain import objections
 from bot.infra.config import SchoolRules
 from bot.infra.vocab import DUTY_LABELS, RECEIPT_ITEM_LABELS, reverse
@@ -61,7 +61,7 @@ def list_command(run: Runtime, include_resolved: bool, item: str | None) -> None
 
 
 @objections_group.command("resolve")
-@click.argument("objection_id", type=int)
+@click.argument("objection_id", callback=record_id)
 @click.option("--text", "text", required=True, help="處理結果（會傳給學生）。")
 @click.option("--by", "by", default="", help="處理人或處室（記錄用）。")
 @pass_runtime
@@ -72,7 +72,7 @@ def resolve_command(run: Runtime, objection_id: int, text: str, by: str) -> None
         outcome, user = objections.resolve(session, objection_id, text, by, datetime.now(timezone.utc))
         row = objections.one(session, objection_id)
     if outcome == objections.Resolution.not_found:
-        raise click.ClickException(f"找不到疑義 #{objection_id}。")
+        raise BadArgument(f"找不到疑義 #{objection_id}。")
     if outcome == objections.Resolution.already:
         raise click.ClickException(f"疑義 #{objection_id} 已於 {when(row.resolved_at, settings.tz)} 處理過，"
                                    "沒有再次通知學生。")

@@ -21,7 +21,9 @@ def parse_now(value: str | None, tz) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError as exc:
-        raise click.BadParameter(f"請用 ISO-8601 時間，例如 2025-09-28T08:00（收到 {value!r}）") from exc
+        raise click.BadParameter(f"請用 ISO-8601 時間，例如 2025-09-28T08:00（收到 {value!r}）", param_hint="--now") from exc
+    if not 2000 <= moment.year <= 2200:  # also keeps time-zone arithmetic away from year 1 and 9999
+        raise click.BadParameter(f"時間 {value} 超出可用的範圍（西元 2000 到 2200 年）", param_hint="--now")
     return moment if moment.tzinfo else moment.replace(tzinfo=tz)
 
 

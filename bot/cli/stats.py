@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from bot.cli.runtime import Runtime, pass_runtime
+from bot.cli.runtime import BadArgument, Runtime, pass_runtime
+from bot.infra.cells import append_row
 
 from bot.domain.queries.leavers import Leaver
 from bot.domain.queries.rates import Rates
@@ -79,23 +80,23 @@ def write_xlsx(r: Rates, path: Path, tz: ZoneInfo, leavers: list[Leaver] = ()) -
     book = Workbook()
     summary = book.active
     summary.title = "摘要"
-    summary.append([f"{r.term_label} 學期統計", words.as_of(r.as_of, tz)])
+    append_row(summary, [f"{r.term_label} 學期統計", words.as_of(r.as_of, tz)])
     for line in words.totals_lines(r):
-        summary.append([line])
-    summary.append(["最落後的班級"])
+        append_row(summary, [line])
+    append_row(summary, ["最落後的班級"])
     for c in r.behind_classes():
-        summary.append([words.behind_class_line(c)])
-    summary.append(["最落後的教師"])
+        append_row(summary, [words.behind_class_line(c)])
+    append_row(summary, ["最落後的教師"])
     for t in r.behind_teachers():
-        summary.append([words.teacher_line(t)])
+        append_row(summary, [words.teacher_line(t)])
 
     def sheet(title: str, header: list[str], rows: list[list], pct_columns: tuple[int, ...]) -> None:
         ws = book.create_sheet(title)
-        ws.append(header)
+        append_row(ws, header)
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for row in rows:
-            ws.append(row)
+            append_row(ws, row)
         for column in pct_columns:
             for cells in ws.iter_rows(min_row=2, min_col=column, max_col=column):
                 cells[0].number_format = "0%"
@@ -136,11 +137,16 @@ def stats_command(run: Runtime, term_label: str | None, xlsx_path: Path | None, 
     with run.services.db.session() as session:
         term = find_term(session, term_label) if term_label else current_term(session, now, tz)
         if term is None:
-            raise click.ClickException(f"找不到學期 {term_label}（請寫成 114-1）" if term_label else words.NO_TERM)
+            if term_label:
+                raise BadArgument(f"找不到學期 {term_label}（請寫成 114-1）")
+            raise click.ClickException(words.NO_TERM)
         report = rates(session, term, now, tz, explicit_term=term_label is not None)
         leavers = leavers_to_tell(session)
     for line in report_lines(report, tz, leavers):
         click.echo(line)
     if xlsx_path is not None:
-        write_xlsx(report, xlsx_path, tz, leavers)
+        try:
+            write_xlsx(report, xlsx_path, tz, leavers)
+        except OSError as exc:
+            raise BadArgument(f"無法寫入 {xlsx_path}：{exc.strerror or exc}（請換一個可寫入的位置）") from None
         click.echo(f"已寫入 {xlsx_path}")

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 import click
 
-from bot.cli.runtime import Runtime, pass_runtime
+from bot.cli.runtime import BadArgument, Runtime, pass_runtime, record_id
 
 from bot.domain.absences import AbsenceError, add_absence, clear_absences, list_absences, parse_local
 
@@ -45,7 +45,7 @@ def unavailable(run: Runtime, teacher_no: str, starts: str, ends: str, note: str
             if not handover:
                 click.echo("  （這位老師沒有授課課程）")
     except AbsenceError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise BadArgument(str(exc)) from exc
 
 
 @teacher_group.command("absences")
@@ -59,7 +59,7 @@ def absences(run: Runtime, teacher_no: str | None, include_past: bool) -> None:
         with run.services.db.session() as session:
             rows = list_absences(session, datetime.now(timezone.utc), teacher_no, include_past)
     except AbsenceError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise BadArgument(str(exc)) from exc
     if not rows:
         click.echo("目前沒有登記中的請假。")
     for r in rows:
@@ -69,7 +69,7 @@ def absences(run: Runtime, teacher_no: str | None, include_past: bool) -> None:
 
 @teacher_group.command("available")
 @click.argument("teacher_no")
-@click.option("--id", "absence_id", type=int, default=None, help="Only this absence (see `teacher absences`).")
+@click.option("--id", "absence_id", callback=record_id, default=None, help="Only this absence (see `teacher absences`).")
 @pass_runtime
 def available(run: Runtime, teacher_no: str, absence_id: int | None) -> None:
     """TEACHER_NO is back: running absences end now, coming ones are cancelled."""
@@ -77,6 +77,6 @@ def available(run: Runtime, teacher_no: str, absence_id: int | None) -> None:
         with run.services.db.session() as session:
             changed = clear_absences(session, teacher_no, datetime.now(timezone.utc), absence_id)
     except AbsenceError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise BadArgument(str(exc)) from exc
     click.echo(f"已取消 {changed} 筆請假；{teacher_no} 的待認證項目回到本人。" if changed
                else f"{teacher_no} 目前沒有進行中或未來的請假。")

@@ -38,6 +38,8 @@ def parse_local(value: str, tz: ZoneInfo, end_of_day: bool = False) -> datetime:
             moment = moment if moment.tzinfo else moment.replace(tzinfo=tz)
     except ValueError as exc:
         raise AbsenceError(f"時間「{value}」看不懂，請寫成 2025-11-20 或 2025-11-20 08:00") from exc
+    if not 2000 <= moment.year <= 2200:
+        raise AbsenceError(f"時間「{value}」超出可用的範圍（西元 2000 到 2200 年）")
     return moment.astimezone(timezone.utc)
 
 

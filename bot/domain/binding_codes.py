@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.domain.binding import issue_code
+from bot.infra.cells import as_text
 from bot.infra.models import LineBinding, SchoolClass, Student, Teacher
 from bot.infra.vocab import PersonKind
 
@@ -101,5 +102,5 @@ def write_csv_atomically(path: Path, rows: list[CodeRow]) -> Path:
     with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(HEADER)
-        writer.writerows(row.cells() for row in rows)
+        writer.writerows([as_text(cell) for cell in row.cells()] for row in rows)  # text, never a formula
     return Path(tmp)

@@ -7,8 +7,11 @@ what the user is doing, never who they are: identity always comes from the bindi
 from __future__ import annotations
 
 import json
+import logging
 
 from bot.infra.store import Store
+
+log = logging.getLogger(__name__)
 
 TTL = 600  # ten minutes to finish what was started
 
@@ -28,7 +31,11 @@ def get(store: Store, user_id: str | None, flow: str | None = None) -> dict | No
     """The user's live state (of ``flow``, if given), or None; unreadable state counts as none."""
     if not user_id:
         return None
-    raw = store.get(_key(user_id))
+    try:
+        raw = store.get(_key(user_id))
+    except Exception as exc:  # a store outage: nothing in progress, rather than no answer at all
+        log.warning("conversation state unavailable (%s)", type(exc).__name__)
+        return None
     if raw is None:
         return None
     try:

@@ -100,8 +100,13 @@ def can_object(session: Session, student_id: int, batch_id: int, now: datetime) 
     return Decision(batch, refusal)
 
 
+def _printable(text: str | None) -> str:
+    """Without NUL and the other C0 controls but newline and tab (no database keeps a NUL)."""
+    return "".join(ch for ch in (text or "") if ch in "\n\t" or ord(ch) >= 32).strip()
+
+
 def clean_reason(reason: str) -> tuple[str, Refusal | None]:
-    reason = (reason or "").strip()
+    reason = _printable(reason)
     if not reason:
         return reason, Refusal.empty
     if len(reason) > MAX_REASON:
@@ -229,7 +234,7 @@ class Resolution(Enum):
 
 def resolve(session: Session, objection_id: int, text: str, by: str, now: datetime) -> tuple[Resolution, str | None]:
     """Record the office's answer (once); returns the outcome and the student's LINE user id to tell."""
-    text = (text or "").strip()
+    text = _printable(text)
     if not text:
         return Resolution.empty, None
     if len(text) > MAX_RESOLUTION:

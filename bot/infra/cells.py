@@ -12,3 +12,12 @@ def as_text(value: object) -> str:
     """The value as a cell's text, neutralised if a spreadsheet would take it for a formula."""
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def append_row(sheet, values) -> None:
+    """Append a row to an openpyxl sheet: every string neutralised (``as_text``) and typed as text
+    (openpyxl would store a string beginning with ``=`` as a live formula). Numbers stay numbers."""
+    sheet.append([as_text(v) if isinstance(v, str) else v for v in values])
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"

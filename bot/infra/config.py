@@ -209,6 +209,9 @@ class Settings:
     sender_backoff: float = 0.5
     sender_attempts: int = 4
     sender_timeout: float = 10.0
+    # Seconds after which an accepted webhook event nobody finished (its process died) is taken over
+    # by another web process (EVENT_STALE_SECONDS).
+    event_stale_seconds: int = 30
     # The school's 學習歷程檔案 platform where teachers certify (PLATFORM_URL); empty: no link button.
     platform_url: str = ""
     # When reminders fall due (REMINDER_DAYS_BEFORE, REMINDER_SEND_TIME, ESCALATE_DAYS_BEFORE).
@@ -254,6 +257,7 @@ class Settings:
             school=school_from_env(env),
             public_url=_public_url(env),
             secret_key=_secret_key(env),
+            event_stale_seconds=_count(env, "EVENT_STALE_SECONDS", 30, 1, 3600),
         )
 
     def with_(self, **changes) -> "Settings":

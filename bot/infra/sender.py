@@ -24,7 +24,7 @@ from typing import Callable
 
 from linebot.v3.messaging import ApiClient, Configuration, MessagingApi
 from linebot.v3.messaging.exceptions import ApiException
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 
 from bot.infra.config import Settings
 from bot.infra.db import Database
@@ -36,6 +36,10 @@ log = logging.getLogger(__name__)
 
 MONTHLY_LIMIT_TEXT = "monthly limit"
 QUOTA_FLAG = "line:monthly-limit-reached"
+REPLY_CONNECT_ATTEMPTS = 6  # a refused connection: retry the reply for ~15 s (0.5 s doubling) before a push
+MAX_OUTBOX_ATTEMPTS = 24   # requests per outbox row, over every try, before it is given up as failed
+RETRY_BASE = timedelta(minutes=1)   # a pending row waits 1, 2, 4 ... minutes between tries
+RETRY_MAX = timedelta(hours=6)
 CONNECTIONS = 32  # kept-alive connections to LINE: as many as the dispatcher's workers
 
 
@@ -77,6 +81,32 @@ def outbox_row(kind: str, recipients: list[str], messages: list[dict], purpose: 
                          purpose=purpose)
 
 
+def _never_sent(exc: BaseException) -> bool:
+    """Whether a request provably never reached LINE: the connection was refused or never made."""
+    from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
+
+    seen: BaseException | None = exc
+    for _ in range(6):
+        if seen is None:
+            return False
+        if isinstance(seen, (NewConnectionError, ConnectTimeoutError, ConnectionRefusedError)):
+            return True
+        seen = seen.reason if isinstance(seen, MaxRetryError) else (seen.__cause__ or seen.__context__)
+    return False
+
+
+def _after(status: str, detail: str, attempts: int, outbox_id: int) -> tuple[str, str | None, datetime | None]:
+    """(status, last error, next attempt) of a row after a try: a pending row backs off (1, 2, 4 ...
+    minutes, at most RETRY_MAX); after MAX_OUTBOX_ATTEMPTS requests it is given up as failed."""
+    if status != "pending":
+        return status, detail or None, None
+    if attempts >= MAX_OUTBOX_ATTEMPTS:
+        log.error("outbox #%s given up after %s requests (%s)", outbox_id, attempts, detail)
+        return "failed", f"gave up after {attempts} requests: {detail}", None
+    wait = min(RETRY_BASE * (2 ** max(attempts // 4 - 1, 0)), RETRY_MAX)
+    return "pending", detail or None, datetime.now(timezone.utc) + wait
+
+
 class Sender:
     """Sends through line-bot-sdk v3 with ``Configuration(host=LINE_API_BASE)``."""
 
@@ -99,8 +129,14 @@ class Sender:
 
     # -- reply -------------------------------------------------------------
     def reply(self, reply_token: str | None, messages: list[dict], fallback_to: str | None = None,
-              purpose: str = "reply") -> SendResult:
-        """Answer with the free reply; if the token is missing or stale, push instead."""
+              purpose: str = "reply", redelivered: bool = False) -> SendResult:
+        """Answer with the free reply; if the token is missing or stale, push instead.
+
+        A connection LINE refused (or never opened) provably did not deliver: the reply is tried
+        again for a while (the token lives on), then pushed. A timeout after the request went out
+        is ambiguous: not retried, not pushed. For a ``redelivered`` event (LINE sent it again) a
+        refused token means it was used or has expired: no push, since the first delivery may have
+        been answered."""
         if not messages:
             return SendResult("sent", "nothing to send")
         try:
@@ -110,7 +146,8 @@ class Sender:
             return SendResult("refused", str(exc))
         if reply_token:
             body = {"replyToken": reply_token, "messages": messages}
-            for attempt in range(1, self.settings.sender_attempts + 1):
+            attempts = max(self.settings.sender_attempts, REPLY_CONNECT_ATTEMPTS)
+            for attempt in range(1, attempts + 1):
                 try:
                     self._call("POST", "/v2/bot/message/reply", body)
                     return SendResult("sent")
@@ -121,9 +158,18 @@ class Sender:
                             and attempt < self.settings.sender_attempts:
                         self._backoff(attempt)
                         continue
+                    if redelivered and exc.status == 400:
+                        log.warning("reply to a redelivered event refused (400): not pushed")
+                        return SendResult("failed", "redelivered: the reply token was used or expired")
                     log.warning("reply failed with %s; falling back to push", exc.status)
                     break
                 except Exception as exc:  # timeouts and connection errors
+                    if _never_sent(exc):  # refused or never connected: nothing landed
+                        if attempt < attempts:
+                            self._backoff(attempt)
+                            continue
+                        log.warning("LINE unreachable for the reply (%s); pushing instead", type(exc).__name__)
+                        break
                     # A reply after a timeout may already have landed; replying again is
                     # refused by LINE (the token is used), so a push could duplicate it.
                     log.warning("reply raised %s; not retried", type(exc).__name__)
@@ -255,13 +301,13 @@ class Sender:
     def _finish(self, outbox_id: int, status: str, detail: str, attempts: int = 0, count: bool = True) -> SendResult:
         with self.db.session() as session:
             row = session.get(OutboxMessage, outbox_id)
-            row.status = status
             if count:
                 row.attempts += attempts
-            row.last_error = detail or None
+            row.status, row.last_error, row.next_attempt_at = _after(status, detail, row.attempts, outbox_id)
             if status == "sent":
                 row.sent_at = datetime.now(timezone.utc)
-        return SendResult("sent" if status == "sent" else status, detail, outbox_id)
+            status = row.status
+        return SendResult("sent" if status == "sent" else status, row.last_error or "", outbox_id)
 
     def _finish_many(self, outcomes: list[tuple[int, str, str, int]]) -> None:
         """Record (outbox id, status, detail, attempts) of many sends in one statement."""
@@ -270,12 +316,18 @@ class Sender:
         table = OutboxMessage.__table__
         now = datetime.now(timezone.utc)
         with self.db.session() as session:
+            before = dict(session.execute(select(table.c.id, table.c.attempts)
+                                          .where(table.c.id.in_([o[0] for o in outcomes]))).all())
+            rows = []
+            for i, st, detail, n in outcomes:
+                st, err, next_at = _after(st, detail, before.get(i, 0) + n, i)
+                rows.append({"oid": i, "st": st, "n": n, "err": err, "at": now if st == "sent" else None,
+                             "next": next_at})
             session.execute(
                 update(table).where(table.c.id == bindparam("oid")).values(
                     status=bindparam("st"), attempts=table.c.attempts + bindparam("n"),
-                    last_error=bindparam("err"), sent_at=bindparam("at")),
-                [{"oid": i, "st": st, "n": n, "err": detail or None, "at": now if st == "sent" else None}
-                 for i, st, detail, n in outcomes])
+                    last_error=bindparam("err"), sent_at=bindparam("at"), next_attempt_at=bindparam("next")),
+                rows)
 
     def _backoff(self, attempt: int) -> None:
         self.sleep(self.settings.sender_backoff * (2 ** (attempt - 1)))
@@ -299,15 +351,19 @@ class Sender:
             log.warning("could not record the monthly-limit flag (%s)", type(exc).__name__)
 
     def retry_pending(self, older_than_seconds: int = 60, limit: int = 200) -> int:
-        """Deliver outbox rows left pending (a crash or an outage); returns how many were sent."""
-        cutoff = datetime.now(timezone.utc).timestamp() - older_than_seconds
+        """Deliver outbox rows left pending (a crash or an outage) whose back-off has passed, the
+        longest waiting first; returns how many were sent. A row that keeps failing waits longer
+        each time and is given up (status ``failed``) after MAX_OUTBOX_ATTEMPTS requests, so rows
+        that always fail never starve newer ones."""
+        now = datetime.now(timezone.utc)
+        due = func.coalesce(OutboxMessage.next_attempt_at, OutboxMessage.created_at)
         with self.db.session() as session:
-            ids = [
-                row.id for row in session.scalars(
-                    select(OutboxMessage).where(OutboxMessage.status == "pending").order_by(OutboxMessage.id).limit(limit)
-                )
-                if row.created_at.timestamp() <= cutoff
-            ]
+            ids = list(session.scalars(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.status == "pending",
+                    OutboxMessage.created_at <= now - timedelta(seconds=older_than_seconds),
+                    or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now))
+                .order_by(due, OutboxMessage.id).limit(limit)))
         return sum(1 for outbox_id in ids if self.deliver(outbox_id).ok)
 
     # -- quota and bot info -------------------------------------------------

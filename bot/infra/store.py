@@ -5,11 +5,14 @@
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
 from contextlib import contextmanager
 from typing import Iterator, Protocol
+
+log = logging.getLogger(__name__)
 
 
 class Store(Protocol):
@@ -31,6 +34,9 @@ class Store(Protocol):
         """Take a named lock; returns a token, or None if someone else holds it."""
 
     def release(self, name: str, token: str) -> None: ...
+
+    def renew(self, name: str, token: str, ttl: int) -> bool:
+        """Extend a lock this token holds by ``ttl`` seconds; False if it is no longer ours."""
 
 
 class MemoryStore:
@@ -94,6 +100,13 @@ class MemoryStore:
             if self._live(f"lock:{name}") == token:
                 del self._data[f"lock:{name}"]
 
+    def renew(self, name: str, token: str, ttl: int) -> bool:
+        with self._lock:
+            if self._live(f"lock:{name}") != token:
+                return False
+            self._data[f"lock:{name}"] = (token, time.monotonic() + ttl)
+            return True
+
     def flush(self) -> None:
         with self._lock:
             self._data.clear()
@@ -103,17 +116,32 @@ _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
 return 0
 """
+_RENEW = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
+return 0
+"""
 
 
 class RedisStore:
-    """The same API on Redis, so several web processes and workers agree."""
+    """The same API on Redis, so several web processes and workers agree.
+
+    Calls give up after TIMEOUT seconds; after a failure the store answers "unavailable" at once for
+    COOL_DOWN seconds instead of making every caller wait on a hung server again."""
+
+    TIMEOUT = 1.0
+    COOL_DOWN = 10.0
 
     def __init__(self, url: str, prefix: str = "pb:") -> None:
         import redis
 
-        self.client = redis.Redis.from_url(url, decode_responses=True, socket_timeout=5, socket_connect_timeout=5)
+        self.client = redis.Redis.from_url(url, decode_responses=True, socket_timeout=self.TIMEOUT,
+                                           socket_connect_timeout=self.TIMEOUT)
+        self._down_until = 0.0
+        for name in ("add_once", "get", "set", "delete", "incr", "acquire", "release", "renew"):
+            setattr(self, name, self._guarded(getattr(self, name)))
         self.prefix = prefix
         self._release = self.client.register_script(_RELEASE)
+        self._renew = self.client.register_script(_RENEW)
 
     def _k(self, key: str) -> str:
         return self.prefix + key
@@ -143,12 +171,26 @@ class RedisStore:
         except Exception:
             return False
 
+    def _guarded(self, call):
+        def guarded(*args, **kwargs):
+            if time.monotonic() < self._down_until:
+                raise ConnectionError("Redis did not answer a moment ago; not asking again yet")
+            try:
+                return call(*args, **kwargs)
+            except Exception:
+                self._down_until = time.monotonic() + self.COOL_DOWN
+                raise
+        return guarded
+
     def acquire(self, name: str, ttl: int) -> str | None:
         token = uuid.uuid4().hex
-        return token if self.client.set(self._k(f"lock:{name}"), token, nx=True, ex=ttl) else None
+        return token if self.client.set(self._k(f"lock:{name}"), token, nx=True, px=int(ttl * 1000)) else None
 
     def release(self, name: str, token: str) -> None:
         self._release(keys=[self._k(f"lock:{name}")], args=[token])
+
+    def renew(self, name: str, token: str, ttl: int) -> bool:
+        return bool(self._renew(keys=[self._k(f"lock:{name}")], args=[token, int(ttl * 1000)]))
 
     def flush(self) -> None:
         for key in self.client.scan_iter(self.prefix + "*"):
@@ -160,11 +202,31 @@ def make_store(redis_url: str | None) -> Store:
 
 
 @contextmanager
-def held(store: Store, name: str, ttl: int) -> Iterator[bool]:
-    """``with held(store, "sweep", 300) as got:`` — got is False when another holds it."""
+def held(store: Store, name: str, ttl: float) -> Iterator[bool]:
+    """``with held(store, "sweep", 30) as got:`` — got is False when another holds it.
+
+    While the block runs, a heartbeat renews the lock every ``ttl / 3`` seconds, so ``ttl`` can be
+    short: a holder that dies (``kill -9``) frees the lock within ``ttl``, a live one keeps it as
+    long as it works."""
     token = store.acquire(name, ttl)
+    stop = threading.Event()
+    beat = None
+    if token is not None:
+        def renew() -> None:
+            while not stop.wait(ttl / 3):
+                try:
+                    if not store.renew(name, token, ttl):
+                        log.warning("lock %s was lost while held", name)
+                        return
+                except Exception as exc:  # a store outage: try again at the next beat
+                    log.warning("could not renew lock %s (%s)", name, type(exc).__name__)
+        beat = threading.Thread(target=renew, name=f"lock-{name}", daemon=True)
+        beat.start()
     try:
         yield token is not None
     finally:
+        stop.set()
+        if beat is not None:
+            beat.join(timeout=5)
         if token is not None:
             store.release(name, token)

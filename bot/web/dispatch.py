@@ -12,9 +12,11 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
+from datetime import timedelta
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from bot.domain.people import STUDENT, load_person
+from bot.infra import intake
 from bot.infra.services import Services
 from handlers.context import EventContext
 from handlers.routing import Router, Verdict
@@ -22,6 +24,7 @@ from messages import common
 
 log = logging.getLogger(__name__)
 
+RECOVER_EVERY = 15.0  # at most this many seconds between looks for events a dead process left
 WORKERS = 32  # threads mostly wait on LINE and the database (see the bench: bench/README.md)
 
 
@@ -38,34 +41,70 @@ class Dispatcher:
         self.mode = mode
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="event") if mode == "thread" else None
         self._pending: set[Future] = set()
-        self._queues: dict[str, deque[dict]] = {}  # users with an event in hand -> their events waiting
+        # users with an event in hand -> their events waiting (each with its intake row id)
+        self._queues: dict[str, deque[tuple[dict, int | None]]] = {}
         self._guard = threading.Lock()
+        self._stop = threading.Event()
+        self._recovery: threading.Thread | None = None
 
-    def submit(self, event: dict) -> None:
+    def start_recovery(self, every: float | None = None) -> None:
+        """Now and every ``every`` seconds (default: half of EVENT_STALE_SECONDS, at most 15), take
+        over events another (dead) process accepted and did not finish (``intake.claim_stale``)."""
+        if self._pool is None or self._recovery is not None:
+            return
+        every = every or min(RECOVER_EVERY, self.services.settings.event_stale_seconds / 2)
+
+        def loop() -> None:
+            while True:
+                self.recover()
+                if self._stop.wait(every):
+                    return
+        self._recovery = threading.Thread(target=loop, name="event-recovery", daemon=True)
+        self._recovery.start()
+
+    def recover(self) -> int:
+        """Handle the events left unfinished by a process that died; returns how many."""
+        try:
+            claimed = intake.claim_stale(self.services.db, self.services.clock(),
+                                         timedelta(seconds=self.services.settings.event_stale_seconds))
+        except Exception as exc:
+            log.warning("could not look for unfinished events (%s)", type(exc).__name__)
+            return 0
+        if claimed:
+            log.warning("picking up %d events a stopped process accepted but did not answer", len(claimed))
+        for row_id, event in claimed:
+            # Its first process may have answered just before dying: like LINE's redelivery, a
+            # refused reply token then means "already answered", and no push is sent.
+            self.submit({**event, "deliveryContext": {**(event.get("deliveryContext") or {}), "isRedelivery": True}},
+                        row_id)
+        return len(claimed)
+
+    def submit(self, event: dict, row_id: int | None = None) -> None:
+        """Handle ``event`` (``row_id``: its intake row, marked done once it is answered)."""
         if self._pool is None:
-            self.process(event)
+            self.process(event, row_id)
             return
         user = _user_of(event)
         with self._guard:
             if user is not None:
                 waiting = self._queues.get(user)
                 if waiting is not None:  # a worker is on this user: it takes this one next
-                    waiting.append(event)
+                    waiting.append((event, row_id))
                     return
                 self._queues[user] = deque()
             try:
-                future = self._pool.submit(self._run, user, event)
+                future = self._pool.submit(self._run, user, event, row_id)
             except RuntimeError:  # shutting down
                 self._queues.pop(user, None)
                 raise
             self._pending.add(future)
-        future.add_done_callback(self._done)
+        future.add_done_callback(self._finished)
 
-    def _run(self, user: str | None, event: dict) -> None:
+    def _run(self, user: str | None, event: dict, row_id: int | None) -> None:
         """Process ``event``, then the user's events that queued meanwhile, in order."""
         while True:
             try:
-                self.process(event)
+                self.process(event, row_id)
             except Exception:  # never leave the user's queue stuck
                 log.exception("event processing failed")
             if user is None:
@@ -75,11 +114,17 @@ class Dispatcher:
                 if not waiting:
                     del self._queues[user]
                     return
-                event = waiting.popleft()
+                event, row_id = waiting.popleft()
 
-    def _done(self, future: Future) -> None:
+    def _finished(self, future: Future) -> None:
         with self._guard:
             self._pending.discard(future)
+
+    def _done(self, row_id: int | None) -> None:
+        try:
+            intake.done(self.services.db, row_id, self.services.clock())
+        except Exception as exc:  # it will be answered again by recovery: better than never
+            log.warning("could not mark event #%s done (%s)", row_id, type(exc).__name__)
 
     def drain(self, timeout: float = 10.0) -> None:
         """Wait until every submitted event has been handled and answered."""
@@ -87,8 +132,15 @@ class Dispatcher:
             pending = set(self._pending)
         wait(pending, timeout=timeout)
 
-    def process(self, event: dict) -> None:
-        ctx = EventContext.from_event(event, self.services)
+    def process(self, event: dict, row_id: int | None = None) -> None:
+        """Answer one event; its intake row is marked done right after the answer went out (a
+        process dying before that leaves it for ``recover``)."""
+        try:
+            ctx = EventContext.from_event(event, self.services)
+        except Exception:  # the webhook checks each event's shape; this is the last guard
+            log.exception("an event could not be read and was skipped")
+            self._done(row_id)
+            return
         try:
             messages = self.handle(ctx)
         except Exception:
@@ -97,9 +149,10 @@ class Dispatcher:
             ctx.after_reply.clear()  # the handler's transaction was rolled back
         if messages and (ctx.reply_token or ctx.user_id):
             sender = self.services.sender
-            result = sender.reply(ctx.reply_token, messages, fallback_to=ctx.user_id)
+            result = sender.reply(ctx.reply_token, messages, fallback_to=ctx.user_id, redelivered=ctx.redelivered)
             if result.status == "refused":  # over LINE's limits (a builder's bug): never silence
                 sender.reply(ctx.reply_token, [common.try_again_later()], fallback_to=ctx.user_id)
+        self._done(row_id)
         for job in ctx.after_reply:
             try:
                 job()
@@ -122,5 +175,8 @@ class Dispatcher:
             return decision.route.handler(ctx, session)
 
     def shutdown(self) -> None:
+        self._stop.set()
+        if self._recovery is not None:
+            self._recovery.join(timeout=5)
         if self._pool is not None:
             self._pool.shutdown(wait=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 import uuid
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
@@ -55,6 +56,7 @@ class LineStandIn:
     rich_menu_images: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     rich_menu_links: dict[str, str] = field(default_factory=dict)
     default_rich_menu: str | None = None
+    answer_delay: float = 0.0  # seconds each message-sending call takes (LINE is far away)
 
     # -- what tests and the simulator drive ---------------------------------
     def issue_reply_token(self, user_id: str) -> str:
@@ -91,6 +93,7 @@ class LineStandIn:
             self._retry_keys.clear()
             self._failures.clear()
             self.used = 0
+            self.answer_delay = 0.0
             self.rich_menus.clear()
             self.rich_menu_images.clear()
             self.rich_menu_links.clear()
@@ -134,6 +137,8 @@ class LineStandIn:
             return Response(status=500)
 
         def check(endpoint: str) -> Response | None:
+            if standin.answer_delay:
+                time.sleep(standin.answer_delay)
             if not request.headers.get("Authorization", "").startswith("Bearer "):
                 return answer(401, {"message": "Authentication failed"})
             key = request.headers.get("X-Line-Retry-Key")

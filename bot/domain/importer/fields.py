@@ -69,6 +69,9 @@ class Fields:
 
     def text(self, column: str, required: bool = True, max_len: int | None = None) -> str | None:
         value = shown(self.raw(column)).strip()
+        if "\x00" in value:  # no database keeps it (PostgreSQL refuses it outright)
+            self.fail(f"{column}含有不允許的控制字元（NUL）")
+            return None
         if not value:
             if required:
                 self.fail(f"{column}不可空白")

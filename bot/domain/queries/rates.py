@@ -123,7 +123,7 @@ class Rates:
 def find_term(session: Session, label: str) -> Term | None:
     """A term written ``114-1`` (or ``114/1``); None when not loaded or not well formed."""
     parts = label.replace("/", "-").split("-")
-    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+    if len(parts) != 2 or not all(p.strip().isdigit() and len(p.strip()) <= 4 for p in parts):
         return None
     return session.scalar(select(Term).where(Term.year == int(parts[0]), Term.semester == int(parts[1])))
 

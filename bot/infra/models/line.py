@@ -68,6 +68,8 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    # A pending row is not tried again before this (backing off per row); None: at once.
+    next_attempt_at: Mapped[datetime | None]
 
 
 class ReminderLedger(Base):
@@ -121,3 +123,19 @@ class ConsoleAudit(Base):
     actor: Mapped[str] = mapped_column(String(64))   # name (教師編號) as it was
     action: Mapped[str] = mapped_column(String(32), index=True)
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class WebhookEvent(Base):
+    """A webhook event accepted by /callback: written before the 200, so an answered-200 event is never
+    lost (a process that dies leaves it for another to pick up), and unique per ``webhookEventId``, so a
+    redelivery is handled once. Kept a day after it was received."""
+
+    __tablename__ = "webhook_event"
+    __table_args__ = (Index("ix_webhook_event_open", "done_at", "claimed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_key: Mapped[str] = mapped_column(String(128), unique=True)  # webhookEventId (or a fresh one)
+    payload: Mapped[dict] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    claimed_at: Mapped[datetime | None]   # when a process took it in hand
+    done_at: Mapped[datetime | None]      # answered (or nothing to answer)

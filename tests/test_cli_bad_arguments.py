@@ -1,0 +1,50 @@
+"""Arguments a command cannot use get the reason in zh-TW and exit status 2, never a traceback; an
+imported NUL is a row error naming the row (on PostgreSQL it used to surface as a database error)."""
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+
+
+@pytest.fixture
+def env(cli_env):
+    assert CliRunner().invoke(main, ["db", "upgrade"], env=cli_env).exit_code == 0
+    return cli_env
+
+
+@pytest.mark.parametrize("args, reason", [
+    (["remind", "--now", "0001-01-01T00:00", "--dry-run"], "超出可用的範圍"),
+    (["remind", "--now", "9999-12-31T23:59", "--dry-run"], "超出可用的範圍"),
+    (["stats", "--term", "99999999999999999999-1"], "找不到學期 99999999999999999999-1"),
+    (["stats", "--now", "0001-01-01T00:00"], "超出可用的範圍"),
+    (["objections", "resolve", "99999999999999999999999", "--text", "好"], "編號「99999999999999999999999」不正確"),
+    (["teacher", "available", "T1", "--id", "x1"], "編號「x1」不正確"),
+    (["objections", "resolve", "12345", "--text", "好"], "找不到疑義 #12345"),
+    (["teacher", "unavailable", "T1", "--from", "0001-01-01", "--to", "0001-01-02"], "超出可用的範圍"),
+    (["purge", "--dry-run", "--now", "0001-01-01"], "超出可用的範圍"),
+])
+def test_bad_arguments_exit_2_with_the_reason(env, args, reason):
+    result = CliRunner().invoke(main, args, env=env)
+    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
+    assert reason in result.output and "Traceback" not in result.output
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
+
+
+def test_an_unwritable_workbook_path_is_refused(env, db):
+    from bot.infra.models import Term
+
+    with db.session() as s:  # (the db fixture starts from empty tables)
+        s.add(Term(year=115, semester=1))
+    result = CliRunner().invoke(main, ["stats", "--term", "115-1", "--xlsx", "/proc/x.xlsx"], env=env)
+    assert result.exit_code == 2 and "無法寫入 /proc/x.xlsx" in result.output
+    assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
+
+
+def test_a_nul_in_an_imported_value_is_a_row_error(env, tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_bytes("學號,姓名,班級,座號,年級\nS1,王\x00小明,101,1,高一\n".encode())
+    result = CliRunner().invoke(main, ["import", str(path)], env=env)
+    assert result.exit_code == 1
+    assert "s.csv 第2列：姓名含有不允許的控制字元（NUL）" in result.output
