@@ -1,7 +1,9 @@
 """Times `import_files` on a generated school: 3,000 students, their teachers, courses and
-20,000 outcomes, written as CSV in a temp dir.
+20,000 outcomes, written as CSV in a temp dir; or, with ``--county``, a county's import in one go:
+100,000 students, 300,000 outcomes, 20,000 courses and 66,000 收訖明細 lines.
 
     python bench/bench_import.py [--students 3000] [--outcomes 20000] [--reset]
+    python bench/bench_import.py --county [--reset]
 
 DATABASE_URL picks the database (default: a temp SQLite file); it is migrated first. A
 database that already holds students is refused unless --reset (which empties it).
@@ -33,9 +35,8 @@ from bot.domain.importer import import_files  # noqa: E402
 from bot.infra.migrate import upgrade  # noqa: E402
 from bot.infra.models import Base, Student  # noqa: E402
 
-CLASSES_PER_GRADE = 20
-COURSES_PER_CLASS = 6
-TERMS = ((114, 1), (114, 2))
+PER_CLASS = 40
+RECEIPT_ITEMS = ("修課紀錄", "幹部經歷", "多元表現")
 
 
 def write(path: Path, header: list[str], rows: list[list[object]]) -> Path:
@@ -46,9 +47,12 @@ def write(path: Path, header: list[str], rows: list[list[object]]) -> Path:
     return path
 
 
-def generate(directory: Path, n_students: int, n_outcomes: int, status: str = "待認證") -> list[Path]:
-    classes = [f"{g}{c:02d}" for g in (1, 2, 3) for c in range(1, CLASSES_PER_GRADE + 1)]
+def generate(directory: Path, n_students: int, n_outcomes: int, status: str = "待認證", courses_per_class: int = 6,
+             terms: tuple = ((114, 1), (114, 2)), receipt_lines: int = 0) -> list[Path]:
+    n_classes = max(60, -(-n_students // PER_CLASS))  # 3,000 students: 60 classes of 50, as always
+    classes = sorted(f"{i % 3 + 1}{i // 3 + 1:03d}" for i in range(n_classes))
     per_class = -(-n_students // len(classes))
+    COURSES_PER_CLASS, TERMS = courses_per_class, terms  # noqa: N806 (as the fixed sizes were named)
     students = [[f"S{i:05d}", f"學生{i}", classes[i // per_class], i % per_class + 1, classes[i // per_class][0]]
                 for i in range(n_students)]
     teachers = [[f"T{i:04d}", f"老師{i}", classes[i] if i < len(classes) else "", "任課教師"]
@@ -67,7 +71,10 @@ def generate(directory: Path, n_students: int, n_outcomes: int, status: str = "�
         picked = "是" if (t == 0 and k < 2 and status == "已認證") else "否"  # only certified items are picked
         outcomes.append([f"O{i:06d}", students[s][0], year, semester, course_codes[k], f"成果{i}", status,
                          "2025-10-01 20:00", "2025-10-03" if status == "已認證" else "", "", picked])
-    return [
+    receipts = [[students[i // len(RECEIPT_ITEMS)][0], "113-2", RECEIPT_ITEMS[i % len(RECEIPT_ITEMS)], f"項目內容{i}"]
+                for i in range(min(receipt_lines, n_students * len(RECEIPT_ITEMS)))]
+    more = [write(directory / "receipts.csv", ["學號", "提交批次", "項目", "內容"], receipts)] if receipts else []
+    return more + [
         write(directory / "students.csv", ["學號", "姓名", "班級", "座號", "年級"], students),
         write(directory / "teachers.csv", ["教師編號", "姓名", "導師班級", "職務"], teachers),
         write(directory / "courses.csv", ["學年度", "學期", "課程代碼", "科目名稱", "班級", "授課教師", "代理教師"], courses),
@@ -120,7 +127,13 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=3000)
     parser.add_argument("--outcomes", type=int, default=20000)
     parser.add_argument("--reset", action="store_true", help="empty the database first")
+    parser.add_argument("--county", action="store_true",
+                        help="100,000 students, 300,000 outcomes, 20,000 courses, 66,000 收訖明細 lines; first import only")
     args = parser.parse_args()
+    shape = {}
+    if args.county:
+        args.students, args.outcomes = 100_000, 300_000
+        shape = {"courses_per_class": 8, "terms": ((114, 1),), "receipt_lines": 66_000}
 
     with tempfile.TemporaryDirectory() as tmp:
         url = os.environ.get("DATABASE_URL") or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
@@ -131,10 +144,16 @@ def main() -> None:
         with db.session() as session:
             if session.scalar(select(func.count()).select_from(Student)):
                 raise SystemExit("the database already holds students; use --reset to empty it first")
-        files = generate(Path(tmp), args.students, args.outcomes)
-        rows = sum(sum(1 for _ in f.open(encoding="utf-8")) - 1 for f in files)
-        print(f"database: {db.engine.dialect.name}; {args.students} students, {args.outcomes} outcomes")
+        files = generate(Path(tmp), args.students, args.outcomes, **shape)
+        per_file = {f.stem: sum(1 for _ in f.open(encoding="utf-8")) - 1 for f in files}
+        rows = sum(per_file.values())
+        print(f"database: {db.engine.dialect.name}; rows per file: "
+              + ", ".join(f"{name} {n:,}" for name, n in per_file.items()))
         timed("first import", db, files, rows)
+        if args.county:  # what a county does once: the first import, in this process and through the CLI
+            timed_cli(db, url, files, rows)
+            db.engine.dispose()
+            return
         timed("re-import (no change)", db, files, rows)
         changed = generate(Path(tmp), args.students, args.outcomes, status="已認證")
         timed("status change", db, changed, rows)

@@ -66,7 +66,7 @@ def seed(db: Database, students: int) -> None:
                                             "ends_at": NOW + timedelta(days=3)} for t in range(0, TEACHERS, 8)])
         statuses = list(OutcomeStatus)
         s.execute(insert(Student), [{"id": n + 1, "student_no": f"S{n:06d}", "name": f"學生{n}",
-                                     "class_id": n // PER_CLASS + 1, "seat": n % PER_CLASS + 1, "enrolled": True}
+                                     "class_id": n // PER_CLASS + 1, "seat": n % PER_CLASS + 1, "enrolment": "enrolled"}
                                     for n in range(students)])
         s.execute(insert(LineBinding), [{"line_user_id": f"US{n:031d}", "person_kind": PersonKind.student.value,
                                          "person_id": n + 1} for n in range(students) if n % 9])

@@ -112,8 +112,9 @@ def load(db: Database, n_students: int) -> dict[str, int]:
         copy(raw, "term", ["year", "semester"], [(115, 1)])
         copy(raw, "school_class", ["code", "grade", "division"],
              ((f"{c % 3 + 1}{c // 3 + 1:04d}", c % 3 + 1, "普通科") for c in range(classes)))
-        copy(raw, "student", ["student_no", "name", "class_id", "seat", "enrolled"],
-             ((f"S{s:06d}", f"學生{s}", s // PER_CLASS + 1, s % PER_CLASS + 1, s % 100 != 99)
+        copy(raw, "student", ["student_no", "name", "class_id", "seat", "enrolment"],
+             ((f"S{s:06d}", f"學生{s}", s // PER_CLASS + 1, s % PER_CLASS + 1,
+               "enrolled" if s % 100 != 99 else "transferred")
               for s in range(n_students)))
         copy(raw, "teacher", ["teacher_no", "name", "homeroom_class_id"],
              ((f"T{t:05d}", f"老師{t}", t + 1 if t < classes else None) for t in range(n_teachers)))
@@ -170,7 +171,7 @@ NAIVE_SQL = {
     "students": """SELECT count(*) FROM student s JOIN school_class c ON c.id = s.class_id
         JOIN line_binding b ON b.person_kind = 'student' AND b.person_id = s.id AND b.unbound_at IS NULL
              AND NOT b.blocked
-        WHERE s.enrolled AND (:aud = '全校' OR c.grade = ANY(CAST(:grades AS integer[])))""",
+        WHERE s.enrolment = 'enrolled' AND (:aud = '全校' OR c.grade = ANY(CAST(:grades AS integer[])))""",
     "course_teachers": """SELECT count(DISTINCT t.id) FROM course co JOIN school_class c ON c.id = co.class_id
         JOIN teacher t ON t.id = co.teacher_id
         JOIN line_binding b ON b.person_kind = 'teacher' AND b.person_id = t.id AND b.unbound_at IS NULL

@@ -163,17 +163,17 @@ def fold(items: Iterable[Item]) -> dict[str, Recipient]:
     return folded
 
 
-def group(recipients: dict[str, Recipient]) -> list[tuple[dict, list[Recipient]]]:
-    """Recipients with byte-identical messages together, in chunks of at most 500, the most
-    urgent first (a chunk ranks by its most urgent member)."""
+def group(recipients: dict[str, Recipient]) -> list[tuple[tuple[reminders.Section, ...], list[Recipient]]]:
+    """Recipients with the same sections (so byte-identical messages) together, in chunks of at most
+    500, the most urgent first (a chunk ranks by its most urgent member). The messages themselves are
+    built batch by batch when recorded (``_record``), so a big sweep never holds them all."""
     by_sections: dict[tuple[reminders.Section, ...], list[Recipient]] = {}
     for uid in sorted(recipients, key=lambda u: recipients[u].urgency()):
         by_sections.setdefault(recipients[uid].sections(), []).append(recipients[uid])
     chunks = []
     for sections, members in by_sections.items():  # the builder is deterministic: same sections, same bytes
-        message = reminders.reminder_message(list(sections))
         for start in range(0, len(members), MAX_MULTICAST_RECIPIENTS):
-            chunks.append((message, members[start:start + MAX_MULTICAST_RECIPIENTS]))
+            chunks.append((sections, members[start:start + MAX_MULTICAST_RECIPIENTS]))
     return chunks
 
 
@@ -240,11 +240,16 @@ def _record(services: Services, recipients: dict[str, Recipient]) -> tuple[list[
             ledger.release(session, [ours[i.key] for uid in taken for i in recipients[uid].items if i.key in ours])
         sending = {uid: r for uid, r in recipients.items() if uid not in taken}
         chunks = group(sending)
-        outbox_ids = ledger.enqueue(session, [("push" if len(members) == 1 else "multicast",
-                                               [m.line_user_id for m in members], [message])
-                                              for message, members in chunks], PURPOSE, now)
-        ledger.link(session, [(ours[i.key], outbox_id) for outbox_id, (_, members) in zip(outbox_ids, chunks)
-                              for m in members for i in m.items])
+        outbox_ids: list[int] = []
+        for start in range(0, len(chunks), ledger.OUTBOX_BATCH):  # messages built and written a batch at a time
+            batch = chunks[start:start + ledger.OUTBOX_BATCH]
+            ids = ledger.enqueue(session, [("push" if len(members) == 1 else "multicast",
+                                            [m.line_user_id for m in members],
+                                            [reminders.reminder_message(list(sections))])
+                                           for sections, members in batch], PURPOSE, now)
+            ledger.link(session, [(ours[i.key], outbox_id) for outbox_id, (_, members) in zip(ids, batch)
+                                  for m in members for i in m.items])
+            outbox_ids += ids
     return outbox_ids, sending
 
 

@@ -1,9 +1,11 @@
 """The reminder ledger and the sweep's outbox rows, written set-based.
 
-Every write here is ONE statement however many people a sweep reaches (PostgreSQL: arrays
-through ``unnest``); other databases (SQLite in tests and the demo) use executemany. Rows
-are claimed in key order, so two sweeps racing on the same people wait on each other's
-rows instead of deadlocking.
+Every write here is one statement per batch (CLAIM_BATCH ledger rows, OUTBOX_BATCH outbox rows),
+so the statements grow with the number of people a sweep reaches divided by the batch: 100,000
+students take a handful. PostgreSQL gets each batch as one JSON document unpacked by
+``json_to_recordset`` (a single string parameter: nothing to escape element by element); other
+databases (SQLite in tests and the demo) use executemany. Rows are claimed in key order, so two
+sweeps racing on the same people wait on each other's rows instead of deadlocking.
 """
 from __future__ import annotations
 
@@ -21,30 +23,36 @@ from bot.infra.models import OutboxMessage, ReminderLedger
 
 LedgerKey = tuple[str, int, str, str, str]  # person kind, person id, rule, scope, stage
 
+CLAIM_BATCH = 20_000
+OUTBOX_BATCH = 500
+
 _CLAIM_PG = text("""
 INSERT INTO reminder_ledger (person_kind, person_id, rule, scope, stage, created_at)
-SELECT k, p, r, s, g, :now
-FROM unnest(CAST(:kinds AS varchar[]), CAST(:ids AS integer[]), CAST(:rules AS varchar[]),
-            CAST(:scopes AS varchar[]), CAST(:stages AS varchar[])) AS t(k, p, r, s, g)
-ORDER BY k, p, r, s, g
+SELECT t.k, t.p, t.r, t.s, t.g, :now
+FROM json_to_recordset(CAST(:rows AS json)) AS t(k varchar, p integer, r varchar, s varchar, g varchar)
+ORDER BY t.k, t.p, t.r, t.s, t.g
 ON CONFLICT DO NOTHING
 RETURNING id, person_kind, person_id, rule, scope, stage
 """)
 
 _LINK_PG = text("""
-UPDATE reminder_ledger AS l SET outbox_id = v.oid
-FROM unnest(CAST(:lids AS integer[]), CAST(:oids AS integer[])) AS v(lid, oid)
-WHERE l.id = v.lid
+UPDATE reminder_ledger AS l SET outbox_id = v.o
+FROM json_to_recordset(CAST(:rows AS json)) AS v(l integer, o integer)
+WHERE l.id = v.l
 """)
 
 _OUTBOX_PG = text("""
 INSERT INTO outbox_message (retry_key, kind, recipients, messages, purpose, status, attempts, created_at)
-SELECT k, t, CAST(r AS json), CAST(m AS json), :purpose, 'pending', 0, :now
-FROM unnest(CAST(:keys AS varchar[]), CAST(:kinds AS varchar[]), CAST(:recipients AS text[]),
-            CAST(:messages AS text[])) WITH ORDINALITY AS v(k, t, r, m, n)
-ORDER BY n
+SELECT v.k, v.t, v.r, v.m, :purpose, 'pending', 0, :now
+FROM json_to_recordset(CAST(:rows AS json)) AS v(n integer, k varchar, t varchar, r json, m json)
+ORDER BY v.n
 RETURNING id, retry_key
 """)
+
+
+def _batches(rows: Sequence, size: int):
+    for start in range(0, len(rows), size):
+        yield rows[start:start + size]
 
 
 def _pg(session: Session) -> bool:
@@ -72,19 +80,21 @@ def claim(session: Session, keys: Sequence[LedgerKey], now: datetime) -> dict[Le
     keys = sorted(set(keys))
     if not keys:
         return {}
-    if _pg(session):
-        columns = list(zip(*keys))
-        result = session.execute(_CLAIM_PG, {"now": now, "kinds": list(columns[0]), "ids": list(columns[1]),
-                                             "rules": list(columns[2]), "scopes": list(columns[3]),
-                                             "stages": list(columns[4])})
-    else:
-        table = ReminderLedger.__table__
-        stmt = sqlite_insert(table).on_conflict_do_nothing().returning(
-            table.c.id, table.c.person_kind, table.c.person_id, table.c.rule, table.c.scope, table.c.stage)
-        result = session.execute(stmt, [{"person_kind": k, "person_id": p, "rule": r, "scope": s, "stage": g,
-                                         "created_at": now} for k, p, r, s, g in keys])
-    return {(_kind(kind), pid, rule, scope, stage): ledger_id
-            for ledger_id, kind, pid, rule, scope, stage in result}
+    claimed: dict[LedgerKey, int] = {}
+    table = ReminderLedger.__table__
+    for batch in _batches(keys, CLAIM_BATCH):
+        if _pg(session):
+            rows = json.dumps([{"k": k, "p": p, "r": r, "s": s, "g": g} for k, p, r, s, g in batch],
+                              ensure_ascii=False)
+            result = session.execute(_CLAIM_PG, {"now": now, "rows": rows})
+        else:
+            stmt = sqlite_insert(table).on_conflict_do_nothing().returning(
+                table.c.id, table.c.person_kind, table.c.person_id, table.c.rule, table.c.scope, table.c.stage)
+            result = session.execute(stmt, [{"person_kind": k, "person_id": p, "rule": r, "scope": s, "stage": g,
+                                             "created_at": now} for k, p, r, s, g in batch])
+        claimed.update(((_kind(kind), pid, rule, scope, stage), ledger_id)
+                       for ledger_id, kind, pid, rule, scope, stage in result)
+    return claimed
 
 
 def release(session: Session, ledger_ids: Sequence[int]) -> None:
@@ -98,13 +108,13 @@ def link(session: Session, pairs: Sequence[tuple[int, int]]) -> None:
     """Point ledger rows at the outbox row that carries them: (ledger id, outbox id) pairs."""
     if not pairs:
         return
-    if _pg(session):
-        lids, oids = zip(*pairs)
-        session.execute(_LINK_PG, {"lids": list(lids), "oids": list(oids)})
-        return
     table = ReminderLedger.__table__
-    session.execute(update(table).where(table.c.id == bindparam("lid")).values(outbox_id=bindparam("oid")),
-                    [{"lid": lid, "oid": oid} for lid, oid in pairs])
+    for batch in _batches(list(pairs), CLAIM_BATCH):
+        if _pg(session):
+            session.execute(_LINK_PG, {"rows": json.dumps([{"l": lid, "o": oid} for lid, oid in batch])})
+        else:
+            session.execute(update(table).where(table.c.id == bindparam("lid")).values(outbox_id=bindparam("oid")),
+                            [{"lid": lid, "oid": oid} for lid, oid in batch])
 
 
 def enqueue(session: Session, sends: Sequence[tuple[str, list[str], list[dict]]], purpose: str,
@@ -118,16 +128,18 @@ def enqueue(session: Session, sends: Sequence[tuple[str, list[str], list[dict]]]
     for _kind_, _to, messages in sends:
         check_messages(messages)
     keys = [str(uuid.uuid4()) for _ in sends]
-    if _pg(session):
-        result = session.execute(_OUTBOX_PG, {
-            "purpose": purpose, "now": now, "keys": keys, "kinds": [kind for kind, _, _ in sends],
-            "recipients": [json.dumps(to) for _, to, _ in sends],
-            "messages": [json.dumps(messages, ensure_ascii=False) for _, _, messages in sends]})
-    else:
-        stmt = insert(OutboxMessage).returning(OutboxMessage.id, OutboxMessage.retry_key)
-        result = session.execute(stmt, [
-            {"retry_key": key, "kind": kind, "recipients": to, "messages": messages, "purpose": purpose,
-             "status": "pending", "attempts": 0, "created_at": now}
-            for key, (kind, to, messages) in zip(keys, sends)])
-    ids = {retry_key: outbox_id for outbox_id, retry_key in result}
+    ids: dict[str, int] = {}
+    numbered = list(zip(range(len(sends)), keys, sends))
+    for batch in _batches(numbered, OUTBOX_BATCH):
+        if _pg(session):
+            rows = json.dumps([{"n": n, "k": key, "t": kind, "r": to, "m": messages}
+                               for n, key, (kind, to, messages) in batch], ensure_ascii=False)
+            result = session.execute(_OUTBOX_PG, {"purpose": purpose, "now": now, "rows": rows})
+        else:
+            stmt = insert(OutboxMessage).returning(OutboxMessage.id, OutboxMessage.retry_key)
+            result = session.execute(stmt, [
+                {"retry_key": key, "kind": kind, "recipients": to, "messages": messages, "purpose": purpose,
+                 "status": "pending", "attempts": 0, "created_at": now}
+                for _, key, (kind, to, messages) in batch])
+        ids.update((retry_key, outbox_id) for outbox_id, retry_key in result)
     return [ids[key] for key in keys]

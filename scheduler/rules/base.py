@@ -8,6 +8,7 @@ still enrolled.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -35,8 +36,9 @@ class Item:
     section: Section
     deadline: datetime | None = None
 
-    @property
+    @cached_property
     def key(self) -> tuple[str, int, str, str, str]:
+        """The ledger key (computed once: a big sweep asks for it several times per item)."""
         return (self.person_kind.value, self.person_id, self.rule, self.scope, self.stage)
 
 

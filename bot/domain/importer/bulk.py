@@ -6,6 +6,8 @@ from typing import Any, Sequence
 from sqlalchemy import delete, insert, update
 from sqlalchemy.orm import Session
 
+CHUNK = 2000  # rows per statement: memory and statement size stay flat however big the file
+
 
 def insert_returning_ids(session: Session, model: type, rows: Sequence[dict[str, Any]],
                          key_columns: Sequence[str]) -> list[int]:
@@ -14,13 +16,16 @@ def insert_returning_ids(session: Session, model: type, rows: Sequence[dict[str,
     if not rows:
         return []
     stmt = insert(model).returning(model.id, *(getattr(model, c) for c in key_columns))
-    ids = {tuple(r[1:]): r[0] for r in session.execute(stmt, list(rows))}
+    ids: dict[tuple, int] = {}
+    for start in range(0, len(rows), CHUNK):  # one statement per chunk: SQLAlchemy splices each
+        # statement's RETURNING rows together, which grows faster than the rows on one huge call
+        ids.update((tuple(r[1:]), r[0]) for r in session.execute(stmt, list(rows[start:start + CHUNK])))
     return [ids[tuple(row[c] for c in key_columns)] for row in rows]
 
 
 def insert_all(session: Session, model: type, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        session.execute(insert(model), list(rows))
+    for start in range(0, len(rows), CHUNK):
+        session.execute(insert(model), list(rows[start:start + CHUNK]))
 
 
 def update_by_id(session: Session, model: type, rows: Sequence[dict[str, Any]]) -> None:

@@ -65,7 +65,7 @@ class Fields:
         self.problems.append(reason)
 
     def raw(self, column: str) -> Value:
-        return self.row.values.get(column, "")
+        return self.row.get(column)
 
     def text(self, column: str, required: bool = True, max_len: int | None = None) -> str | None:
         value = shown(self.raw(column)).strip()

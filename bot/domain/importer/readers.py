@@ -7,7 +7,6 @@ when the cell's format shows a time); whole numbers become their digits.
 from __future__ import annotations
 
 import csv
-import io
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -25,9 +24,21 @@ class ReadError(Exception):
 
 @dataclass(frozen=True)
 class Row:
+    """One data row: its cells in header order (a tuple, the column positions shared by the table's
+    rows, so a county's file of 300,000 rows does not hold 300,000 dictionaries)."""
+
     number: int
-    values: dict[str, Value]
+    cells: tuple[Value, ...]
+    columns: dict[str, int]
     overflow: bool = False  # non-empty cells to the right of the last header column
+
+    def get(self, column: str) -> Value:
+        at = self.columns.get(column)
+        return self.cells[at] if at is not None and at < len(self.cells) else ""
+
+    @property
+    def values(self) -> dict[str, Value]:
+        return {name: self.get(name) for name in self.columns}
 
 
 @dataclass
@@ -73,12 +84,43 @@ def decode_csv(data: bytes) -> str:
         raise ReadError("無法辨識檔案的編碼（請存成 UTF-8 或 Big5 的 CSV，或 XLSX）") from exc
 
 
-def _csv_rows(path: Path) -> list[list[Value]]:
-    text = decode_csv(path.read_bytes())
-    try:
-        return [[cell.strip() for cell in r] for r in csv.reader(io.StringIO(text, newline=""))]
-    except csv.Error as exc:
-        raise ReadError(f"CSV 格式有誤：{exc}") from exc
+def _encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM) or CP950, told without decoding the whole file into memory."""
+    import codecs
+
+    with path.open("rb") as handle:
+        head = handle.read(4)
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            decode_csv(head)  # raises the UTF-16 explanation
+        handle.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+            return "utf-8-sig"
+        except UnicodeDecodeError:
+            pass
+        handle.seek(0)
+        decoder = codecs.getincrementaldecoder("cp950")()
+        try:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+            return "cp950"
+        except UnicodeDecodeError as exc:
+            raise ReadError("無法辨識檔案的編碼（請存成 UTF-8 或 Big5 的 CSV，或 XLSX）") from exc
+
+
+def _csv_rows(path: Path):
+    """The CSV's rows, one at a time (the file is streamed, never held whole)."""
+    encoding = _encoding(path)
+    with path.open(encoding=encoding, newline="") as handle:
+        try:
+            for r in csv.reader(handle):
+                yield [cell.strip() for cell in r]
+        except csv.Error as exc:
+            raise ReadError(f"CSV 格式有誤：{exc}") from exc
 
 
 def _xlsx_cell(cell) -> Value:
@@ -91,7 +133,7 @@ def _xlsx_cell(cell) -> Value:
     return clean_cell(value)
 
 
-def _xlsx_rows(path: Path) -> list[list[Value]]:
+def _xlsx_rows(path: Path):
     from openpyxl import load_workbook
 
     try:
@@ -102,7 +144,8 @@ def _xlsx_rows(path: Path) -> list[list[Value]]:
         if not workbook.worksheets:
             raise ReadError("活頁簿沒有工作表")
         sheet = workbook.worksheets[0]
-        return [[_xlsx_cell(c) for c in row] for row in sheet.iter_rows()]
+        for row in sheet.iter_rows():
+            yield [_xlsx_cell(c) for c in row]
     finally:
         workbook.close()
 
@@ -111,9 +154,8 @@ def _is_blank(cells: list[Value]) -> bool:
     return all(c == "" for c in cells)
 
 
-def _check_delimiter(raw: list[list[Value]]) -> None:
+def _check_delimiter(first: list[Value] | None) -> None:
     """A header that is one cell holding tabs or semicolons: saved with the wrong separator."""
-    first = next((cells for cells in raw if not _is_blank(cells)), None)
     if not first or len([c for c in first if c != ""]) != 1:
         return
     cell = str(next(c for c in first if c != ""))
@@ -132,25 +174,25 @@ def read_table(path: str | Path) -> Table:
         raw = _xlsx_rows(path)
     elif suffix in (".csv", ".txt"):
         raw = _csv_rows(path)
-        _check_delimiter(raw)
     elif suffix == ".xls":
         raise ReadError("不支援舊版 Excel（.xls）檔；請在 Excel 另存為 .xlsx 或 CSV")
     else:
         raise ReadError("只能匯入 .csv 或 .xlsx 檔")
-    numbered = [(i + 1, cells) for i, cells in enumerate(raw)]
-    while numbered and _is_blank(numbered[0][1]):
-        numbered.pop(0)
-    if not numbered:
+    numbered = enumerate(raw, 1)
+    header_cells = next((cells for _, cells in numbered if not _is_blank(cells)), None)
+    if header_cells is None:
         raise ReadError("檔案是空的（沒有標題列）")
-    _, header_cells = numbered[0]
+    if suffix != ".xlsx":
+        _check_delimiter(header_cells)
     header = [normalize_header_cell(c) for c in header_cells]
     while header and header[-1] == "":
         header.pop()
     table = Table(file=path.name, header=header)
-    for number, cells in numbered[1:]:
+    columns = {name: i for i, name in enumerate(header)}  # a repeated name: the last column, as before
+    width = len(header)
+    for number, cells in numbered:
         if _is_blank(cells):
             continue
-        values = {name: cells[i] if i < len(cells) else "" for i, name in enumerate(header)}
-        overflow = not _is_blank(list(cells[len(header):]))
-        table.rows.append(Row(number, values, overflow))
+        overflow = not _is_blank(list(cells[width:]))
+        table.rows.append(Row(number, tuple(cells[:width]), columns, overflow))
     return table
