@@ -68,48 +68,34 @@ def clean_cell(value: object) -> Value:
     return str(value).replace("\ufeff", "").strip()
 
 
-def decode_csv(data: bytes) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ReadError("這是 UTF-16 編碼的檔案（Excel 的「Unicode 文字」）；請在 Excel 另存為「CSV UTF-8（逗號分隔）」"
-                        "或 XLSX")
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp950")
-    except UnicodeDecodeError as exc:
-        raise ReadError("無法辨識檔案的編碼（請存成 UTF-8 或 Big5 的 CSV，或 XLSX）") from exc
+UTF16 = ("這是 UTF-16 編碼的檔案（Excel 的「Unicode 文字」）；請在 Excel 另存為「CSV UTF-8（逗號分隔）」"
+         "或 XLSX")
+
+
+def _decodes(path: Path, encoding: str) -> bool:
+    """Whether the whole file decodes as ``encoding``, read a megabyte at a time."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder(encoding)()
+    with path.open("rb") as handle:
+        try:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False
+    return True
 
 
 def _encoding(path: Path) -> str:
     """UTF-8 (with or without BOM) or CP950, told without decoding the whole file into memory."""
-    import codecs
-
     with path.open("rb") as handle:
-        head = handle.read(4)
-        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-            decode_csv(head)  # raises the UTF-16 explanation
-        handle.seek(0)
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        try:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-            return "utf-8-sig"
-        except UnicodeDecodeError:
-            pass
-        handle.seek(0)
-        decoder = codecs.getincrementaldecoder("cp950")()
-        try:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-            return "cp950"
-        except UnicodeDecodeError as exc:
-            raise ReadError("無法辨識檔案的編碼（請存成 UTF-8 或 Big5 的 CSV，或 XLSX）") from exc
+        if handle.read(2) in (b"\xff\xfe", b"\xfe\xff"):
+            raise ReadError(UTF16)
+    for encoding, name in (("utf-8", "utf-8-sig"), ("cp950", "cp950")):
+        if _decodes(path, encoding):
+            return name
+    raise ReadError("無法辨識檔案的編碼（請存成 UTF-8 或 Big5 的 CSV，或 XLSX）")
 
 
 def _csv_rows(path: Path):
