@@ -31,7 +31,7 @@ class CourseRow:
 def _parse(table: Table, ctx: ImportContext) -> list[Record[CourseRow]]:
     classes, teachers = ctx.classes(), ctx.teachers()
     records: list[Record[CourseRow]] = []
-    for row in table.rows:
+    for row in table.consume():
         f = Fields(row, ctx.tz)
         year, semester = f.year(), f.semester()
         code = f.text("課程代碼", max_len=64)

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from bot.domain.importer.bulk import insert_all, insert_returning_ids, update_by_id
+from bot.domain.importer.bulk import CHUNK, insert_all, insert_returning_ids, update_by_id
 from bot.domain.importer.checks import Record, check_limit, drop_duplicates
 from bot.domain.importer.context import ImportContext
 from bot.domain.importer.fields import Fields
@@ -64,7 +64,7 @@ def _resolve_course(ctx: ImportContext, f: Fields, year: int, semester: int, cod
 def _parse(table: Table, ctx: ImportContext) -> list[Record[OutcomeRow]]:
     students = ctx.students()
     records: list[Record[OutcomeRow]] = []
-    for row in table.rows:
+    for row in table.consume():
         f = Fields(row, ctx.tz)
         no = f.text("成果編號", max_len=64)
         student_no = f.text("學號")
@@ -147,9 +147,11 @@ def run(table: Table, ctx: ImportContext, report: FileReport) -> None:
             changed["status_changed_at"] = ctx.now
             events.append(_event(old["id"], o, ctx.now))
         updates.append({"id": old["id"], **changed})
-    ids = insert_returning_ids(ctx.session, Outcome, [
-        {"outcome_no": o.outcome_no, **o.values(), "status_changed_at": ctx.now} for o in new], ("outcome_no",))
-    events += [_event(id_, o, ctx.now) for o, id_ in zip(new, ids)]
+    for start in range(0, len(new), CHUNK):  # the new rows and their first events, a chunk at a time
+        batch = new[start:start + CHUNK]
+        ids = insert_returning_ids(ctx.session, Outcome, [
+            {"outcome_no": o.outcome_no, **o.values(), "status_changed_at": ctx.now} for o in batch], ("outcome_no",))
+        insert_all(ctx.session, OutcomeEvent, [_event(id_, o, ctx.now) for o, id_ in zip(batch, ids)])
     update_by_id(ctx.session, Outcome, updates)
     insert_all(ctx.session, OutcomeEvent, events)
     report.counts.inserted += len(new)

@@ -43,7 +43,7 @@ class PerformanceRow:
 def _parse(table: Table, ctx: ImportContext) -> list[Record[PerformanceRow]]:
     students = ctx.students()
     records: list[Record[PerformanceRow]] = []
-    for row in table.rows:
+    for row in table.consume():
         f = Fields(row, ctx.tz)
         no = f.text("表現編號", max_len=64)
         student_no = f.text("學號")

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Union
+from typing import Iterator, Union
 
 Value = Union[str, date, datetime]
 
@@ -46,6 +46,25 @@ class Table:
     file: str  # the file's name, as shown in messages
     header: list[str]
     rows: list[Row] = field(default_factory=list)
+    path: Path | None = None  # set when only the header was read (``read_table(..., header_only=True)``)
+
+    def load(self) -> None:
+        """Read the rows of a table whose header alone was read (an import holds one file's rows at a time)."""
+        if self.path is not None:
+            self.rows = read_table(self.path).rows
+
+    def consume(self) -> Iterator[Row]:
+        """The rows once, in order, each let go as soon as it has been handed out (an importer parses
+        a row into its record and no longer needs it)."""
+        rows, self.rows = self.rows, []
+        rows.reverse()
+        while rows:
+            yield rows.pop()
+
+    def unload(self) -> None:
+        """Let the rows go once imported (they can be read again with ``load``)."""
+        if self.path is not None:
+            self.rows = []
 
 
 def normalize_header_cell(value: object) -> str:
@@ -150,8 +169,9 @@ def _check_delimiter(first: list[Value] | None) -> None:
             raise ReadError(f"標題列看起來是用{name}分隔欄位；請存成以逗號分隔的 CSV（Excel：另存為「CSV（逗號分隔）」）")
 
 
-def read_table(path: str | Path) -> Table:
-    """Read one file; ReadError when it is missing, empty, or not CSV/XLSX."""
+def read_table(path: str | Path, header_only: bool = False) -> Table:
+    """Read one file; ReadError when it is missing, empty, or not CSV/XLSX. ``header_only``: read no
+    further than the header (``Table.load`` reads the rows when they are needed)."""
     path = Path(path)
     if not path.is_file():
         raise ReadError("找不到檔案")
@@ -174,6 +194,10 @@ def read_table(path: str | Path) -> Table:
     while header and header[-1] == "":
         header.pop()
     table = Table(file=path.name, header=header)
+    if header_only:
+        raw.close()
+        table.path = path
+        return table
     columns = {name: i for i, name in enumerate(header)}  # a repeated name: the last column, as before
     width = len(header)
     for number, cells in numbered:

@@ -43,7 +43,7 @@ class ReceiptRow:
 def _parse(table: Table, ctx: ImportContext) -> list[Record[ReceiptRow]]:
     students = ctx.students()
     records: list[Record[ReceiptRow]] = []
-    for row in table.rows:
+    for row in table.consume():
         f = Fields(row, ctx.tz)
         student_no = f.text("學號")
         if student_no is not None and student_no not in students:

@@ -1,5 +1,6 @@
-"""`import_files`: read every file, tell its kind, import them in dependency order in ONE
-transaction, and roll everything back when any row anywhere is bad."""
+"""`import_files`: read every file's header, tell its kind, import them in dependency order in ONE
+transaction (each file's rows read when its turn comes, and let go after), and roll everything back
+when any row anywhere is bad."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -26,7 +27,7 @@ def _read_all(paths: Iterable[str | Path], report: ImportReport) -> list[tuple[T
     for path in paths:
         name = Path(path).name
         try:
-            table = read_table(path)
+            table = read_table(path, header_only=True)  # rows are read when their kind's turn comes
             spec = detect_kind(table.header)
         except ReadError as exc:
             report.errors.append(RowError(name, None, str(exc)))
@@ -52,9 +53,15 @@ def import_files(db: Database, paths: Iterable[str | Path], tz: ZoneInfo,
         with db.session() as session:
             ctx = ImportContext(session, tz, now, school)
             for table, spec in tables:
+                try:
+                    table.load()  # one file's rows in memory at a time
+                except ReadError as exc:
+                    report.errors.append(RowError(table.file, None, str(exc)))
+                    continue
                 file_report = FileReport(table.file, spec.name, spec.label)
                 before = len(ctx.errors)
                 spec.run(table, ctx, file_report)
+                table.unload()
                 ctx.errors[before:] = sorted(ctx.errors[before:], key=lambda e: e.row_number or 0)
                 session.flush()
                 ctx.forget()

@@ -58,7 +58,7 @@ def _length(starts_at: datetime, ends_at: datetime, ctx: ImportContext) -> timed
 
 def _parse(table: Table, ctx: ImportContext) -> list[Record[WindowRow]]:
     records: list[Record[WindowRow]] = []
-    for row in table.rows:
+    for row in table.consume():
         f = Fields(row, ctx.tz)
         kind = f.choice("項目", KINDS)
         year, semester = f.year(), f.semester()

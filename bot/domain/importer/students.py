@@ -36,7 +36,7 @@ class StudentRow:
 
 def _parse(table: Table, ctx: ImportContext) -> list[Record[StudentRow]]:
     records: list[Record[StudentRow]] = []
-    for row in table.rows:
+    for row in table.consume():
         f = Fields(row, ctx.tz)
         no = f.text("學號", max_len=32)
         name = f.text("姓名", max_len=64)

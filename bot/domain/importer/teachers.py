@@ -30,7 +30,7 @@ class TeacherRow:
 def _parse(table: Table, ctx: ImportContext) -> list[Record[TeacherRow]]:
     classes = ctx.classes()
     records: list[Record[TeacherRow]] = []
-    for row in table.rows:
+    for row in table.consume():
         f = Fields(row, ctx.tz)
         no = f.text("教師編號", max_len=32)
         name = f.text("姓名", max_len=64)
