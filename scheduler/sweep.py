@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Iterable
 
 from sqlalchemy import delete, exists, select
@@ -225,21 +225,19 @@ def _staff_notices(session: Session, ctx: SweepContext) -> dict[str, Item]:
 
 
 def _record(services: Services, recipients: dict[str, Recipient]) -> tuple[list[int], dict[str, Recipient]]:
-    """Claim ledger rows and write outbox rows in one transaction; returns outbox ids and who they reach.
+    """Write outbox rows and claim ledger rows (each pointing at its outbox row) in one transaction;
+    returns outbox ids and who they reach.
 
-    A person any of whose ledger rows was already claimed by someone else (a concurrent
-    sweep) is dropped whole: the other sweep sends those items, and the rest stay owed.
-    A constant number of statements, however many people.
+    The outbox rows are written a batch at a time (messages built per batch), then the ledger rows
+    are claimed in key order, so two sweeps racing on the same people wait on each other's rows
+    instead of deadlocking. A person any of whose ledger rows was already claimed by someone else
+    (a concurrent sweep) is dropped whole: taken out of the outbox rows, their other rows released;
+    the other sweep sends those items, and the rest stay owed. Statements: a few per batch.
     """
     now = services.clock()
     with services.db.session() as session:
-        ours = ledger.claim(session, [i.key for r in recipients.values() for i in r.items], now)
-        taken = {uid for uid, r in recipients.items() if any(i.key not in ours for i in r.items)}
-        if taken:
-            log.info("%s people were already being reminded by another sweep", len(taken))
-            ledger.release(session, [ours[i.key] for uid in taken for i in recipients[uid].items if i.key in ours])
-        sending = {uid: r for uid, r in recipients.items() if uid not in taken}
-        chunks = group(sending)
+        chunks = group(recipients)
+        outbox_of: dict[ledger.LedgerKey, int] = {}
         outbox_ids: list[int] = []
         for start in range(0, len(chunks), ledger.OUTBOX_BATCH):  # messages built and written a batch at a time
             batch = chunks[start:start + ledger.OUTBOX_BATCH]
@@ -247,9 +245,18 @@ def _record(services: Services, recipients: dict[str, Recipient]) -> tuple[list[
                                             [m.line_user_id for m in members],
                                             [reminders.reminder_message(list(sections))])
                                            for sections, members in batch], PURPOSE, now)
-            ledger.link(session, [(ours[i.key], outbox_id) for outbox_id, (_, members) in zip(ids, batch)
-                                  for m in members for i in m.items])
+            outbox_of.update((i.key, outbox_id) for outbox_id, (_, members) in zip(ids, batch)
+                             for m in members for i in m.items)
             outbox_ids += ids
+        ours = ledger.claim(session, list(outbox_of), now, outbox_of)
+        taken = {uid for uid, r in recipients.items() if any(i.key not in ours for i in r.items)}
+        if taken:
+            log.info("%s people were already being reminded by another sweep", len(taken))
+            keys = [i.key for uid in taken for i in recipients[uid].items]
+            ledger.release(session, [ours[k] for k in keys if k in ours])
+            gone = ledger.drop_recipients(session, {outbox_of[k] for k in keys}, taken)
+            outbox_ids = [i for i in outbox_ids if i not in gone]
+        sending = {uid: r for uid, r in recipients.items() if uid not in taken}
     return outbox_ids, sending
 
 

@@ -27,9 +27,9 @@ CLAIM_BATCH = 20_000
 OUTBOX_BATCH = 500
 
 _CLAIM_PG = text("""
-INSERT INTO reminder_ledger (person_kind, person_id, rule, scope, stage, created_at)
-SELECT t.k, t.p, t.r, t.s, t.g, :now
-FROM json_to_recordset(CAST(:rows AS json)) AS t(k varchar, p integer, r varchar, s varchar, g varchar)
+INSERT INTO reminder_ledger (person_kind, person_id, rule, scope, stage, outbox_id, created_at)
+SELECT t.k, t.p, t.r, t.s, t.g, t.o, :now
+FROM json_to_recordset(CAST(:rows AS json)) AS t(k varchar, p integer, r varchar, s varchar, g varchar, o integer)
 ORDER BY t.k, t.p, t.r, t.s, t.g
 ON CONFLICT DO NOTHING
 RETURNING id, person_kind, person_id, rule, scope, stage
@@ -75,8 +75,11 @@ def existing(session: Session, keys: Iterable[LedgerKey]) -> set[LedgerKey]:
     return {(_kind(kind), pid, rule, scope, stage) for kind, pid, rule, scope, stage in rows} & keys
 
 
-def claim(session: Session, keys: Sequence[LedgerKey], now: datetime) -> dict[LedgerKey, int]:
-    """Insert a ledger row per key unless one exists; returns the keys THIS call inserted, with ids."""
+def claim(session: Session, keys: Sequence[LedgerKey], now: datetime,
+          outbox_of: dict[LedgerKey, int] | None = None) -> dict[LedgerKey, int]:
+    """Insert a ledger row per key unless one exists (pointing at ``outbox_of[key]``, the outbox row
+    that carries it, when given); returns the keys THIS call inserted, with ids."""
+    outbox_of = outbox_of or {}
     keys = sorted(set(keys))
     if not keys:
         return {}
@@ -84,14 +87,15 @@ def claim(session: Session, keys: Sequence[LedgerKey], now: datetime) -> dict[Le
     table = ReminderLedger.__table__
     for batch in _batches(keys, CLAIM_BATCH):
         if _pg(session):
-            rows = json.dumps([{"k": k, "p": p, "r": r, "s": s, "g": g} for k, p, r, s, g in batch],
-                              ensure_ascii=False)
+            rows = json.dumps([{"k": k, "p": p, "r": r, "s": s, "g": g, "o": outbox_of.get((k, p, r, s, g))}
+                               for k, p, r, s, g in batch], ensure_ascii=False)
             result = session.execute(_CLAIM_PG, {"now": now, "rows": rows})
         else:
             stmt = sqlite_insert(table).on_conflict_do_nothing().returning(
                 table.c.id, table.c.person_kind, table.c.person_id, table.c.rule, table.c.scope, table.c.stage)
             result = session.execute(stmt, [{"person_kind": k, "person_id": p, "rule": r, "scope": s, "stage": g,
-                                             "created_at": now} for k, p, r, s, g in batch])
+                                             "outbox_id": outbox_of.get((k, p, r, s, g)), "created_at": now}
+                                            for k, p, r, s, g in batch])
         claimed.update(((_kind(kind), pid, rule, scope, stage), ledger_id)
                        for ledger_id, kind, pid, rule, scope, stage in result)
     return claimed
@@ -115,6 +119,21 @@ def link(session: Session, pairs: Sequence[tuple[int, int]]) -> None:
         else:
             session.execute(update(table).where(table.c.id == bindparam("lid")).values(outbox_id=bindparam("oid")),
                             [{"lid": lid, "oid": oid} for lid, oid in batch])
+
+
+def drop_recipients(session: Session, outbox_ids: Iterable[int], users: set[str]) -> set[int]:
+    """Take ``users`` out of these outbox rows (a concurrent sweep reminds them); rows left with nobody
+    are deleted. Returns the ids of the rows deleted."""
+    gone: set[int] = set()
+    for row in session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(sorted(set(outbox_ids))))):
+        rest = [u for u in row.recipients if u not in users]
+        if not rest:
+            gone.add(row.id)
+            session.delete(row)
+        else:
+            row.recipients, row.kind = rest, "push" if len(rest) == 1 else "multicast"
+    session.flush()
+    return gone
 
 
 def enqueue(session: Session, sends: Sequence[tuple[str, list[str], list[dict]]], purpose: str,

@@ -28,13 +28,16 @@ def _json_bytes(obj: Any) -> int:
 
 
 def _walk(obj: Any) -> Iterable[dict]:
-    if isinstance(obj, dict):
-        yield obj
-        for value in obj.values():
-            yield from _walk(value)
-    elif isinstance(obj, list):
-        for value in obj:
-            yield from _walk(value)
+    """Every object (dict) inside ``obj``, in no particular order (a stack, not nested generators:
+    a big sweep checks tens of thousands of bubbles)."""
+    stack = [obj]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            yield node
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
 
 
 def check_messages(messages: list[dict]) -> None:

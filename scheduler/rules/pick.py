@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import and_, exists, or_
+from sqlalchemy import and_, or_
 from sqlalchemy.orm import Session
 
-from bot.infra.models import Course, Outcome, Performance, SchoolClass, Student, Term, Window
-from bot.infra.vocab import OutcomeStatus, PersonKind, WindowKind
+from bot.domain.queries.picks import pick_outcomes, pick_performances
+from bot.infra.models import SchoolClass, Student, Window
+from bot.infra.vocab import PersonKind, WindowKind
 from messages import reminders
 from scheduler.rules.base import (Item, SweepContext, audience_students, homeroom_teachers, reachable, stage_due,
                                   window_scope)
@@ -19,17 +20,16 @@ HOMEROOM_RULE = "pick_homeroom"
 STAGES = (OPENING, "before", LAST_DAY)
 
 
-def _flags(year: int):
-    """(outcomes to pick, performances to pick) as SQL conditions on Student."""
-    def outcomes(*extra):
-        return (exists().where(Outcome.student_id == Student.id, Outcome.status == OutcomeStatus.certified, *extra)
-                .where(Outcome.course_id == Course.id, Course.term_id == Term.id, Term.year == year))
-
-    def performances(*extra):
-        return exists().where(Performance.student_id == Student.id, Performance.year == year, *extra)
-
-    return (and_(outcomes(), ~outcomes(Outcome.picked.is_(True))),
-            and_(performances(), ~performances(Performance.picked.is_(True))))
+def _to_pick(stmt, year: int):
+    """``stmt`` (over Student) outer-joined to the year's pick subqueries (one grouped pass each, not a
+    correlated query per student): adds (outcomes to pick, performances to pick) and keeps the
+    students with either."""
+    o, p = pick_outcomes(year), pick_performances(year)
+    need_outcomes = and_(o.c.student_id.is_not(None), o.c.picked == 0)
+    need_performances = and_(p.c.student_id.is_not(None), p.c.picked == 0)
+    return (stmt.add_columns(need_outcomes.label("need_outcomes"), need_performances.label("need_performances"))
+            .outerjoin(o, o.c.student_id == Student.id).outerjoin(p, p.c.student_id == Student.id)
+            .where(or_(need_outcomes, need_performances)))
 
 
 def items(session: Session, window: Window, ctx: SweepContext) -> list[Item]:
@@ -37,9 +37,7 @@ def items(session: Session, window: Window, ctx: SweepContext) -> list[Item]:
     if stage is None:
         return []
     year, deadline, scope = window.term.year, ctx.deadline(window), window_scope(window)
-    need_outcomes, need_performances = _flags(year)
-    stmt = audience_students(window, Student.id, need_outcomes, need_performances).where(
-        or_(need_outcomes, need_performances))
+    stmt = _to_pick(audience_students(window, Student.id), year)
     found: list[Item] = []
     for student_id, outcomes, performances, uid in session.execute(
             reachable(stmt, PersonKind.student, Student.id, RULE).order_by(Student.id)):
@@ -53,13 +51,11 @@ def items(session: Session, window: Window, ctx: SweepContext) -> list[Item]:
 
 def homeroom_items(session: Session, window: Window, ctx: SweepContext, stage: str) -> list[Item]:
     year, deadline, scope = window.term.year, ctx.deadline(window), window_scope(window)
-    need_outcomes, need_performances = _flags(year)
     by_class: dict[int, list[tuple[int, str, bool, bool]]] = defaultdict(list)
     codes: dict[int, str] = {}
     for class_id, code, seat, name, outcomes, performances in session.execute(
-            audience_students(window, Student.class_id, SchoolClass.code, Student.seat, Student.name,
-                              need_outcomes, need_performances)
-            .where(or_(need_outcomes, need_performances)).order_by(SchoolClass.code, Student.seat)):
+            _to_pick(audience_students(window, Student.class_id, SchoolClass.code, Student.seat, Student.name), year)
+            .order_by(SchoolClass.code, Student.seat)):
         by_class[class_id].append((seat, name, bool(outcomes), bool(performances)))
         codes[class_id] = code
     if not by_class:
