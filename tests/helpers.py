@@ -1,44 +1,32 @@
 """Helpers the tests share (plain functions and constants; fixtures live in conftest.py)."""
 from __future__ import annotations
 
+from typing import Iterator
+
 SECRET = "test-channel-secret"
 TOKEN = "test-channel-access-token"
 PUBLIC_URL = "http://localhost"  # the test client's own address: console links open in it
 CONSOLE_SECRET = "test-console-secret-key-of-at-least-32-bytes"
 
 
+def objects_in(node) -> Iterator[dict]:
+    """Every JSON object inside ``node`` (messages, a bubble ...), in document order."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from objects_in(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from objects_in(value)
+
+
 def texts_of(messages: list[dict]) -> str:
     """All human-readable text in messages (text, altText and Flex text nodes), joined."""
-    out: list[str] = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            for key in ("text", "altText", "label"):
-                if isinstance(node.get(key), str):
-                    out.append(node[key])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(messages)
-    return "\n".join(out)
+    return "\n".join(obj[key] for obj in objects_in(messages) for key in ("text", "altText", "label")
+                     if isinstance(obj.get(key), str))
 
 
 def postbacks_of(messages: list[dict], prefix: str = "") -> list[str]:
     """The data of every postback action in messages (buttons, quick replies, templates), in order."""
-    found: list[str] = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("type") == "postback" and str(node.get("data", "")).startswith(prefix):
-                found.append(node["data"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(messages)
-    return found
+    return [obj["data"] for obj in objects_in(messages)
+            if obj.get("type") == "postback" and str(obj.get("data", "")).startswith(prefix)]

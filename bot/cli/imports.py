@@ -7,7 +7,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.cli.runtime import Runtime, pass_runtime
 from bot.domain.importer.runner import import_files
-from bot.domain.richmenu import relink_after_import
+from bot.domain.importer.follow_up import follow_up
 
 
 @click.command()
@@ -31,10 +31,5 @@ def import_command(run: Runtime, files: tuple[str, ...]) -> None:
     for file_report in report.files:
         click.echo(file_report.summary())
     click.echo(f"匯入完成：{len(report.files)} 個檔案。")
-    if report.outbox:  # written with the import: what is not sent now, the worker sends later
-        sent = sum(r.ok for r in run.services.sender.deliver_many(report.outbox))
-        click.echo(f"已用 LINE 通知 {sent} 位學生收訖明細已更正" + (
-            f"（{len(report.outbox) - sent} 則暫未送出，worker 會再試）。" if sent < len(report.outbox) else "。"))
-    relinked = relink_after_import(run.services, {f.kind for f in report.files})  # roles may have changed
-    if relinked:
-        click.echo(relinked)
+    for line in follow_up(run.services, report):
+        click.echo(line if line.endswith("。") else line + "。")

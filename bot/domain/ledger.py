@@ -148,17 +148,16 @@ def enqueue(session: Session, sends: Sequence[tuple[str, list[str], list[dict]]]
         check_messages(messages)
     keys = [str(uuid.uuid4()) for _ in sends]
     ids: dict[str, int] = {}
-    numbered = list(zip(range(len(sends)), keys, sends))
-    for batch in _batches(numbered, OUTBOX_BATCH):
+    for batch in _batches(list(enumerate(zip(keys, sends))), OUTBOX_BATCH):
         if _pg(session):
             rows = json.dumps([{"n": n, "k": key, "t": kind, "r": to, "m": messages}
-                               for n, key, (kind, to, messages) in batch], ensure_ascii=False)
+                               for n, (key, (kind, to, messages)) in batch], ensure_ascii=False)
             result = session.execute(_OUTBOX_PG, {"purpose": purpose, "now": now, "rows": rows})
         else:
             stmt = insert(OutboxMessage).returning(OutboxMessage.id, OutboxMessage.retry_key)
             result = session.execute(stmt, [
                 {"retry_key": key, "kind": kind, "recipients": to, "messages": messages, "purpose": purpose,
                  "status": "pending", "attempts": 0, "created_at": now}
-                for _, key, (kind, to, messages) in batch])
+                for _, (key, (kind, to, messages)) in batch])
         ids.update((retry_key, outbox_id) for outbox_id, retry_key in result)
     return [ids[key] for key in keys]

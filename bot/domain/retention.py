@@ -73,37 +73,29 @@ def purge(session: Session, now: datetime, years: int, dry_run: bool = False) ->
     users = set(session.scalars(select(LineBinding.line_user_id).where(*mine)))
     batches = select(ReceiptBatch.id).where(ReceiptBatch.student_id.in_(ids)).scalar_subquery()
     outcomes = select(Outcome.id).where(Outcome.student_id.in_(ids)).scalar_subquery()
-    ledger = (ReminderLedger.person_kind == PersonKind.student, ReminderLedger.person_id.in_(ids))
+    deleted = (  # what is deleted, under the name the report gives it: (name, table, which rows)
+        ("LINE 綁定", LineBinding, mine),
+        ("綁定碼", BindingCode, (BindingCode.person_kind == PersonKind.student, BindingCode.person_id.in_(ids))),
+        ("收訖明細內容", ReceiptLine, (ReceiptLine.batch_id.in_(batches),)),
+        ("疑義", Objection, (Objection.batch_id.in_(batches),)),
+        ("提醒紀錄", ReminderLedger, (ReminderLedger.person_kind == PersonKind.student,
+                                  ReminderLedger.person_id.in_(ids))),
+        ("提醒設定", ReminderMute, (ReminderMute.person_kind == PersonKind.student, ReminderMute.person_id.in_(ids))),
+    )
     pushes, multicasts = _their_outbox(session, users)
-
-    def count(name: str, stmt) -> None:
-        report.counts[name] = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-
-    count("LINE 綁定", select(LineBinding.id).where(*mine))
-    count("綁定碼", select(BindingCode.id).where(
-        BindingCode.person_kind == PersonKind.student, BindingCode.person_id.in_(ids)))
-    count("收訖明細內容", select(ReceiptLine.id).where(ReceiptLine.batch_id.in_(batches)))
-    count("疑義", select(Objection.id).where(Objection.batch_id.in_(batches)))
-    count("提醒紀錄", select(ReminderLedger.id).where(*ledger))
-    count("提醒設定", select(ReminderMute.person_id).where(
-        ReminderMute.person_kind == PersonKind.student, ReminderMute.person_id.in_(ids)))
+    for name, table, where in deleted:
+        report.counts[name] = session.scalar(select(func.count()).select_from(table).where(*where)) or 0
     report.counts["推播紀錄"] = len(pushes) + len(multicasts)
     if dry_run:
         return report
 
-    session.execute(delete(ReminderLedger).where(*ledger))
-    session.execute(delete(ReminderMute).where(
-        ReminderMute.person_kind == PersonKind.student, ReminderMute.person_id.in_(ids)))
+    for _, table, where in deleted:  # their ledger rows first: the pushes below may then go
+        session.execute(delete(table).where(*where))
     if pushes:
         session.execute(update(ReminderLedger).where(ReminderLedger.outbox_id.in_(pushes)).values(outbox_id=None))
         session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(pushes)))
     if multicasts:
         session.execute(update(OutboxMessage), [{"id": oid, "recipients": rest} for oid, rest in multicasts.items()])
-    session.execute(delete(LineBinding).where(*mine))
-    session.execute(delete(BindingCode).where(
-        BindingCode.person_kind == PersonKind.student, BindingCode.person_id.in_(ids)))
-    session.execute(delete(Objection).where(Objection.batch_id.in_(batches)))
-    session.execute(delete(ReceiptLine).where(ReceiptLine.batch_id.in_(batches)))
     session.execute(update(Outcome).where(Outcome.student_id.in_(ids)).values(title="", reason=None)
                     .execution_options(synchronize_session=False))
     session.execute(update(OutcomeEvent).where(OutcomeEvent.outcome_id.in_(outcomes)).values(reason=None)

@@ -132,7 +132,7 @@ def school_from_env(env: Mapping[str, str]) -> SchoolRules:
         outcome_uploads_per_term=_count(env, "OUTCOME_UPLOADS_PER_TERM", OUTCOME_UPLOADS_PER_TERM, 1, 20),
         performance_uploads_per_term=_count(env, "PERFORMANCE_UPLOADS_PER_TERM", PERFORMANCE_UPLOADS_PER_TERM, 1, 50),
         performance_uploads_per_year=_count(env, "PERFORMANCE_UPLOADS_PER_YEAR", PERFORMANCE_UPLOADS_PER_YEAR, 1, 100),
-        retention_years=_count(env, "RETENTION_YEARS", 2, 1, 5),
+        retention_years=_count(env, "RETENTION_YEARS", SchoolRules.retention_years, 1, 5),
         objection_offices=_offices(env),
     )
     if school.performance_uploads_per_term > school.performance_uploads_per_year:
@@ -159,7 +159,7 @@ def _offices(env: Mapping[str, str]) -> tuple[tuple[ReceiptItem, Duty], ...]:
 
 def _public_url(env: Mapping[str, str]) -> str:
     raw = (env.get("PUBLIC_URL") or "").strip().rstrip("/")
-    if raw and not (raw.startswith("https://") or raw.startswith("http://")) or " " in raw:
+    if raw and not raw.startswith(("https://", "http://")) or " " in raw:
         raise SettingsError(f"PUBLIC_URL must be the bot's base URL such as https://bot.example.edu.tw, got {raw!r}")
     return raw
 
@@ -257,7 +257,7 @@ class Settings:
             school=school_from_env(env),
             public_url=_public_url(env),
             secret_key=_secret_key(env),
-            event_stale_seconds=_count(env, "EVENT_STALE_SECONDS", 30, 1, 3600),
+            event_stale_seconds=_count(env, "EVENT_STALE_SECONDS", cls.event_stale_seconds, 1, 3600),
         )
 
     def with_(self, **changes) -> "Settings":

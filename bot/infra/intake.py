@@ -67,9 +67,9 @@ def claim_stale(db: Database, now: datetime, after: timedelta, limit: int = 500)
         claimed = session.execute(update(WebhookEvent).where(WebhookEvent.id.in_(ids), stale)
                                   .values(claimed_at=now).returning(WebhookEvent.id, WebhookEvent.payload)
                                   .execution_options(synchronize_session=False)).all()
-    return sorted(((row_id, payload) for row_id, payload in claimed), key=lambda pair: pair[0])
+    return sorted((row_id, payload) for row_id, payload in claimed)  # ids are unique: payloads never compared
 
 
 def forget_old(db: Database, now: datetime) -> int:
     with db.session() as session:
-        return session.execute(delete(WebhookEvent).where(and_(WebhookEvent.received_at < now - KEEP))).rowcount or 0
+        return session.execute(delete(WebhookEvent).where(WebhookEvent.received_at < now - KEEP)).rowcount or 0

@@ -9,7 +9,8 @@ from collections import Counter
 from flask import Response, render_template, request
 
 from bot.console.blueprint import bp, record, services
-from bot.domain.queries.deliveries import HEADER, STATUS_LABELS, deliveries, stage_label, window_labels
+from bot.domain.queries.deliveries import (HEADER, STATUS_LABELS, deliveries, scopes_reminded, stage_label,
+                                           window_labels)
 from bot.infra.cells import as_text
 
 
@@ -20,7 +21,7 @@ def delivery_list():
     with services().db.session() as s:
         windows = window_labels(s)
         rows = deliveries(s, scope, limit=500)
-        used = sorted({d.scope for d in deliveries(s, None, limit=5000)}, key=lambda sc: windows.get(sc, sc))
+        used = sorted(scopes_reminded(s), key=lambda sc: windows.get(sc, sc))
     tally = Counter(STATUS_LABELS.get(d.status, d.status) for d in rows)
     return render_template("console/deliveries.html", rows=[d.cells(windows, tz) for d in rows], header=HEADER,
                            scopes=[(sc, windows.get(sc, sc)) for sc in used], scope=scope, tally=tally,

@@ -17,7 +17,7 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from bot.console.blueprint import bp, now, record, services
 from bot.domain import audit
 from bot.domain.importer import import_files
-from bot.domain.richmenu import relink_after_import
+from bot.domain.importer.follow_up import follow_up
 
 ALLOWED = (".csv", ".xlsx", ".txt")
 MAX_FILES = 20
@@ -103,16 +103,7 @@ def import_confirm():
     _forget(upload_id)
     with svc.db.session() as s:
         record(s, "import", "\n".join(f.summary() for f in report.files))
-    done = [f.summary() for f in report.files]
-    if report.outbox:
-        sent = sum(r.ok for r in svc.sender.deliver_many(report.outbox))
-        late = len(report.outbox) - sent
-        done.append(f"已用 LINE 通知 {sent} 位學生收訖明細已更正"
-                    + (f"（{late} 則暫未送出，worker 會再試）" if late else ""))
-    relinked = relink_after_import(svc, {f.kind for f in report.files})
-    if relinked:
-        done.append(relinked)
-    flash("匯入完成：" + "；".join(done), "ok")
+    flash("匯入完成：" + "；".join([f.summary() for f in report.files] + follow_up(svc, report)), "ok")
     return redirect(url_for("console.imports"))
 
 

@@ -36,10 +36,6 @@ class Row:
         at = self.columns.get(column)
         return self.cells[at] if at is not None and at < len(self.cells) else ""
 
-    @property
-    def values(self) -> dict[str, Value]:
-        return {name: self.get(name) for name in self.columns}
-
 
 @dataclass
 class Table:
@@ -60,11 +56,6 @@ class Table:
         rows.reverse()
         while rows:
             yield rows.pop()
-
-    def unload(self) -> None:
-        """Let the rows go once imported (they can be read again with ``load``)."""
-        if self.path is not None:
-            self.rows = []
 
 
 def normalize_header_cell(value: object) -> str:

@@ -60,8 +60,7 @@ def import_files(db: Database, paths: Iterable[str | Path], tz: ZoneInfo,
                     continue
                 file_report = FileReport(table.file, spec.name, spec.label)
                 before = len(ctx.errors)
-                spec.run(table, ctx, file_report)
-                table.unload()
+                spec.run(table, ctx, file_report)  # its rows are let go as they are parsed (Table.consume)
                 ctx.errors[before:] = sorted(ctx.errors[before:], key=lambda e: e.row_number or 0)
                 session.flush()
                 ctx.forget()

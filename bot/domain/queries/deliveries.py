@@ -62,6 +62,11 @@ def window_labels(session: Session) -> dict[str, str]:
             for w, t in session.execute(select(Window, Term).join(Term, Window.term_id == Term.id))}
 
 
+def scopes_reminded(session: Session) -> list[str]:
+    """Every scope (window) the ledger holds reminders for: the page's filter."""
+    return list(session.scalars(select(ReminderLedger.scope).distinct()))
+
+
 def deliveries(session: Session, scope: str | None = None, limit: int = 5000) -> list[Delivery]:
     """Newest first; two queries (students, teachers) whatever the number of rows."""
     out: list[Delivery] = []
