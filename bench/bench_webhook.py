@@ -27,6 +27,7 @@ Traffic goes to 127.0.0.1 only; the run is bounded in count and by --timeout.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import math
 import multiprocessing
@@ -73,7 +74,6 @@ from messages import common
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-channel-secret"
 TOKEN = "bench-channel-access-token"
-APP_REDIS_PREFIX = "pb:"  # what the app's RedisStore uses when built from the environment
 
 
 class Served:
@@ -109,18 +109,11 @@ def procfile_web_command(port: int, extra: str) -> list[str]:
 
 
 class Gunicorn:
-    """The production web command in a child process, configured only by the environment."""
+    """A gunicorn command in a child process, configured only by the environment."""
 
-    def __init__(self, database_url: str, redis_url: str | None, line_api_base: str, extra: str,
-                 ready_timeout: float = 30.0) -> None:
-        port = free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        self.argv = procfile_web_command(port, extra)
-        env = dict(os.environ, LINE_CHANNEL_SECRET=SECRET, LINE_CHANNEL_ACCESS_TOKEN=TOKEN,
-                   LINE_API_BASE=line_api_base, DATABASE_URL=database_url)
-        env.pop("REDIS_URL", None)
-        if redis_url:
-            env["REDIS_URL"] = redis_url
+    def __init__(self, argv: list[str], env: dict[str, str], ready_timeout: float = 30.0) -> None:
+        self.argv = argv
+        self.url = argv_url(argv)
         self.log = tempfile.NamedTemporaryFile(prefix="bench-gunicorn-", suffix=".log", delete=False)
         self.process = subprocess.Popen(self.argv, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                         start_new_session=True)
@@ -152,6 +145,27 @@ class Gunicorn:
         Path(self.log.name).unlink(missing_ok=True)
 
 
+def argv_url(argv: list[str]) -> str:
+    bind = next(a.split("=", 1)[1] if "=" in a else argv[i + 1] for i, a in enumerate(argv) if a.startswith("--bind"))
+    return "http://" + bind
+
+
+def gunicorn_env(line_api_base: str, database_url: str | None = None, redis_url: str | None = None) -> dict[str, str]:
+    env = dict(os.environ, LINE_CHANNEL_SECRET=SECRET, LINE_CHANNEL_ACCESS_TOKEN=TOKEN, LINE_API_BASE=line_api_base)
+    for name in ("DATABASE_URL", "REDIS_URL", "WEB_CONCURRENCY"):
+        env.pop(name, None)
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    return env
+
+
+def echo_bot_command(port: int) -> list[str]:
+    """line-bot-sdk's Flask echo bot (``bench/echo_bot.py``) on gunicorn's defaults."""
+    return [str(Path(sys.executable).parent / "gunicorn"), "bench.echo_bot:app", "--bind", f"127.0.0.1:{port}"]
+
+
 @dataclass
 class LoadResult:
     """What the load generator measured, per reply token: (wall time posted, /callback latency s)."""
@@ -160,6 +174,10 @@ class LoadResult:
     event_ids: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     duration: float = 0.0
+
+
+# One connection's work: (LINE user, reply token, seconds after the start to send it or None = at once).
+Plan = list[tuple[str, str, float | None]]
 
 
 def user_id(n: int) -> str:
@@ -189,39 +207,48 @@ STATUSES = (OutcomeStatus.certified, OutcomeStatus.certified, OutcomeStatus.pend
             OutcomeStatus.failed, OutcomeStatus.draft)
 
 
-def seed(db: Database, senders: int, tz: ZoneInfo) -> list[str]:
-    """A class whose students are bound and have a record like a real one: this term's 7
+CLASS_SIZE = 50
+
+
+def seed(db: Database, students: int, tz: ZoneInfo) -> list[str]:
+    """Classes of 50 whose students are bound and have a record like a real one: this term's 7
     courses, 6 outcomes in every status (2 picked), 3 performances, and open windows."""
-    users = [user_id(n + 1) for n in range(senders)]
+    users = [user_id(n + 1) for n in range(students)]
     now = datetime.now(timezone.utc)
     year, semester = roc_term(now.astimezone(tz).date())
     with db.session() as session:
         term = Term(year=year, semester=semester)
-        klass = SchoolClass(code="101", grade=1)
         teacher = Teacher(teacher_no="T0001", name="王老師", duties=[TeacherDuty(duty=Duty.subject_teacher)])
-        session.add_all([term, klass, teacher])
+        session.add_all([term, teacher])
         session.flush()
-        courses = [Course(term_id=term.id, code=f"C{k}", subject=subject, class_id=klass.id, teacher_id=teacher.id)
-                   for k, subject in enumerate(SUBJECTS)]
-        session.add_all(courses)
         for kind, opened, closes in ((WindowKind.outcome_upload, -10, 10), (WindowKind.certification, -10, 20),
                                      (WindowKind.pick, 5, 15)):
             session.add(Window(kind=kind, term_id=term.id, audience="全校",
                                starts_at=now + timedelta(days=opened), ends_at=now + timedelta(days=closes)))
         session.flush()
-        for seat, line_user in enumerate(users, start=1):
-            student = Student(student_no=f"B{seat:05d}", name=f"學生{seat:02d}", class_id=klass.id, seat=seat)
+        courses: list[Course] = []
+        for n, line_user in enumerate(users):
+            seat = n % CLASS_SIZE + 1
+            if seat == 1:
+                klass = SchoolClass(code=f"{1 + n // CLASS_SIZE // 99}{n // CLASS_SIZE % 99 + 1:02d}", grade=1)
+                session.add(klass)
+                session.flush()
+                courses = [Course(term_id=term.id, code=f"C{klass.code}-{k}", subject=subject, class_id=klass.id,
+                                  teacher_id=teacher.id) for k, subject in enumerate(SUBJECTS)]
+                session.add_all(courses)
+                session.flush()
+            student = Student(student_no=f"B{n + 1:05d}", name=f"學生{n + 1:02d}", class_id=klass.id, seat=seat)
             session.add(student)
             session.flush()
             session.add(LineBinding(line_user_id=line_user, person_kind=PersonKind.student, person_id=student.id))
             for k, status in enumerate(STATUSES):
                 session.add(Outcome(
-                    outcome_no=f"O{seat:05d}-{k}", student_id=student.id, course_id=courses[k].id,
+                    outcome_no=f"O{n + 1:05d}-{k}", student_id=student.id, course_id=courses[k].id,
                     title=f"{courses[k].subject}成果", status=status, picked=k < 2,
                     submitted_at=None if status == OutcomeStatus.draft else now - timedelta(days=3),
                     reason="檔案無法開啟，請改存 PDF" if status == OutcomeStatus.failed else None))
             for k in range(3):
-                session.add(Performance(performance_no=f"P{seat:05d}-{k}", student_id=student.id, year=year,
+                session.add(Performance(performance_no=f"P{n + 1:05d}-{k}", student_id=student.id, year=year,
                                         category="競賽表現", title=f"比賽{k}", picked=k == 0))
     return users
 
@@ -257,20 +284,24 @@ def make_store(redis_url: str | None) -> Store:
     return store
 
 
-def send_all(callback_url: str, line_user: str, ask: str, tokens: list[str], start: threading.Barrier,
+def send_all(callback_url: str, ask: str, plan: Plan, start: threading.Barrier, began: list[float],
              out: LoadResult, guard: threading.Lock) -> None:
-    """One LINE user: post a signed text per reply token, one after another, on one Session."""
+    """One connection: post its pre-signed bodies one after another on one Session, each at its
+    planned moment (or at once); a connection that falls behind sends the next as soon as it can."""
+    bodies = []
+    for user, token, at in plan:
+        event = text_event(user, ask, token)
+        body = callback_body([event])
+        bodies.append((token, at, event["webhookEventId"], body,
+                       {"Content-Type": "application/json", "X-Line-Signature": signature_for(SECRET, body)}))
     sent: dict[str, tuple[float, float]] = {}
-    event_ids: list[str] = []
     errors: list[str] = []
     with requests.Session() as http:
         start.wait()
-        for token in tokens:
-            event = text_event(line_user, ask, token)
-            event_ids.append(event["webhookEventId"])
-            body = callback_body([event])
-            headers = {"Content-Type": "application/json", "X-Line-Signature": signature_for(SECRET, body)}
-            posted, began = time.time(), time.perf_counter()
+        for token, at, _, body, headers in bodies:
+            if at is not None:
+                time.sleep(max(0.0, began[0] + at - time.perf_counter()))
+            posted, t0 = time.time(), time.perf_counter()
             try:
                 response = http.post(callback_url, data=body, headers=headers, timeout=30)
             except requests.RequestException as exc:
@@ -279,26 +310,27 @@ def send_all(callback_url: str, line_user: str, ask: str, tokens: list[str], sta
             if response.status_code != 200:
                 errors.append(f"HTTP {response.status_code}")
                 continue
-            sent[token] = (posted, time.perf_counter() - began)
+            sent[token] = (posted, time.perf_counter() - t0)
     with guard:
         out.sent.update(sent)
-        out.event_ids.extend(event_ids)
+        out.event_ids.extend(event_id for _, _, event_id, _, _ in bodies)
         out.errors.extend(errors)
 
 
-def generate_load(callback_url: str, ask: str, plan: dict[str, list[str]]) -> LoadResult:
-    """Runs in a separate process: one thread per user, all released together."""
+def generate_load(callback_url: str, ask: str, plans: list[Plan]) -> LoadResult:
+    """Runs in a separate process: one thread (and connection) per plan, all released together."""
     out, guard = LoadResult(), threading.Lock()
-    barrier = threading.Barrier(len(plan) + 1)
-    threads = [threading.Thread(target=send_all, args=(callback_url, user, ask, tokens, barrier, out, guard))
-               for user, tokens in plan.items()]
+    barrier = threading.Barrier(len(plans) + 1)
+    began = [0.0]
+    threads = [threading.Thread(target=send_all, args=(callback_url, ask, plan, barrier, began, out, guard))
+               for plan in plans]
     for thread in threads:
         thread.start()
+    began[0] = time.perf_counter()
     barrier.wait()
-    started = time.perf_counter()
     for thread in threads:
         thread.join()
-    out.duration = time.perf_counter() - started
+    out.duration = time.perf_counter() - began[0]
     return out
 
 
@@ -310,21 +342,29 @@ def quiet_logs() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--bot", choices=("both", "ours", "echo"), default="both",
+                        help="both (default): the SDK's echo bot, then this bot, in one run, and their ratio")
     parser.add_argument("--requests-per-sender", type=int, default=20)
     parser.add_argument("--senders", type=int, default=50)
+    parser.add_argument("--burst", type=int, default=0, metavar="STUDENTS",
+                        help="instead: this many bound students each tap once, spread over --burst-seconds")
+    parser.add_argument("--burst-seconds", type=float, default=60.0)
+    parser.add_argument("--connections", type=int, default=50, help="load generator connections for --burst")
     parser.add_argument("--text", default="我的進度", help="what each student sends (default 我的進度)")
     parser.add_argument("--server", choices=("gunicorn", "werkzeug"), default="gunicorn",
                         help="gunicorn: the Procfile's web line (default); werkzeug: threaded, in this process")
-    parser.add_argument("--gunicorn-args", default="", help='appended to the Procfile line, e.g. "--workers 2"')
+    parser.add_argument("--gunicorn-args", default="", help='appended to this bot\'s Procfile line, e.g. "--workers 2"')
     parser.add_argument("--database-url", default=None,
                         help="reset and used (default: a temporary SQLite file); e.g. postgresql+psycopg://...")
-    parser.add_argument("--redis-url", default=None, help="use Redis for de-duplication")
+    parser.add_argument("--redis-url", default=None, help="the bot's REDIS_URL")
     parser.add_argument("--line-latency-ms", type=float, default=0.0,
                         help="the stand-in holds each answer this long (a real round trip to LINE)")
-    parser.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for all replies")
+    parser.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for all replies")
     args = parser.parse_args(argv)
-    if args.senders < 1 or args.requests_per_sender < 1:
-        parser.error("--senders and --requests-per-sender must be at least 1")
+    if args.senders < 1 or args.requests_per_sender < 1 or args.burst < 0 or args.connections < 1:
+        parser.error("--senders, --requests-per-sender and --connections must be at least 1")
+    if args.server == "werkzeug" and args.bot != "ours":
+        parser.error("--server werkzeug serves this bot only: add --bot ours")
 
     tmpdir = None
     url = args.database_url
@@ -338,8 +378,42 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(tmpdir, ignore_errors=True)
 
 
-def run(url: str, args: argparse.Namespace) -> int:
-    reset_database(url)
+@dataclass
+class Measured:
+    """One bot's run."""
+
+    label: str
+    total: int
+    load: LoadResult
+    callback: list[float]
+    reply: list[float]
+    replies_per_s: float
+    delivered: int
+    pushed: int
+    wrong: int
+    failed_calls: int
+
+    @property
+    def ok(self) -> bool:
+        return (not self.load.errors and self.wrong == 0 and self.pushed == 0 and self.failed_calls == 0
+                and self.delivered == self.total and len(self.reply) == self.total)
+
+
+def plans_for(users: list[str], standin: LineStandIn, args: argparse.Namespace) -> list[Plan]:
+    """Closed loop (default): one connection per student, each sending its texts back to back.
+    --burst: every student once, at moments spread evenly over --burst-seconds, on --connections."""
+    if not args.burst:
+        return [[(u, standin.issue_reply_token(u), None) for _ in range(args.requests_per_sender)] for u in users]
+    plans: list[Plan] = [[] for _ in range(min(args.connections, len(users)))]
+    step = args.burst_seconds / len(users)
+    for n, u in enumerate(users):
+        plans[n % len(plans)].append((u, standin.issue_reply_token(u), n * step))
+    return plans
+
+
+def measure(bot: str, url: str, args: argparse.Namespace, users: list[str], expected: dict[str, list[dict]],
+            settings: Settings) -> Measured:
+    """Serve ``bot`` with a fresh LINE stand-in and send it the load; what arrived at LINE."""
     arrived: dict[str, float] = {}
 
     def stamp(method: str, path: str, body: dict | None) -> list[str]:
@@ -355,33 +429,29 @@ def run(url: str, args: argparse.Namespace) -> int:
     line_app.register_blueprint(standin.blueprint())
     quiet_logs()
     line_server = Served(line_app)
-
-    db = Database(url)
-    settings = Settings(channel_secret=SECRET, channel_access_token=TOKEN, line_api_base=line_server.url,
-                        database_url=url, redis_url=args.redis_url, local_mode=False)
-    users = seed(db, args.senders, settings.tz)
-    local = Services(settings=settings, db=db, store=MemoryStore(), sender=Sender(settings, db, MemoryStore()))
-    expected = expected_replies(local, users, args.text)
-    local.sender.close()
-
     services = None
-    if args.server == "gunicorn":
-        server = Gunicorn(url, args.redis_url, line_server.url, args.gunicorn_args)
-        server_label = "gunicorn (Procfile web: " + " ".join(server.argv[1:]) + ")"
+    if bot == "echo":
+        server = Gunicorn(echo_bot_command(free_port()), gunicorn_env(line_server.url))
+        label = "line-bot-sdk's Flask echo bot, gunicorn " + " ".join(server.argv[1:])
+    elif args.server == "gunicorn":
+        server = Gunicorn(procfile_web_command(free_port(), args.gunicorn_args),
+                          gunicorn_env(line_server.url, url, args.redis_url))
+        label = "this bot, gunicorn (Procfile web: " + " ".join(server.argv[1:]) + ")"
     else:
         store = make_store(args.redis_url)
-        services = Services(settings=settings, db=Database(url), store=store,
-                            sender=Sender(settings, db, store))
+        services = Services(settings=dataclasses.replace(settings, line_api_base=line_server.url),
+                            db=Database(url), store=store, sender=None)
+        services.sender = Sender(services.settings, services.db, store)
         server = Served(create_app(services=services))
         quiet_logs()
-        server_label = "werkzeug threaded, in-process"
+        label = "this bot, werkzeug threaded, in-process"
 
-    total = args.senders * args.requests_per_sender
-    plan = {u: [standin.issue_reply_token(u) for _ in range(args.requests_per_sender)] for u in users}
+    plans = plans_for(users, standin, args)
+    total = sum(len(plan) for plan in plans)
     try:
         with multiprocessing.get_context("spawn").Pool(1) as pool:
-            pending = pool.apply_async(generate_load, (server.url + "/callback", args.text, plan))
-            deadline = time.perf_counter() + args.timeout
+            pending = pool.apply_async(generate_load, (server.url + "/callback", args.text, plans))
+            deadline = time.perf_counter() + args.burst_seconds * bool(args.burst) + args.timeout
             while time.perf_counter() < deadline:
                 if pending.ready() and sum(len(standin.sent_to(u)) for u in users) >= total:
                     break
@@ -389,52 +459,74 @@ def run(url: str, args: argparse.Namespace) -> int:
             if not pending.ready():
                 raise SystemExit(f"the senders did not finish within --timeout {args.timeout:.0f} s")
             load = pending.get()
+            time.sleep(0.5)  # a late push (which should not come) would still be counted
     finally:
         server.stop()
         if services is not None:
             services.close()
         line_server.stop()
-    if args.redis_url:
-        clean_redis(args.redis_url, load.event_ids)
 
-    replies = [(u, d) for u in users for d in standin.sent_to(u)]
-    callback = sorted(latency for _, latency in load.sent.values())
-    reply = sorted(arrived[t] - posted for t, (posted, _) in load.sent.items() if t in arrived)
-    errors = load.errors
-    wrong = sum(1 for u, d in replies if d.via != "reply" or d.messages != expected[u])
-    failed_calls = sum(1 for r in standin.requests if r.status != 200)
+    deliveries = [(u, d) for u in users for d in standin.sent_to(u)]
+    first = min((posted for posted, _ in load.sent.values()), default=0.0)
+    last = max(arrived.values(), default=first)
+    want = (lambda u: [{"type": "text", "text": args.text}]) if bot == "echo" else expected.__getitem__
+    return Measured(
+        label=label, total=total, load=load,
+        callback=sorted(latency for _, latency in load.sent.values()),
+        reply=sorted(arrived[t] - posted for t, (posted, _) in load.sent.items() if t in arrived),
+        replies_per_s=len(arrived) / (last - first) if last > first else 0.0,
+        delivered=len(deliveries), pushed=sum(1 for _, d in deliveries if d.via != "reply"),
+        wrong=sum(1 for u, d in deliveries if d.via != "reply" or d.messages != want(u)),
+        failed_calls=sum(1 for r in standin.requests if r.status != 200))
 
+
+def run(url: str, args: argparse.Namespace) -> int:
+    reset_database(url)
+    students = args.burst or args.senders
+    db = Database(url)
+    settings = Settings(channel_secret=SECRET, channel_access_token=TOKEN, line_api_base="http://127.0.0.1:9",
+                        database_url=url, redis_url=args.redis_url, local_mode=False)
+    users = seed(db, students, settings.tz)
+    expected: dict[str, list[dict]] = {}
+    if args.bot != "echo":
+        local = Services(settings=settings, db=db, store=MemoryStore(), sender=Sender(settings, db, MemoryStore()))
+        expected = expected_replies(local, users, args.text)
+        local.sender.close()
     backend = make_url(db.url).get_backend_name()
     db.engine.dispose()
-    print(f"webhook bench: {args.senders} senders x {args.requests_per_sender} '{args.text}' from bound students "
-          f"(7 courses, 6 outcomes, 3 performances each); "
-          f"database={backend}, store={'redis' if args.redis_url else 'memory'}")
-    print(f"  server          {server_label}")
+
+    bots = ("echo", "ours") if args.bot == "both" else (args.bot,)
+    results = [measure(bot, url, args, users, expected, settings) for bot in bots]
+
+    if args.burst:
+        print(f"webhook bench, burst: {students} bound students each send '{args.text}' once, spread over "
+              f"{args.burst_seconds:.0f} s on {min(args.connections, students)} connections; "
+              f"database={backend}, store={'redis' if args.redis_url else 'memory'}")
+    else:
+        print(f"webhook bench: {args.senders} senders x {args.requests_per_sender} '{args.text}' from bound students "
+              f"(7 courses, 6 outcomes, 3 performances each); "
+              f"database={backend}, store={'redis' if args.redis_url else 'memory'}")
+    print(f"  machine         {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
     if args.line_latency_ms:
         print(f"  LINE latency    {args.line_latency_ms:.0f} ms added to every answer of the stand-in")
-    print(f"  requests        {total} (200 OK: {len(callback)}, errors: {len(errors)})")
-    print(f"  duration        {load.duration:.2f} s (first POST to last /callback answer)")
-    print(f"  throughput      {len(callback) / load.duration:.1f} req/s")
-    for name, values in (("/callback 200", callback), ("reply at LINE", reply)):
-        if values:
-            print(f"  {name:<15} p50 {percentile(values, 50) * 1000:.1f} ms, p99 {percentile(values, 99) * 1000:.1f} ms, "
-                  f"max {values[-1] * 1000:.1f} ms")
-    print(f"  replies         {len(replies)}/{total} delivered, {wrong} not the bound student's answer by reply, "
-          f"{failed_calls} LINE calls not 200")
-    if errors:
-        print(f"  errors          {sorted(set(errors))}")
-    ok = not errors and wrong == 0 and failed_calls == 0 and len(replies) == total and len(reply) == total
-    return 0 if ok else 1
-
-
-def clean_redis(redis_url: str, event_ids: list[str]) -> None:
-    """Remove the de-duplication keys this run left (the app's own prefix, so only ours, by id)."""
-    import redis
-
-    client = redis.Redis.from_url(redis_url)
-    for i in range(0, len(event_ids), 500):
-        client.delete(*(f"{APP_REDIS_PREFIX}webhook:{e}" for e in event_ids[i:i + 500]))
-    client.close()
+    for r in results:
+        print(f"  [{r.label}]")
+        print(f"  requests        {r.total} (200 OK: {len(r.callback)}, errors: {len(r.load.errors)})")
+        print(f"  duration        {r.load.duration:.2f} s (first POST to last /callback answer)")
+        print(f"  throughput      {len(r.callback) / r.load.duration:.1f} req/s")
+        print(f"  replies/s       {r.replies_per_s:.1f} (replies at LINE / first POST to last reply)")
+        for name, values in (("/callback 200", r.callback), ("reply at LINE", r.reply)):
+            if values:
+                print(f"  {name:<15} p50 {percentile(values, 50) * 1000:.1f} ms, "
+                      f"p99 {percentile(values, 99) * 1000:.1f} ms, max {values[-1] * 1000:.1f} ms")
+        print(f"  replies         {r.delivered}/{r.total} delivered, {r.wrong} not the expected answer by reply, "
+              f"{r.pushed} by push, {r.failed_calls} LINE calls not 200")
+        if r.load.errors:
+            print(f"  errors          {sorted(set(r.load.errors))}")
+    if len(results) == 2 and results[0].replies_per_s:
+        print(f"  ratio           this bot / echo bot = {results[1].replies_per_s / results[0].replies_per_s:.2f} "
+              f"(replies/s)")
+    return 0 if all(r.ok for r in results) else 1
 
 
 if __name__ == "__main__":

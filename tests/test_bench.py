@@ -18,12 +18,21 @@ def run_bench(script: str, *args: str) -> str:
     return done.stdout
 
 
-def test_webhook_bench_serves_the_procfile_command_and_checks_every_reply():
+def test_webhook_bench_runs_the_echo_bot_and_the_procfile_command_and_checks_every_reply():
     out = run_bench("bench_webhook.py", "--senders", "3", "--requests-per-sender", "2")
-    assert "gunicorn (Procfile web: bot:create_app()" in out
-    assert "requests        6 (200 OK: 6, errors: 0)" in out
-    assert "replies         6/6 delivered, 0 not the bound student's answer by reply, 0 LINE calls not 200" in out
-    assert "/callback 200   p50" in out and "reply at LINE   p50" in out
+    echo, ours = out.split("[line-bot-sdk's Flask echo bot")[1].split("[this bot, gunicorn (Procfile web: bot:create_app()")
+    for block in (echo, ours):
+        assert "requests        6 (200 OK: 6, errors: 0)" in block
+        assert "replies         6/6 delivered, 0 not the expected answer by reply, 0 by push, 0 LINE calls not 200" in block
+        assert "/callback 200   p50" in block and "reply at LINE   p50" in block and "replies/s" in block
+    assert "ratio           this bot / echo bot = " in ours
+
+
+def test_webhook_bench_burst_answers_every_student_once_by_reply():
+    out = run_bench("bench_webhook.py", "--bot", "ours", "--burst", "30", "--burst-seconds", "2",
+                    "--connections", "5", "--line-latency-ms", "100")
+    assert "burst: 30 bound students each send '我的進度' once, spread over 2 s on 5 connections" in out
+    assert "replies         30/30 delivered, 0 not the expected answer by reply, 0 by push, 0 LINE calls not 200" in out
 
 
 def test_import_bench_imports_first_again_and_changed():

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from bot.infra.models import LineBinding, Student, Teacher
@@ -47,10 +47,12 @@ def person_of(student_or_teacher: Student | Teacher) -> Person:
     )
 
 
+_ACTIVE_BINDING = select(LineBinding).where(LineBinding.line_user_id == bindparam("user"),
+                                            LineBinding.unbound_at.is_(None)).limit(1)  # built once: every event
+
+
 def active_binding(session: Session, line_user_id: str) -> LineBinding | None:
-    return session.scalars(
-        select(LineBinding).where(LineBinding.line_user_id == line_user_id, LineBinding.unbound_at.is_(None))
-    ).first()
+    return session.scalars(_ACTIVE_BINDING, {"user": line_user_id}).first()
 
 
 def students_on_line(session: Session, student_ids: Iterable[int]) -> dict[int, str]:

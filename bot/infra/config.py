@@ -212,6 +212,9 @@ class Settings:
     # Seconds after which an accepted webhook event nobody finished (its process died) is taken over
     # by another web process (EVENT_STALE_SECONDS).
     event_stale_seconds: int = 30
+    # Webhook events a web process holds in memory at most (MAX_EVENTS_IN_HAND); past it they wait,
+    # stored, for the first process with room.
+    max_events_in_hand: int = 1000
     # The school's 學習歷程檔案 platform where teachers certify (PLATFORM_URL); empty: no link button.
     platform_url: str = ""
     # When reminders fall due (REMINDER_DAYS_BEFORE, REMINDER_SEND_TIME, ESCALATE_DAYS_BEFORE).
@@ -258,6 +261,7 @@ class Settings:
             public_url=_public_url(env),
             secret_key=_secret_key(env),
             event_stale_seconds=_count(env, "EVENT_STALE_SECONDS", cls.event_stale_seconds, 1, 3600),
+            max_events_in_hand=_count(env, "MAX_EVENTS_IN_HAND", cls.max_events_in_hand, 1, 1_000_000),
         )
 
     def with_(self, **changes) -> "Settings":

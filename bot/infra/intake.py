@@ -2,10 +2,12 @@
 ones, mark them done once answered, and give a dead process's events to a live one.
 
 - ``accept``: one INSERT per body; a ``webhookEventId`` already there (LINE's redelivery, or a
-  duplicate inside the body) is skipped by the unique key, so nothing is handled twice.
-- ``done``: the event was answered (or needed no answer).
-- ``claim_stale``: events accepted but not done, whose process has not finished them within
-  ``stale`` (it died; EVENT_STALE_SECONDS): claimed by this process, oldest first.
+  duplicate inside the body) is skipped by the unique key, so nothing is handled twice. Events past
+  what the process may hold (``claim``) are stored unclaimed ("parked"), for whichever web process
+  has room first.
+- ``done``: these events were answered (or needed no answer): one UPDATE for many.
+- ``claim_stale``: parked events, and events accepted but not done whose process has not finished
+  them within ``stale`` (it died; EVENT_STALE_SECONDS): claimed by this process, oldest first.
 - ``forget_old``: rows older than KEEP (a day; LINE redelivers within that).
 """
 from __future__ import annotations
@@ -13,13 +15,18 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, bindparam, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.infra.db import Database
 from bot.infra.models import WebhookEvent
 
 KEEP = timedelta(days=1)
+_EVENTS = WebhookEvent.__table__
+# Built once (the webhook runs them for every body): a statement made per call is compiled per call.
+_INSERT = {dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(_EVENTS).on_conflict_do_nothing(
+    index_elements=["event_key"]).returning(_EVENTS.c.id, _EVENTS.c.event_key) for dialect in (postgresql, sqlite)}
+_DONE = update(_EVENTS).where(_EVENTS.c.id.in_(bindparam("ids", expanding=True))).values(done_at=bindparam("now"))
 
 
 def _key(event: dict) -> str:
@@ -27,9 +34,10 @@ def _key(event: dict) -> str:
     return key if isinstance(key, str) and key else f"local-{uuid.uuid4()}"
 
 
-def accept(db: Database, events: list[dict], now: datetime) -> list[tuple[int, dict]]:
+def accept(db: Database, events: list[dict], now: datetime, claim: int | None = None) -> list[tuple[int, dict]]:
     """Store the events (in one statement, committed before returning); the ones new to the
-    database, with their row ids, in the body's order."""
+    database that this process takes, with their row ids, in the body's order. Only the first
+    ``claim`` of them are taken (None: all); the rest are stored parked, for ``claim_stale``."""
     if not events:
         return []
     seen: set[str] = set()
@@ -39,35 +47,36 @@ def accept(db: Database, events: list[dict], now: datetime) -> list[tuple[int, d
         if key in seen:
             continue
         seen.add(key)
-        rows.append({"event_key": key, "payload": event, "received_at": now, "claimed_at": now})
-    with db.session() as session:
-        dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-        stmt = (dialect.insert(WebhookEvent).values(rows).on_conflict_do_nothing(index_elements=["event_key"])
-                .returning(WebhookEvent.id, WebhookEvent.event_key))
-        inserted = dict((key, row_id) for row_id, key in session.execute(stmt))
-    return [(inserted[row["event_key"]], row["payload"]) for row in rows if row["event_key"] in inserted]
+        taken = claim is None or len(rows) < claim
+        rows.append({"event_key": key, "payload": event, "received_at": now, "claimed_at": now if taken else None})
+    with db.engine.begin() as conn:
+        inserted = {key: row_id for row_id, key in conn.execute(_INSERT[conn.dialect.name], rows)}
+    return [(inserted[row["event_key"]], row["payload"]) for row in rows
+            if row["event_key"] in inserted and row["claimed_at"] is not None]
 
 
-def done(db: Database, row_id: int | None, now: datetime) -> None:
-    if row_id is None:
-        return
-    with db.session() as session:
-        session.execute(update(WebhookEvent).where(WebhookEvent.id == row_id).values(done_at=now))
+def done(db: Database, row_ids: list[int], now: datetime) -> None:
+    if row_ids:
+        with db.engine.begin() as conn:
+            conn.execute(_DONE, {"ids": row_ids, "now": now})
 
 
-def claim_stale(db: Database, now: datetime, after: timedelta, limit: int = 500) -> list[tuple[int, dict]]:
-    """Take over events left unfinished for ``after`` (their process died), oldest first. The UPDATE
-    re-checks the age, so of two processes claiming at once each row goes to one."""
+def claim_stale(db: Database, now: datetime, after: timedelta, limit: int = 500) -> list[tuple[int, dict, bool]]:
+    """Take over parked events and events left unfinished for ``after`` (their process died), oldest
+    first: (row id, event, whether a process had it before). The UPDATE re-checks, so of two
+    processes claiming at once each row goes to one."""
     stale = and_(WebhookEvent.done_at.is_(None),
                  or_(WebhookEvent.claimed_at.is_(None), WebhookEvent.claimed_at < now - after))
     with db.session() as session:
-        ids = list(session.scalars(select(WebhookEvent.id).where(stale).order_by(WebhookEvent.id).limit(limit)))
-        if not ids:
+        rows = session.execute(select(WebhookEvent.id, WebhookEvent.claimed_at).where(stale)
+                               .order_by(WebhookEvent.id).limit(limit)).all()
+        if not rows:
             return []
-        claimed = session.execute(update(WebhookEvent).where(WebhookEvent.id.in_(ids), stale)
+        had = {row_id: claimed_at is not None for row_id, claimed_at in rows}
+        claimed = session.execute(update(WebhookEvent).where(WebhookEvent.id.in_(list(had)), stale)
                                   .values(claimed_at=now).returning(WebhookEvent.id, WebhookEvent.payload)
                                   .execution_options(synchronize_session=False)).all()
-    return sorted((row_id, payload) for row_id, payload in claimed)  # ids are unique: payloads never compared
+    return sorted(((row_id, payload, had[row_id]) for row_id, payload in claimed), key=lambda c: c[0])
 
 
 def forget_old(db: Database, now: datetime) -> int:

@@ -6,11 +6,18 @@ order they came: while a worker is on a user's event, later events of that user 
 behind it and the same worker takes them next. The pool is sized for waiting on LINE,
 not for CPU: a reply is a round trip to LINE (tens of milliseconds from Taiwan), and
 the answers to a burst of messages must all go out well within a reply token's life.
+
+What a process holds is bounded (``capacity``, MAX_EVENTS_IN_HAND): past it, the webhook still
+stores every event (so nothing is lost and /callback still answers at once) but leaves it parked
+in the database; the first web process with room takes it, oldest first. Once anything is parked,
+new events queue behind it, so a user's events keep their order.
 """
 from __future__ import annotations
 
 import logging
+import sys
 import threading
+import time
 from collections import deque
 from datetime import timedelta
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -25,6 +32,8 @@ from messages import common
 log = logging.getLogger(__name__)
 
 RECOVER_EVERY = 15.0  # at most this many seconds between looks for events a dead process left
+PARKED_EVERY = 0.05  # while events are parked, look for room this often
+DONE_EVERY = 0.1  # answered events are marked done together, this often (one UPDATE for all)
 WORKERS = 32  # threads mostly wait on LINE and the database (see the bench: bench/README.md)
 
 
@@ -35,10 +44,16 @@ def _user_of(event: dict) -> str | None:
 
 
 class Dispatcher:
-    def __init__(self, services: Services, router: Router, mode: str = "thread", workers: int = WORKERS) -> None:
+    def __init__(self, services: Services, router: Router, mode: str = "thread", workers: int = WORKERS,
+                 capacity: int | None = None) -> None:
         self.services = services
         self.router = router
         self.mode = mode
+        self.capacity = capacity or services.settings.max_events_in_hand  # MAX_EVENTS_IN_HAND
+        self._in_hand = 0  # submitted and not yet finished
+        self._parked = False  # this process left events parked that may not have been taken yet
+        self._wake = threading.Event()
+        self._answered: list[int] = []  # intake rows answered, not yet marked done
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="event") if mode == "thread" else None
         self._pending: set[Future] = set()
         # users with an event in hand -> their events waiting (each with its intake row id)
@@ -46,6 +61,10 @@ class Dispatcher:
         self._guard = threading.Lock()
         self._stop = threading.Event()
         self._recovery: threading.Thread | None = None
+        self._marker: threading.Thread | None = None
+        if self._pool is not None:
+            self._marker = threading.Thread(target=self._mark_done_loop, name="event-done", daemon=True)
+            self._marker.start()
 
     def start_recovery(self, every: float | None = None) -> None:
         """Now and every ``every`` seconds (default: half of EVENT_STALE_SECONDS, at most 15), take
@@ -55,28 +74,52 @@ class Dispatcher:
         every = every or min(RECOVER_EVERY, self.services.settings.event_stale_seconds / 2)
 
         def loop() -> None:
-            while True:
+            while not self._stop.is_set():
                 self.recover()
-                if self._stop.wait(every):
-                    return
+                self._wake.wait(PARKED_EVERY if self._parked else every)
+                self._wake.clear()
         self._recovery = threading.Thread(target=loop, name="event-recovery", daemon=True)
         self._recovery.start()
 
+    def room(self) -> int:
+        """How many more events this process takes now (none while its parked ones wait: order)."""
+        if self._pool is None:
+            return sys.maxsize  # inline: each is handled before the next comes
+        with self._guard:
+            return 0 if self._parked else max(0, self.capacity - self._in_hand)
+
+    def parked(self, count: int) -> None:
+        """The webhook stored ``count`` events parked: take them as soon as there is room."""
+        if count:
+            with self._guard:
+                self._parked = True
+            log.warning("%d webhook events parked: %d in hand (MAX_EVENTS_IN_HAND)", count, self._in_hand)
+            self._wake.set()
+
     def recover(self) -> int:
-        """Handle the events left unfinished by a process that died; returns how many."""
+        """Take parked events and those a process that died left unfinished, as many as there is
+        room for; returns how many."""
+        with self._guard:
+            room = max(0, self.capacity - self._in_hand)
+        if room == 0:
+            return 0
         try:
             claimed = intake.claim_stale(self.services.db, self.services.clock(),
-                                         timedelta(seconds=self.services.settings.event_stale_seconds))
+                                         timedelta(seconds=self.services.settings.event_stale_seconds), limit=room)
         except Exception as exc:
             log.warning("could not look for unfinished events (%s)", type(exc).__name__)
             return 0
-        if claimed:
-            log.warning("picking up %d events a stopped process accepted but did not answer", len(claimed))
-        for row_id, event in claimed:
-            # Its first process may have answered just before dying: like LINE's redelivery, a
-            # refused reply token then means "already answered", and no push is sent.
-            self.submit({**event, "deliveryContext": {**(event.get("deliveryContext") or {}), "isRedelivery": True}},
-                        row_id)
+        if len(claimed) < room:
+            with self._guard:
+                self._parked = False  # all taken (by this process or another)
+        stale = sum(1 for _, _, had in claimed if had)
+        if stale:
+            log.warning("picking up %d events a stopped process accepted but did not answer", stale)
+        for row_id, event, had in claimed:
+            if had:  # its first process may have answered just before dying: like LINE's redelivery, a
+                # refused reply token then means "already answered", and no push is sent.
+                event = {**event, "deliveryContext": {**(event.get("deliveryContext") or {}), "isRedelivery": True}}
+            self.submit(event, row_id)
         return len(claimed)
 
     def submit(self, event: dict, row_id: int | None = None) -> None:
@@ -86,6 +129,7 @@ class Dispatcher:
             return
         user = _user_of(event)
         with self._guard:
+            self._in_hand += 1
             if user is not None:
                 waiting = self._queues.get(user)
                 if waiting is not None:  # a worker is on this user: it takes this one next
@@ -96,6 +140,7 @@ class Dispatcher:
                 future = self._pool.submit(self._run, user, event, row_id)
             except RuntimeError:  # shutting down
                 self._queues.pop(user, None)
+                self._in_hand -= 1
                 raise
             self._pending.add(future)
         future.add_done_callback(self._finished)
@@ -107,9 +152,12 @@ class Dispatcher:
                 self.process(event, row_id)
             except Exception:  # never leave the user's queue stuck
                 log.exception("event processing failed")
-            if user is None:
-                return
             with self._guard:
+                self._in_hand -= 1
+                if self._parked:
+                    self._wake.set()
+                if user is None:
+                    return
                 waiting = self._queues[user]
                 if not waiting:
                     del self._queues[user]
@@ -121,16 +169,49 @@ class Dispatcher:
             self._pending.discard(future)
 
     def _done(self, row_id: int | None) -> None:
+        """The event was answered: marked done at once inline, else with the others of the next
+        DONE_EVERY (a process dying meanwhile leaves them to recovery, which treats them as LINE's
+        redeliveries: a used reply token is not followed by a push)."""
+        if row_id is None:
+            return
+        with self._guard:
+            self._answered.append(row_id)
+        if self._pool is None:
+            self.mark_done()
+
+    def mark_done(self) -> None:
+        with self._guard:
+            ids, self._answered = self._answered, []
+        if not ids:
+            return
         try:
-            intake.done(self.services.db, row_id, self.services.clock())
-        except Exception as exc:  # it will be answered again by recovery: better than never
-            log.warning("could not mark event #%s done (%s)", row_id, type(exc).__name__)
+            intake.done(self.services.db, ids, self.services.clock())
+        except Exception as exc:  # tried again next time; recovery would answer them again otherwise
+            log.warning("could not mark %d events done (%s)", len(ids), type(exc).__name__)
+            with self._guard:
+                self._answered[:0] = ids
+
+    def _mark_done_loop(self) -> None:
+        while not self._stop.wait(DONE_EVERY):
+            self.mark_done()
 
     def drain(self, timeout: float = 10.0) -> None:
-        """Wait until every submitted event has been handled and answered."""
-        with self._guard:
-            pending = set(self._pending)
-        wait(pending, timeout=timeout)
+        """Wait until every submitted (and parked) event has been handled and answered."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._guard:
+                pending = set(self._pending)
+                parked = self._parked
+            if not pending and not parked:
+                self.mark_done()
+                return
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            if pending:
+                wait(pending, timeout=left)
+            else:
+                time.sleep(min(PARKED_EVERY, left))
 
     def process(self, event: dict, row_id: int | None = None) -> None:
         """Answer one event; its intake row is marked done right after the answer went out (a
@@ -176,7 +257,11 @@ class Dispatcher:
 
     def shutdown(self) -> None:
         self._stop.set()
+        self._wake.set()
         if self._recovery is not None:
             self._recovery.join(timeout=5)
         if self._pool is not None:
             self._pool.shutdown(wait=True)
+        if self._marker is not None:
+            self._marker.join(timeout=5)
+        self.mark_done()

@@ -61,13 +61,16 @@ def callback():
                         event.get("type") if isinstance(event, dict) and isinstance(event.get("type"), str) else None)
             continue
         wanted.append(event)
+    room = svc.dispatcher.room()  # past it, events are stored parked (bot/web/dispatch.py)
     try:
-        accepted = intake.accept(svc.db, wanted, svc.clock())
+        accepted = intake.accept(svc.db, wanted, svc.clock(), claim=room)
     except Exception as exc:  # not durable, so not accepted: LINE redelivers what did not get 2xx
         log.error("webhook events could not be stored (%s); answering 503", type(exc).__name__)
         abort(503, "cannot store the events now")
     for row_id, event in accepted:
         svc.dispatcher.submit(event, row_id)
+    if len(wanted) > room:
+        svc.dispatcher.parked(len(wanted) - len(accepted))
     return "OK"
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, bindparam, case, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.domain.audience import Audience
@@ -114,17 +114,33 @@ class BatchView:
         return any(o.resolved_at is None for o in self.objections)
 
 
+# 我的進度's statements, built once (every tap runs them; building one cost more than running it).
+_STUDENT, _TERM, _NOW = bindparam("student"), bindparam("term"), bindparam("now")
+_YEAR, _PICK_YEAR = bindparam("year"), bindparam("pick_year")
+_WINDOWS = (select(Window.id, Window.kind, Window.term_id, Term.year, Term.semester, Window.starts_at, Window.ends_at,
+                   Window.audience)
+            .join(Term, Window.term_id == Term.id).where(Window.ends_at > _NOW).order_by(Window.ends_at, Window.id))
+_OUTCOMES = (select(Outcome.id, Course.subject, Outcome.title, Outcome.status, Outcome.reason, COUNTED_PICK)
+             .join(Course, Outcome.course_id == Course.id)
+             .where(Outcome.student_id == _STUDENT, Course.term_id == _TERM)
+             .order_by(Course.subject, Outcome.id))
+_PERFORMANCES = (select(func.coalesce(func.sum(case((Performance.year == _YEAR, 1), else_=0)), 0),
+                        func.coalesce(func.sum(case((and_(Performance.picked, Performance.year == _PICK_YEAR), 1),
+                                                    else_=0)), 0))
+                 .where(Performance.student_id == _STUDENT, Performance.year.in_([_YEAR, _PICK_YEAR])))
+_OUTCOME_PICKS = (select(func.count(Outcome.id)).join(Course, Outcome.course_id == Course.id)
+                  .join(Term, Course.term_id == Term.id)
+                  .where(Outcome.student_id == _STUDENT, Term.year == _PICK_YEAR, COUNTED_PICK))
+_UNCONFIRMED_TERMS = select(ReceiptBatch.term_id).where(ReceiptBatch.student_id == _STUDENT, AWAITING_STUDENT)
+
+
 def student_of(session: Session, student_id: int) -> Student | None:
     return session.get(Student, student_id)
 
 
 def windows_for(session: Session, student: Student, now: datetime) -> list[WindowRow]:
     """Open and coming windows whose audience includes the student, soonest end first."""
-    rows = session.execute(
-        select(Window.id, Window.kind, Window.term_id, Term.year, Term.semester, Window.starts_at, Window.ends_at,
-               Window.audience)
-        .join(Term, Window.term_id == Term.id)
-        .where(Window.ends_at > now).order_by(Window.ends_at, Window.id))
+    rows = session.execute(_WINDOWS, {"now": now})
     klass = student.school_class
     found = []
     for wid, kind, term_id, year, semester, starts, ends, audience in rows:
@@ -149,25 +165,15 @@ def status_of(session: Session, student_id: int, now: datetime, tz: ZoneInfo,
     performances = outcome_picks = performance_picks = 0
     year = pick_year(windows, now, term.year if term else None)
     if term is not None:
-        outcomes = [OutcomeRow(*row) for row in session.execute(
-            select(Outcome.id, Course.subject, Outcome.title, Outcome.status, Outcome.reason, COUNTED_PICK)
-            .join(Course, Outcome.course_id == Course.id)
-            .where(Outcome.student_id == student_id, Course.term_id == term.id)
-            .order_by(Course.subject, Outcome.id))]
+        outcomes = [OutcomeRow(*row) for row in session.execute(_OUTCOMES, {"student": student_id, "term": term.id})]
         performances, performance_picks = session.execute(
-            select(func.coalesce(func.sum(case((Performance.year == term.year, 1), else_=0)), 0),
-                   func.coalesce(func.sum(case((and_(Performance.picked, Performance.year == year), 1), else_=0)), 0))
-            .where(Performance.student_id == student_id, Performance.year.in_({term.year, year}))).one()
-        outcome_picks = session.scalar(
-            select(func.count(Outcome.id)).join(Course, Outcome.course_id == Course.id)
-            .join(Term, Course.term_id == Term.id)
-            .where(Outcome.student_id == student_id, Term.year == year, COUNTED_PICK)) or 0
+            _PERFORMANCES, {"student": student_id, "year": term.year, "pick_year": year}).one()
+        outcome_picks = session.scalar(_OUTCOME_PICKS, {"student": student_id, "pick_year": year}) or 0
     return StudentStatus(
         name=student.name, term_label=term.label if term else None, year=term.year if term else None,
         outcomes=tuple(outcomes), performances=int(performances), outcome_picks=int(outcome_picks),
         performance_picks=int(performance_picks), windows=tuple(windows),
-        unconfirmed_terms=frozenset(session.scalars(select(ReceiptBatch.term_id).where(
-            ReceiptBatch.student_id == student_id, AWAITING_STUDENT))),
+        unconfirmed_terms=frozenset(session.scalars(_UNCONFIRMED_TERMS, {"student": student_id})),
         pick_year=year, school=school,
     )
 

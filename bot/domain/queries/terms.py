@@ -6,13 +6,23 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, or_, select, tuple_
+from sqlalchemy import and_, bindparam, exists, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from bot.infra.models import Term, Window
 from bot.infra.vocab import WindowKind
 
 STILL_OPEN = (WindowKind.outcome_upload, WindowKind.certification)  # what keeps an earlier term current
+
+# Built once: every chat answer asks it, and building the statement cost three times running it.
+_YEAR, _SEMESTER, _NOW = bindparam("year"), bindparam("semester"), bindparam("now")
+_CALENDAR_OR_UNFINISHED = (
+    select(Term).where(or_(
+        and_(Term.year == _YEAR, Term.semester == _SEMESTER),
+        and_(tuple_(Term.year, Term.semester) < tuple_(_YEAR, _SEMESTER),
+             exists().where(Window.term_id == Term.id, Window.kind.in_(STILL_OPEN),
+                            Window.starts_at <= _NOW, Window.ends_at > _NOW))))
+    .order_by(Term.year, Term.semester).limit(1))  # the unfinished earlier term first, else the calendar's
 
 
 def roc_term(today: date) -> tuple[int, int]:
@@ -27,13 +37,7 @@ def current_term(session: Session, now: datetime, tz: ZoneInfo) -> Term | None:
     (then that one); if the school has not loaded it, the latest term before it (or, failing that, the
     earliest one after it). None when there are no terms at all."""
     year, semester = roc_term(now.astimezone(tz).date())
-    found = session.scalar(
-        select(Term).where(or_(
-            and_(Term.year == year, Term.semester == semester),
-            and_(tuple_(Term.year, Term.semester) < (year, semester),
-                 exists().where(Window.term_id == Term.id, Window.kind.in_(STILL_OPEN),
-                                Window.starts_at <= now, Window.ends_at > now))))
-        .order_by(Term.year, Term.semester).limit(1))  # the unfinished earlier term first, else the calendar's
+    found = session.scalar(_CALENDAR_OR_UNFINISHED, {"year": year, "semester": semester, "now": now})
     if found is not None:
         return found
     earlier = session.scalar(select(Term).where(tuple_(Term.year, Term.semester) < (year, semester))
