@@ -28,7 +28,7 @@ class Stage:
     at: datetime  # aware UTC
 
 
-def _at(day: date, send_time: time, tz: ZoneInfo) -> datetime:
+def local_moment(day: date, send_time: time, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, send_time, tzinfo=tz).astimezone(timezone.utc)
 
 
@@ -38,7 +38,7 @@ def last_local_day(ends_at: datetime, tz: ZoneInfo) -> date:
 
 
 def opening_moment(starts_at: datetime, cfg: StageConfig, tz: ZoneInfo) -> datetime:
-    return max(starts_at, _at(starts_at.astimezone(tz).date(), cfg.send_time, tz))
+    return max(starts_at, local_moment(starts_at.astimezone(tz).date(), cfg.send_time, tz))
 
 
 def window_stages(starts_at: datetime, ends_at: datetime, cfg: StageConfig, tz: ZoneInfo,
@@ -53,9 +53,9 @@ def window_stages(starts_at: datetime, ends_at: datetime, cfg: StageConfig, tz: 
     if OPENING in names and opening < ends_at:
         wanted.append(Stage(OPENING, opening))
     candidates = {
-        "before": Stage(cfg.before, _at(last - timedelta(days=cfg.days_before), cfg.send_time, tz)),
-        "escalate": Stage(cfg.escalate, _at(last - timedelta(days=cfg.escalate_days_before), cfg.send_time, tz)),
-        LAST_DAY: Stage(LAST_DAY, _at(last, cfg.send_time, tz)),
+        "before": Stage(cfg.before, local_moment(last - timedelta(days=cfg.days_before), cfg.send_time, tz)),
+        "escalate": Stage(cfg.escalate, local_moment(last - timedelta(days=cfg.escalate_days_before), cfg.send_time, tz)),
+        LAST_DAY: Stage(LAST_DAY, local_moment(last, cfg.send_time, tz)),
     }
     for name in names:
         stage = candidates.get(name)
@@ -79,12 +79,12 @@ def daily_stage(starts_at: datetime, ends_at: datetime, now: datetime, cfg: Stag
     if not starts_at <= now < ends_at:
         return None
     today = now.astimezone(tz).date()
-    moment = max(starts_at, _at(today, cfg.send_time, tz))
+    moment = max(starts_at, local_moment(today, cfg.send_time, tz))
     return Stage(f"day:{today.isoformat()}", moment) if moment <= now else None
 
 
 def escalation_moment(ends_at: datetime, cfg: StageConfig, tz: ZoneInfo) -> datetime:
-    return _at(last_local_day(ends_at, tz) - timedelta(days=cfg.escalate_days_before), cfg.send_time, tz)
+    return local_moment(last_local_day(ends_at, tz) - timedelta(days=cfg.escalate_days_before), cfg.send_time, tz)
 
 
 def in_quiet_hours(now: datetime, quiet: tuple[time, time], tz: ZoneInfo) -> bool:
