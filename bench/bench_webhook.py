@@ -130,6 +130,20 @@ class Gunicorn:
         self.stop()
         raise SystemExit(f"gunicorn did not answer /healthz within {ready_timeout:.0f} s:\n{self.log_tail()}")
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by gunicorn's master and its workers (Linux /proc)."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            pid, ppid = int(stat.parent.name), int(fields[1])
+            if pid == self.process.pid or ppid == self.process.pid:
+                total += (int(fields[11]) + int(fields[12])) / ticks
+        return total
+
     def log_tail(self, lines: int = 30) -> str:
         return "\n".join(Path(self.log.name).read_text(errors="replace").splitlines()[-lines:])
 
@@ -385,6 +399,7 @@ class Measured:
     label: str
     total: int
     load: LoadResult
+    cpu: float | None  # the server's CPU seconds during the run (gunicorn only)
     callback: list[float]
     reply: list[float]
     replies_per_s: float
@@ -448,6 +463,8 @@ def measure(bot: str, url: str, args: argparse.Namespace, users: list[str], expe
 
     plans = plans_for(users, standin, args)
     total = sum(len(plan) for plan in plans)
+    cpu_before = server.cpu_seconds() if isinstance(server, Gunicorn) else None
+    cpu = None
     try:
         with multiprocessing.get_context("spawn").Pool(1) as pool:
             pending = pool.apply_async(generate_load, (server.url + "/callback", args.text, plans))
@@ -460,6 +477,8 @@ def measure(bot: str, url: str, args: argparse.Namespace, users: list[str], expe
                 raise SystemExit(f"the senders did not finish within --timeout {args.timeout:.0f} s")
             load = pending.get()
             time.sleep(0.5)  # a late push (which should not come) would still be counted
+            if cpu_before is not None:
+                cpu = server.cpu_seconds() - cpu_before
     finally:
         server.stop()
         if services is not None:
@@ -471,7 +490,7 @@ def measure(bot: str, url: str, args: argparse.Namespace, users: list[str], expe
     last = max(arrived.values(), default=first)
     want = (lambda u: [{"type": "text", "text": args.text}]) if bot == "echo" else expected.__getitem__
     return Measured(
-        label=label, total=total, load=load,
+        label=label, total=total, load=load, cpu=cpu,
         callback=sorted(latency for _, latency in load.sent.values()),
         reply=sorted(arrived[t] - posted for t, (posted, _) in load.sent.items() if t in arrived),
         replies_per_s=len(arrived) / (last - first) if last > first else 0.0,
@@ -515,6 +534,8 @@ def run(url: str, args: argparse.Namespace) -> int:
         print(f"  duration        {r.load.duration:.2f} s (first POST to last /callback answer)")
         print(f"  throughput      {len(r.callback) / r.load.duration:.1f} req/s")
         print(f"  replies/s       {r.replies_per_s:.1f} (replies at LINE / first POST to last reply)")
+        if r.cpu is not None and r.delivered:
+            print(f"  server CPU      {r.cpu:.2f} s, {r.cpu / r.delivered * 1000:.2f} ms a reply")
         for name, values in (("/callback 200", r.callback), ("reply at LINE", r.reply)):
             if values:
                 print(f"  {name:<15} p50 {percentile(values, 50) * 1000:.1f} ms, "
@@ -524,8 +545,10 @@ def run(url: str, args: argparse.Namespace) -> int:
         if r.load.errors:
             print(f"  errors          {sorted(set(r.load.errors))}")
     if len(results) == 2 and results[0].replies_per_s:
-        print(f"  ratio           this bot / echo bot = {results[1].replies_per_s / results[0].replies_per_s:.2f} "
-              f"(replies/s)")
+        echo, ours = results
+        print(f"  ratio           this bot / echo bot = {ours.replies_per_s / echo.replies_per_s:.2f} (replies/s)"
+              + (f"; CPU a reply {ours.cpu / ours.delivered / (echo.cpu / echo.delivered):.2f}x the echo bot's"
+                 if echo.cpu and ours.cpu and echo.delivered and ours.delivered else ""))
     return 0 if all(r.ok for r in results) else 1
 
 

@@ -20,7 +20,7 @@ def run_bench(script: str, *args: str) -> str:
 
 def test_webhook_bench_runs_the_echo_bot_and_the_procfile_command_and_checks_every_reply():
     out = run_bench("bench_webhook.py", "--senders", "3", "--requests-per-sender", "2")
-    echo, ours = out.split("[line-bot-sdk's Flask echo bot")[1].split("[this bot, gunicorn (Procfile web: bot:create_app()")
+    echo, ours = out.split("[line-bot-sdk's Flask echo bot")[1].split("[this bot, gunicorn (Procfile web: -c python:bot.web.gunicorn_conf bot:create_app()")
     for block in (echo, ours):
         assert "requests        6 (200 OK: 6, errors: 0)" in block
         assert "replies         6/6 delivered, 0 not the expected answer by reply, 0 by push, 0 LINE calls not 200" in block

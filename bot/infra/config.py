@@ -215,6 +215,12 @@ class Settings:
     # Webhook events a web process holds in memory at most (MAX_EVENTS_IN_HAND); past it they wait,
     # stored, for the first process with room.
     max_events_in_hand: int = 1000
+    # Counted LINE messages the bot may send a month (LINE_MONTHLY_BUDGET); None: the channel's
+    # monthly quota as LINE reports it (no limit on a plan without one).
+    line_monthly_budget: int | None = None
+    # gunicorn workers for the web process (WEB_CONCURRENCY); None: sized from the machine
+    # (bot/web/gunicorn_conf.py).
+    web_concurrency: int | None = None
     # The school's 學習歷程檔案 platform where teachers certify (PLATFORM_URL); empty: no link button.
     platform_url: str = ""
     # When reminders fall due (REMINDER_DAYS_BEFORE, REMINDER_SEND_TIME, ESCALATE_DAYS_BEFORE).
@@ -262,6 +268,10 @@ class Settings:
             secret_key=_secret_key(env),
             event_stale_seconds=_count(env, "EVENT_STALE_SECONDS", cls.event_stale_seconds, 1, 3600),
             max_events_in_hand=_count(env, "MAX_EVENTS_IN_HAND", cls.max_events_in_hand, 1, 1_000_000),
+            line_monthly_budget=(_count(env, "LINE_MONTHLY_BUDGET", 0, 0, 100_000_000)
+                                 if (env.get("LINE_MONTHLY_BUDGET") or "").strip() else None),
+            web_concurrency=(_count(env, "WEB_CONCURRENCY", 1, 1, 256)
+                             if (env.get("WEB_CONCURRENCY") or "").strip() else None),
         )
 
     def with_(self, **changes) -> "Settings":
