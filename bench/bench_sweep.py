@@ -307,25 +307,89 @@ def one_sweep(url: str, base: str, n_students: int) -> None:
     services.close()
 
 
-def whole_term(url: str, base: str, n_students: int) -> None:
+# -- the behaviour model (whole term) -------------------------------------------------------
+# Each day before the 08:05 sweep, people who still owe something act with a probability that grows
+# towards the window's last day: P_FAR while 10 or more days are left, rising linearly to P_LAST on
+# the last day; a person reminded by yesterday's sweep acts with P_REMINDED more. Students upload
+# (未送出 / 認證失敗 -> 待認證), add a 多元表現, pick, and confirm their 收訖明細; subject teachers certify
+# (待認證 -> 認證成功). Each owed row is drawn on its own (PostgreSQL random(), seeded).
+P_FAR, P_LAST, P_REMINDED, RAMP_DAYS = 0.05, 0.40, 0.20, 10
+
+BEHAVIOUR = {
+    "outcome_upload": """UPDATE outcome o SET status = 'pending', submitted_at = :now, status_changed_at = :now
+        WHERE o.status IN ('draft', 'failed') AND random() < :p + :b * (o.student_id IN (SELECT * FROM reminded_students))::int""",
+    "certification": """UPDATE outcome o SET status = 'certified', certified_at = :now, status_changed_at = :now
+        FROM course c WHERE c.id = o.course_id AND o.status = 'pending'
+        AND random() < :p + :b * (c.teacher_id IN (SELECT * FROM reminded_teachers))::int""",
+    "performance_upload": """INSERT INTO performance (performance_no, student_id, year, category, title, uploaded_at, picked)
+        SELECT 'M' || s.id || '-' || :day, s.id, 115, '幹部', '新表現', :now, false FROM student s
+        JOIN school_class k ON k.id = s.class_id WHERE k.grade IN (1, 2)
+        AND NOT EXISTS (SELECT 1 FROM performance p WHERE p.student_id = s.id AND p.year = 115)
+        AND random() < :p + :b * (s.id IN (SELECT * FROM reminded_students))::int""",
+    "pick": """UPDATE outcome o SET picked = true WHERE o.status = 'certified' AND NOT o.picked
+        AND random() < :p + :b * (o.student_id IN (SELECT * FROM reminded_students))::int""",
+    "pick_performance": """UPDATE performance p SET picked = true WHERE NOT p.picked
+        AND random() < :p + :b * (p.student_id IN (SELECT * FROM reminded_students))::int""",
+    "receipt": """UPDATE receipt_batch r SET confirmed_at = :now, confirmed_how = 'student' WHERE r.confirmed_at IS NULL
+        AND random() < :p + :b * (r.student_id IN (SELECT * FROM reminded_students))::int""",
+}
+REMINDED = """CREATE TEMP TABLE reminded_{kind}s ON COMMIT DROP AS SELECT DISTINCT person_id FROM reminder_ledger
+    WHERE person_kind = '{kind}' AND skipped IS NULL AND created_at >= :since"""
+
+
+def act(db: Database, day: date, moment: datetime) -> None:
+    """A day of people acting, by the model above (one transaction, a statement per open window)."""
+    with db.engine.begin() as conn:
+        conn.execute(text("SELECT setseed(:seed)"), {"seed": day.day / 100})  # the same draws every run
+        for kind in ("student", "teacher"):
+            conn.execute(text(REMINDED.format(kind=kind)), {"since": moment - timedelta(days=1)})
+        for kind, _audience, start, end in WINDOWS:
+            if not local(start) <= moment < local(end):
+                continue
+            left = (local(end).astimezone(TZ).date() - day).days
+            p = P_FAR + (P_LAST - P_FAR) * max(0, RAMP_DAYS - left) / RAMP_DAYS
+            for name in (kind, "pick_performance") if kind == "pick" else (kind,):
+                conn.execute(text(BEHAVIOUR[name]), {"p": p, "b": P_REMINDED, "now": moment, "day": day.isoformat()})
+
+
+def whole_term(url: str, base: str, n_students: int, budget: int | None, behave: bool) -> None:
+    from sqlalchemy import func, select
+
     from bot.domain.stages import StageConfig
+    from bot.infra.models import ReminderLedger
     from scheduler.sweep import run_sweep
 
     db = reset(url)
     load(db, n_students)
     cfg = StageConfig()
     services = services_for(url, base)
+    services.settings = services.settings.with_(line_monthly_budget=budget)
     day, counted, moments = date(2026, 11, 1), 0, []
     started = time.perf_counter()
     while day <= date(2026, 11, 21):
         moment = local(f"{day} 08:05")
+        if behave:
+            act(db, day, moment)
         moments.append(moment)
+        services.clock = lambda moment=moment: moment  # outbox rows are dated by the sweep's moment
         counted += run_sweep(services, moment, cfg=cfg).counted
         day += timedelta(days=1)
     naive = naive_for(services.db, cfg, moments)
-    print(f"\n== whole term, {n_students:,} students, {len(moments)} daily sweeps "
+    with db.session() as s:
+        by_stage = dict(s.execute(select(ReminderLedger.stage, func.count()).where(ReminderLedger.skipped.is_(None))
+                                  .where(ReminderLedger.stage.in_(["opening", "last_day"]))
+                                  .group_by(ReminderLedger.stage)).all())
+        skipped = dict(s.execute(select(ReminderLedger.stage, func.count()).where(ReminderLedger.skipped.is_not(None))
+                                 .group_by(ReminderLedger.stage)).all())
+    label = (("students act (model above)" if behave else "static data") + ", "
+             + (f"LINE_MONTHLY_BUDGET {budget:,}" if budget is not None else "no budget"))
+    print(f"\n== whole term, {n_students:,} students, {len(moments)} daily sweeps, {label} "
           f"({time.perf_counter() - started:.1f} s)")
-    print(f"   counted messages {counted:,}; naive bot {naive:,}; ratio {counted / naive:.3f}")
+    print(f"   counted messages {counted:,} = {counted / n_students:.2f} a student in the month "
+          f"(the term's windows all fall in November); naive bot {naive:,}; ratio {counted / naive:.3f}")
+    print(f"   ledger items sent: opening {by_stage.get('opening', 0):,}, last day {by_stage.get('last_day', 0):,}; "
+          f"skipped for the budget: {sum(skipped.values()):,} "
+          + (f"({', '.join(f'{k} {v:,}' for k, v in sorted(skipped.items()))})" if skipped else ""))
     services.close()
 
 
@@ -334,6 +398,8 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
     parser.add_argument("--students", type=int, nargs="+", default=[3000, 100_000])
     parser.add_argument("--term-students", type=int, default=3000, help="0: skip the whole-term run")
+    parser.add_argument("--budget", type=int, default=None,
+                        help="LINE_MONTHLY_BUDGET for the modelled term (default: one message a student)")
     args = parser.parse_args()
     if not args.database_url:
         raise SystemExit("give --database-url (PostgreSQL; it is wiped)")
@@ -344,7 +410,10 @@ def main() -> None:
         for n in args.students:
             one_sweep(args.database_url, base, n)
         if args.term_students:
-            whole_term(args.database_url, base, args.term_students)
+            budget = args.budget if args.budget is not None else args.term_students
+            whole_term(args.database_url, base, args.term_students, None, behave=False)
+            whole_term(args.database_url, base, args.term_students, None, behave=True)
+            whole_term(args.database_url, base, args.term_students, budget, behave=True)
     finally:
         standin.terminate()
         standin.wait(10)

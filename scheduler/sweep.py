@@ -4,8 +4,11 @@
    in the ledger are dropped (one query).
 2. fold: each person's items become ONE message; identical messages are grouped for
    multicast (chunks of at most 500).
-3. hold / budget: inside QUIET_HOURS nothing is written or sent (``held``). When the
-   month's remaining quota is short, the most urgent people go first (soonest deadline,
+3. hold / budget: inside QUIET_HOURS nothing is written or sent (``held``). With a monthly
+   budget (LINE_MONTHLY_BUDGET, else LINE's quota) the month is planned (``scheduler.budget``):
+   what the rest of the month will need is set aside by tier, and this sweep's least needed
+   people (window openings first) are skipped for good when they do not fit. When LINE's
+   remaining quota is still short, the most urgent people go first (soonest deadline,
    teachers before students) and staff (管理者, 註冊組) are told once a day; the rest get
    no ledger rows and wait for a later sweep.
 4. record, then send: in one transaction the ledger rows are inserted (a row someone else
@@ -28,12 +31,14 @@ from sqlalchemy.orm import Session
 
 from bot.domain import ledger
 from bot.domain.stages import StageConfig, in_quiet_hours
+from bot.infra.sender import Quota
 from bot.infra.line_limits import MAX_MULTICAST_RECIPIENTS
 from bot.infra.models import ReminderLedger, Teacher, TeacherDuty
 from bot.infra.services import Services
 from bot.infra.store import held
 from bot.infra.vocab import Duty, PersonKind
 from messages import reminders
+from scheduler import budget
 from scheduler.rules import Item, SweepContext, collect
 from scheduler.rules.base import reachable
 
@@ -64,6 +69,7 @@ class SweepReport:
     staff_notified: int = 0
     quota_remaining: int | None = None
     undelivered: int = 0                   # outbox rows left for retry_outbox
+    month: budget.MonthPlan | None = None  # the month's budget, when there is one
 
     def lines(self) -> list[str]:
         head = "（試算，未寫入也未發送）" if self.dry_run else ""
@@ -75,6 +81,8 @@ class SweepReport:
         if self.held:
             out.append(f"安靜時段：以上 {self.held} 人的提醒暫緩，時段結束後送出。")
         out.append(f"合計：{self.people} 人，計費訊息 {self.counted} 則，LINE 請求 {self.requests} 次")
+        if self.month is not None:
+            out += self.month.lines()
         if self.quota_remaining is not None:
             out.append(f"本月剩餘額度：{self.quota_remaining} 則")
         if self.deferred:
@@ -108,13 +116,14 @@ class Recipient:
 
 
 def run_sweep(services: Services, now: datetime | None = None, dry_run: bool = False,
-              cfg: StageConfig | None = None) -> SweepReport:
-    """Run one sweep as of ``now`` (default: the services' clock), with the school's stages unless ``cfg``."""
+              cfg: StageConfig | None = None, forecast: bool = True) -> SweepReport:
+    """Run one sweep as of ``now`` (default: the services' clock), with the school's stages unless ``cfg``.
+    A dry run shows the month's budget too, unless ``forecast`` is False (a quick look)."""
     now = now or services.clock()
     ctx = SweepContext(now=now, cfg=cfg or services.settings.stages, tz=services.settings.tz,
                        school=services.settings.school)
     if dry_run:
-        return _sweep(services, ctx, dry_run=True)
+        return _sweep(services, ctx, dry_run=True, forecast=forecast)
     with held(services.store, LOCK_NAME, LOCK_TTL) as got:
         if not got:
             log.info("a sweep is running elsewhere; skipped")
@@ -122,19 +131,31 @@ def run_sweep(services: Services, now: datetime | None = None, dry_run: bool = F
         return _sweep(services, ctx, dry_run=False)
 
 
-def _sweep(services: Services, ctx: SweepContext, dry_run: bool) -> SweepReport:
+def _sweep(services: Services, ctx: SweepContext, dry_run: bool, forecast: bool = True) -> SweepReport:
     report = SweepReport(now=ctx.now, dry_run=dry_run)
     with services.db.session() as session:
         items = collect(session, ctx)
         done = ledger.existing(session, (item.key for item in items))
         recipients = fold(item for item in items if item.key not in done)
-        if not recipients:
+        if not recipients and not (dry_run and forecast):
             return report
-        if in_quiet_hours(ctx.now, services.settings.quiet_hours, ctx.tz):
+        if recipients and in_quiet_hours(ctx.now, services.settings.quiet_hours, ctx.tz):
             _tally(report, recipients, requests=0)   # what waits, per rule and stage
             report.held, report.people, report.counted = len(recipients), 0, 0
             return report
-        recipients = _budget(services, session, ctx, recipients, report)
+        quota = _quota(services)
+        limit = services.settings.line_monthly_budget
+        if limit is None and quota is not None:
+            limit = quota.limit
+        if limit is not None and (recipients or dry_run) and forecast:
+            report.month, recipients, skipped = budget.plan_month(session, ctx, limit, recipients)
+            if skipped and not dry_run:
+                budget.skip(session, skipped, services.clock())
+                log.warning("budget: %s people skipped (%s left this month before this sweep)",
+                            len(skipped), report.month.budget - report.month.used)
+        recipients = _budget(session, ctx, recipients, report, quota)
+        if not recipients:
+            return report
     if dry_run:
         _tally(report, recipients, requests=len(group(recipients)))
         return report
@@ -177,14 +198,21 @@ def group(recipients: dict[str, Recipient]) -> list[tuple[tuple[reminders.Sectio
     return chunks
 
 
-def _budget(services: Services, session: Session, ctx: SweepContext, recipients: dict[str, Recipient],
-            report: SweepReport) -> dict[str, Recipient]:
-    """Keep what the month's remaining quota allows: staff notice first, then by urgency."""
+def _quota(services: Services) -> Quota | None:
+    """LINE's monthly quota and usage; None when LINE cannot say (reminders go on without it)."""
     try:
-        remaining = services.sender.quota().remaining
+        return services.sender.quota()
     except Exception as exc:  # the quota API failing must not stop reminders
         log.warning("could not read the message quota (%s); sending without a budget", type(exc).__name__)
+        return None
+
+
+def _budget(session: Session, ctx: SweepContext, recipients: dict[str, Recipient], report: SweepReport,
+            quota: Quota | None) -> dict[str, Recipient]:
+    """Keep what LINE's remaining quota allows: staff notice first, then by urgency."""
+    if quota is None or not recipients:
         return recipients
+    remaining = quota.remaining
     report.quota_remaining = remaining
     if remaining is None or len(recipients) <= remaining:
         return recipients

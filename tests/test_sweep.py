@@ -189,6 +189,9 @@ def test_quota_short_sends_the_most_urgent_first_and_tells_staff_once_a_day(serv
     from bot.infra.vocab import OutcomeStatus
     with db.session() as s:  # wang has a certification due sooner than the students' upload reminders
         add_window(s, school, WindowKind.certification, "2026-11-01 00:00", "2026-11-10 17:00")
+    # The school's own budget is ample (its month is planned in test_budget.py), but LINE has only 3
+    # messages left: the channel's quota was spent elsewhere (announcements from the OA manager).
+    services.settings = services.settings.with_(line_monthly_budget=1000)
     line_api.monthly_limit = 3
     report = run_sweep(services, local("2026-11-02 08:05"), cfg=CFG)
     assert report.quota_remaining == 3 and report.people == 3 and report.deferred == 3

@@ -27,8 +27,8 @@ CLAIM_BATCH = 20_000
 OUTBOX_BATCH = 500
 
 _CLAIM_PG = text("""
-INSERT INTO reminder_ledger (person_kind, person_id, rule, scope, stage, outbox_id, created_at)
-SELECT t.k, t.p, t.r, t.s, t.g, t.o, :now
+INSERT INTO reminder_ledger (person_kind, person_id, rule, scope, stage, outbox_id, created_at, skipped)
+SELECT t.k, t.p, t.r, t.s, t.g, t.o, :now, CAST(:skipped AS varchar)
 FROM json_to_recordset(CAST(:rows AS json)) AS t(k varchar, p integer, r varchar, s varchar, g varchar, o integer)
 ORDER BY t.k, t.p, t.r, t.s, t.g
 ON CONFLICT DO NOTHING
@@ -76,9 +76,10 @@ def existing(session: Session, keys: Iterable[LedgerKey]) -> set[LedgerKey]:
 
 
 def claim(session: Session, keys: Sequence[LedgerKey], now: datetime,
-          outbox_of: dict[LedgerKey, int] | None = None) -> dict[LedgerKey, int]:
+          outbox_of: dict[LedgerKey, int] | None = None, skipped: str | None = None) -> dict[LedgerKey, int]:
     """Insert a ledger row per key unless one exists (pointing at ``outbox_of[key]``, the outbox row
-    that carries it, when given); returns the keys THIS call inserted, with ids."""
+    that carries it, when given; ``skipped``: why these are not sent, e.g. "budget"); returns the
+    keys THIS call inserted, with ids."""
     outbox_of = outbox_of or {}
     keys = sorted(set(keys))
     if not keys:
@@ -89,12 +90,13 @@ def claim(session: Session, keys: Sequence[LedgerKey], now: datetime,
         if _pg(session):
             rows = json.dumps([{"k": k, "p": p, "r": r, "s": s, "g": g, "o": outbox_of.get((k, p, r, s, g))}
                                for k, p, r, s, g in batch], ensure_ascii=False)
-            result = session.execute(_CLAIM_PG, {"now": now, "rows": rows})
+            result = session.execute(_CLAIM_PG, {"now": now, "rows": rows, "skipped": skipped})
         else:
             stmt = sqlite_insert(table).on_conflict_do_nothing().returning(
                 table.c.id, table.c.person_kind, table.c.person_id, table.c.rule, table.c.scope, table.c.stage)
             result = session.execute(stmt, [{"person_kind": k, "person_id": p, "rule": r, "scope": s, "stage": g,
-                                             "outbox_id": outbox_of.get((k, p, r, s, g)), "created_at": now}
+                                             "outbox_id": outbox_of.get((k, p, r, s, g)), "created_at": now,
+                                             "skipped": skipped}
                                             for k, p, r, s, g in batch])
         claimed.update(((_kind(kind), pid, rule, scope, stage), ledger_id)
                        for ledger_id, kind, pid, rule, scope, stage in result)

@@ -101,7 +101,7 @@ def _next_sweep(svc, moment):
     from scheduler.sweep import run_sweep
 
     try:
-        return run_sweep(svc, now=moment, dry_run=True)
+        return run_sweep(svc, now=moment, dry_run=True, forecast=False)
     except Exception as exc:
         log.warning("dry-run sweep failed: %s", type(exc).__name__)
         return None

@@ -86,6 +86,8 @@ class ReminderLedger(Base):
     stage: Mapped[str] = mapped_column(String(32))
     outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_message.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Decided not to send, and why ("budget": the month's LINE_MONTHLY_BUDGET kept it back); None: sent.
+    skipped: Mapped[str | None] = mapped_column(String(16))
 
 
 class RichMenu(Base):
