@@ -34,6 +34,7 @@ from bot.domain.stages import StageConfig, in_quiet_hours
 from bot.infra.sender import Quota
 from bot.infra.line_limits import MAX_MULTICAST_RECIPIENTS
 from bot.infra.models import ReminderLedger, Teacher, TeacherDuty
+from bot.infra.overlap import overlapped
 from bot.infra.services import Services
 from bot.infra.store import held
 from bot.infra.vocab import Duty, PersonKind
@@ -135,8 +136,8 @@ def _sweep(services: Services, ctx: SweepContext, dry_run: bool, forecast: bool 
     report = SweepReport(now=ctx.now, dry_run=dry_run)
     with services.db.session() as session:
         items = collect(session, ctx)
-        done = ledger.existing(session, (item.key for item in items))
-        recipients = fold(item for item in items if item.key not in done)
+        done = ledger.held(session, {(i.rule, i.scope, i.stage) for i in items})
+        recipients = fold(item for item in items if item.key not in done) if done else fold(items)
         if not recipients and not (dry_run and forecast):
             return report
         if recipients and in_quiet_hours(ctx.now, services.settings.quiet_hours, ctx.tz):
@@ -265,23 +266,26 @@ def _record(services: Services, recipients: dict[str, Recipient]) -> tuple[list[
     now = services.clock()
     with services.db.session() as session:
         chunks = group(recipients)
+        pg = session.get_bind().dialect.name == "postgresql"
+        batches = [chunks[start:start + ledger.OUTBOX_BATCH] for start in range(0, len(chunks), ledger.OUTBOX_BATCH)]
+        prepared = (ledger.outbox_batch([("push" if len(members) == 1 else "multicast",
+                                          [m.line_user_id for m in members],
+                                          [reminders.reminder_message(list(sections))])
+                                         for sections, members in batch], pg)
+                    for batch in batches)  # messages built a batch at a time, while the last one is written
+        written = overlapped(prepared, lambda b: ledger.write_outbox(session, b, PURPOSE, now))
         outbox_of: dict[ledger.LedgerKey, int] = {}
         outbox_ids: list[int] = []
-        for start in range(0, len(chunks), ledger.OUTBOX_BATCH):  # messages built and written a batch at a time
-            batch = chunks[start:start + ledger.OUTBOX_BATCH]
-            ids = ledger.enqueue(session, [("push" if len(members) == 1 else "multicast",
-                                            [m.line_user_id for m in members],
-                                            [reminders.reminder_message(list(sections))])
-                                           for sections, members in batch], PURPOSE, now)
+        for ids, batch in zip(written, batches):
             outbox_of.update((i.key, outbox_id) for outbox_id, (_, members) in zip(ids, batch)
                              for m in members for i in m.items)
             outbox_ids += ids
-        ours = ledger.claim(session, list(outbox_of), now, outbox_of)
-        taken = {uid for uid, r in recipients.items() if any(i.key not in ours for i in r.items)}
+        held = ledger.claim_sends(session, outbox_of, now)
+        taken = {uid for uid, r in recipients.items() if any(i.key in held for i in r.items)} if held else set()
         if taken:
             log.info("%s people were already being reminded by another sweep", len(taken))
             keys = [i.key for uid in taken for i in recipients[uid].items]
-            ledger.release(session, [ours[k] for k in keys if k in ours])
+            ledger.release_sends(session, keys, {outbox_of[k] for k in keys})
             gone = ledger.drop_recipients(session, {outbox_of[k] for k in keys}, taken)
             outbox_ids = [i for i in outbox_ids if i not in gone]
         sending = {uid: r for uid, r in recipients.items() if uid not in taken}

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from bot.domain.queries.deliveries import STATUS_LABELS, deliveries
 from bot.domain.stages import StageConfig
 from bot.infra.config import Settings, SettingsError
 from bot.infra.models import ReminderLedger
@@ -89,6 +90,8 @@ def test_a_short_month_skips_openings_keeps_every_last_day_reminder_and_never_go
     with db.session() as s:
         rows = s.execute(select(ReminderLedger.stage, ReminderLedger.skipped, ReminderLedger.outbox_id)).all()
     assert sorted(rows) == [("opening", "budget", None)] * 4
+    with db.session() as s:  # 提醒紀錄 in the console says so
+        assert {(d.stage, STATUS_LABELS[d.status]) for d in deliveries(s)} == {("opening", "本月預算不足，略過")}
     assert run_sweep(svc, svc.clock(), cfg=CFG).month is None  # skipped for good: nothing left to weigh
 
     at(svc, "2026-11-17 08:05")  # before:3: one of amy/ben fits beside the two last-day reminders

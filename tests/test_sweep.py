@@ -166,7 +166,7 @@ def test_the_unique_ledger_stops_a_second_sweep_that_skips_the_lock(services, li
     from scheduler.rules.base import Item
     import scheduler.sweep as sweep_module
 
-    monkeypatch.setattr(sweep_module.ledger, "existing", lambda session, keys: set())  # a stale view of the ledger
+    monkeypatch.setattr(sweep_module.ledger, "held", lambda session, triples: set())  # a stale view of the ledger
     run_sweep(services, local("2026-11-02 08:05"), cfg=CFG)
     report = run_sweep(services, local("2026-11-02 08:06"), cfg=CFG)
     assert report.people == 0 and report.requests == 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable, Sequence
 
@@ -18,7 +19,8 @@ from sqlalchemy import bindparam, delete, insert, select, text, tuple_, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from bot.infra.line_limits import check_messages
+from bot.infra.line_limits import encode_checked
+from bot.infra.overlap import overlapped
 from bot.infra.models import OutboxMessage, ReminderLedger
 
 LedgerKey = tuple[str, int, str, str, str]  # person kind, person id, rule, scope, stage
@@ -33,6 +35,27 @@ FROM json_to_recordset(CAST(:rows AS json)) AS t(k varchar, p integer, r varchar
 ORDER BY t.k, t.p, t.r, t.s, t.g
 ON CONFLICT DO NOTHING
 RETURNING id, person_kind, person_id, rule, scope, stage
+""")
+
+# The sweep's claim: only how many rows went in (197,000 returned rows cost a second at 100,000
+# students); when fewer than sent, _HELD_PG names the keys someone else holds.
+_CLAIM_COUNT_PG = text("""
+WITH ins AS (
+INSERT INTO reminder_ledger (person_kind, person_id, rule, scope, stage, outbox_id, created_at)
+SELECT t.k, t.p, t.r, t.s, t.g, t.o, :now
+FROM json_to_recordset(CAST(:rows AS json)) AS t(k varchar, p integer, r varchar, s varchar, g varchar, o integer)
+ORDER BY t.k, t.p, t.r, t.s, t.g
+ON CONFLICT DO NOTHING
+RETURNING 1)
+SELECT count(*) FROM ins
+""")
+
+_HELD_PG = text("""
+SELECT t.k, t.p, t.r, t.s, t.g
+FROM json_to_recordset(CAST(:rows AS json)) AS t(k varchar, p integer, r varchar, s varchar, g varchar, o integer)
+JOIN reminder_ledger l ON l.person_kind = t.k AND l.person_id = t.p AND l.rule = t.r AND l.scope = t.s
+     AND l.stage = t.g
+WHERE l.outbox_id IS DISTINCT FROM t.o
 """)
 
 _LINK_PG = text("""
@@ -66,13 +89,18 @@ def _kind(value) -> str:
 def existing(session: Session, keys: Iterable[LedgerKey]) -> set[LedgerKey]:
     """Which of ``keys`` the ledger already holds (one query, by their (rule, scope, stage))."""
     keys = set(keys)
-    triples = sorted({(rule, scope, stage) for _, _, rule, scope, stage in keys})
+    return held(session, {(rule, scope, stage) for _, _, rule, scope, stage in keys}) & keys
+
+
+def held(session: Session, triples: Iterable[tuple[str, str, str]]) -> set[LedgerKey]:
+    """Every ledger key of these (rule, scope, stage) triples (one query)."""
+    triples = sorted(set(triples))
     if not triples:
         return set()
     L = ReminderLedger
     rows = session.execute(select(L.person_kind, L.person_id, L.rule, L.scope, L.stage)
                            .where(tuple_(L.rule, L.scope, L.stage).in_(triples)))
-    return {(_kind(kind), pid, rule, scope, stage) for kind, pid, rule, scope, stage in rows} & keys
+    return {(_kind(kind), pid, rule, scope, stage) for kind, pid, rule, scope, stage in rows}
 
 
 def claim(session: Session, keys: Sequence[LedgerKey], now: datetime,
@@ -101,6 +129,37 @@ def claim(session: Session, keys: Sequence[LedgerKey], now: datetime,
         claimed.update(((_kind(kind), pid, rule, scope, stage), ledger_id)
                        for ledger_id, kind, pid, rule, scope, stage in result)
     return claimed
+
+
+def claim_sends(session: Session, outbox_of: dict[LedgerKey, int], now: datetime) -> set[LedgerKey]:
+    """Insert a ledger row per key pointing at the outbox row that carries it, unless one exists;
+    returns the keys that were already held (by a concurrent sweep, or an earlier one)."""
+    keys = sorted(outbox_of)
+    if not _pg(session):
+        return set(keys) - set(claim(session, keys, now, outbox_of))
+
+    def documents():
+        for batch in _batches(keys, CLAIM_BATCH):
+            yield len(batch), json.dumps([{"k": k, "p": p, "r": r, "s": s, "g": g, "o": outbox_of[(k, p, r, s, g)]}
+                                          for k, p, r, s, g in batch], ensure_ascii=False)
+
+    def write(counted: tuple[int, str]) -> set[LedgerKey]:
+        size, rows = counted
+        if session.execute(_CLAIM_COUNT_PG, {"now": now, "rows": rows}).scalar_one() == size:
+            return set()
+        return {tuple(row) for row in session.execute(_HELD_PG, {"rows": rows})}
+
+    return set().union(*overlapped(documents(), write))  # the next batch is encoded while one is written
+
+
+def release_sends(session: Session, keys: Sequence[LedgerKey], outbox_ids: Iterable[int]) -> None:
+    """Remove the ledger rows of these keys that point at these outbox rows (this sweep's, not sent)."""
+    table = ReminderLedger.__table__
+    ids = sorted(set(outbox_ids))
+    for batch in _batches(sorted(set(keys)), 500):
+        session.execute(delete(table).where(
+            tuple_(table.c.person_kind, table.c.person_id, table.c.rule, table.c.scope, table.c.stage).in_(batch),
+            table.c.outbox_id.in_(ids)))
 
 
 def release(session: Session, ledger_ids: Sequence[int]) -> None:
@@ -142,24 +201,45 @@ def enqueue(session: Session, sends: Sequence[tuple[str, list[str], list[dict]]]
             now: datetime) -> list[int]:
     """Outbox rows (each with a fresh retry key) for (kind, recipients, messages); ids in order.
 
-    The rows are what `Sender.deliver` sends; they are checked against LINE's limits first.
+    The rows are what `Sender.deliver` sends; they are checked against LINE's limits first, and on
+    PostgreSQL the JSON that check made is the JSON stored (each message encoded once).
     """
-    if not sends:
-        return []
-    for _kind_, _to, messages in sends:
-        check_messages(messages)
+    return [outbox_id for batch in _batches(list(sends), OUTBOX_BATCH)
+            for outbox_id in write_outbox(session, outbox_batch(batch, _pg(session)), purpose, now)]
+
+
+@dataclass(frozen=True)
+class OutboxBatch:
+    """Up to OUTBOX_BATCH sends, checked and ready to write: their retry keys, and on PostgreSQL the
+    one JSON document the INSERT unpacks (built apart from the database: ``bot.infra.overlap``)."""
+
+    keys: list[str]
+    sends: Sequence[tuple[str, list[str], list[dict]]]
+    document: str | None
+
+
+def outbox_batch(sends: Sequence[tuple[str, list[str], list[dict]]], pg: bool) -> OutboxBatch:
+    encoded = [encode_checked(messages) for _kind_, _to, messages in sends]
     keys = [str(uuid.uuid4()) for _ in sends]
-    ids: dict[str, int] = {}
-    for batch in _batches(list(enumerate(zip(keys, sends))), OUTBOX_BATCH):
-        if _pg(session):
-            rows = json.dumps([{"n": n, "k": key, "t": kind, "r": to, "m": messages}
-                               for n, (key, (kind, to, messages)) in batch], ensure_ascii=False)
-            result = session.execute(_OUTBOX_PG, {"purpose": purpose, "now": now, "rows": rows})
-        else:
-            stmt = insert(OutboxMessage).returning(OutboxMessage.id, OutboxMessage.retry_key)
-            result = session.execute(stmt, [
-                {"retry_key": key, "kind": kind, "recipients": to, "messages": messages, "purpose": purpose,
-                 "status": "pending", "attempts": 0, "created_at": now}
-                for _, (key, (kind, to, messages)) in batch])
-        ids.update((retry_key, outbox_id) for outbox_id, retry_key in result)
-    return [ids[key] for key in keys]
+    document = None
+    if pg:
+        document = "[" + ",".join(
+            '{"n":%d,"k":"%s","t":%s,"r":%s,"m":%s}' % (n, key, json.dumps(kind), json.dumps(to), encoded[n])
+            for n, (key, (kind, to, _messages)) in enumerate(zip(keys, sends))) + "]"
+    return OutboxBatch(keys, sends, document)
+
+
+def write_outbox(session: Session, batch: OutboxBatch, purpose: str, now: datetime) -> list[int]:
+    """Insert one prepared batch (one statement); the new ids in the batch's order."""
+    if not batch.keys:
+        return []
+    if batch.document is not None:
+        result = session.execute(_OUTBOX_PG, {"purpose": purpose, "now": now, "rows": batch.document})
+    else:
+        stmt = insert(OutboxMessage).returning(OutboxMessage.id, OutboxMessage.retry_key)
+        result = session.execute(stmt, [
+            {"retry_key": key, "kind": kind, "recipients": to, "messages": messages, "purpose": purpose,
+             "status": "pending", "attempts": 0, "created_at": now}
+            for key, (kind, to, messages) in zip(batch.keys, batch.sends)])
+    ids = {retry_key: outbox_id for outbox_id, retry_key in result}
+    return [ids[key] for key in batch.keys]

@@ -42,14 +42,28 @@ def _walk(obj: Any) -> Iterable[dict]:
 
 def check_messages(messages: list[dict]) -> None:
     """Raise MessageLimitError if ``messages`` breaks any of LINE's limits."""
+    encode_checked(messages)
+
+
+def encode_checked(messages: list[dict]) -> str:
+    """``messages`` as compact JSON, once checked against LINE's limits (MessageLimitError if not).
+
+    Each message is encoded once: that text bounds its bubble's size (a bubble is inside its
+    message), so a bubble is measured on its own only when the message is near the limit, and the
+    objects are walked for postback data only when the text holds a postback. A sweep checks tens of
+    thousands of bubbles and stores this same text."""
     if not messages:
         raise MessageLimitError("no messages")
     if len(messages) > MAX_MESSAGES:
         raise MessageLimitError(f"{len(messages)} messages in one request (max {MAX_MESSAGES})")
+    encoded: list[str] = []
     for index, message in enumerate(messages):
         where = f"message {index + 1}"
         if not isinstance(message, dict):
             raise MessageLimitError(f"{where}: not a message object")
+        text = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+        encoded.append(text)
+        size = len(text.encode("utf-8"))
         if message.get("type") == "text":
             if not isinstance(message.get("text"), str) or not message["text"]:
                 raise MessageLimitError(f"{where}: a text message without text")
@@ -68,16 +82,19 @@ def check_messages(messages: list[dict]) -> None:
             contents = message.get("contents")
             if not isinstance(contents, dict):
                 raise MessageLimitError(f"{where}: a Flex message without contents")
-            if contents.get("type") == "bubble" and _json_bytes(contents) > MAX_BUBBLE_BYTES:
+            if contents.get("type") == "bubble" and size > MAX_BUBBLE_BYTES \
+                    and _json_bytes(contents) > MAX_BUBBLE_BYTES:
                 raise MessageLimitError(f"{where}: bubble over 30 KB")
             if contents.get("type") == "carousel":
                 bubbles = contents.get("contents", [])
                 if len(bubbles) > MAX_CAROUSEL_BUBBLES:
                     raise MessageLimitError(f"{where}: {len(bubbles)} bubbles in a carousel (max 12)")
-                if _json_bytes(contents) > MAX_CAROUSEL_BYTES:
+                if size > MAX_CAROUSEL_BYTES and _json_bytes(contents) > MAX_CAROUSEL_BYTES:
                     raise MessageLimitError(f"{where}: carousel over 50 KB")
-                if any(_json_bytes(b) > MAX_BUBBLE_BYTES for b in bubbles):
+                if size > MAX_BUBBLE_BYTES and any(_json_bytes(b) > MAX_BUBBLE_BYTES for b in bubbles):
                     raise MessageLimitError(f"{where}: a carousel bubble over 30 KB")
-        for node in _walk(message):
-            if node.get("type") == "postback" and len(str(node.get("data", ""))) > MAX_POSTBACK_DATA:
-                raise MessageLimitError(f"{where}: postback data over {MAX_POSTBACK_DATA} characters")
+        if '"postback"' in text:
+            for node in _walk(message):
+                if node.get("type") == "postback" and len(str(node.get("data", ""))) > MAX_POSTBACK_DATA:
+                    raise MessageLimitError(f"{where}: postback data over {MAX_POSTBACK_DATA} characters")
+    return "[" + ",".join(encoded) + "]"

@@ -8,7 +8,6 @@ still enrolled.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -35,11 +34,12 @@ class Item:
     line_user_id: str
     section: Section
     deadline: datetime | None = None
+    # The ledger key, made with the item (a big sweep asks for it several times per item, and
+    # functools.cached_property's lookup cost more than making it).
+    key: tuple[str, int, str, str, str] = field(init=False, repr=False, compare=False)
 
-    @cached_property
-    def key(self) -> tuple[str, int, str, str, str]:
-        """The ledger key (computed once: a big sweep asks for it several times per item)."""
-        return (self.person_kind.value, self.person_id, self.rule, self.scope, self.stage)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", (self.person_kind.value, self.person_id, self.rule, self.scope, self.stage))
 
 
 @dataclass(frozen=True)

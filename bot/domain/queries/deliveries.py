@@ -1,12 +1,13 @@
 """提醒紀錄: every reminder the ledger holds, per window (scope) and stage: who, when, and what became of
-the send (delivered, failed, waiting). People held back by quiet hours or the month's quota are not in
-the ledger yet: they are reminded by a later sweep."""
+the send (delivered, failed, waiting), or that it was skipped for the month's budget (LINE_MONTHLY_BUDGET).
+People held back by quiet hours or LINE's remaining quota are not in the ledger yet: they are reminded by
+a later sweep."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.domain.audience import Audience
@@ -25,6 +26,7 @@ RULE_LABELS = {
 }
 STAGE_LABELS = {"opening": "開放", "last_day": "最後一天", "daily": "每日"}
 STATUS_LABELS = {"sent": "已送達", "failed": "失敗", "pending": "等待中", "quota": "額度不足未送",
+                 "budget": "本月預算不足，略過",
                  "refused": "未送（超過限制）", None: "已送出（明細已過保存期）"}
 HEADER = ["時間", "提醒", "期程", "階段", "身分", "姓名", "班級", "狀態", "說明"]
 
@@ -75,7 +77,7 @@ def deliveries(session: Session, scope: str | None = None, limit: int = 5000) ->
             (PersonKind.teacher, Teacher, Teacher.name, None)):
         stmt = (select(ReminderLedger.created_at, ReminderLedger.rule, ReminderLedger.scope, ReminderLedger.stage,
                        name_col, class_col if class_col is not None else Teacher.teacher_no,
-                       OutboxMessage.status, OutboxMessage.last_error)
+                       func.coalesce(ReminderLedger.skipped, OutboxMessage.status), OutboxMessage.last_error)
                 .join(model, model.id == ReminderLedger.person_id)
                 .outerjoin(OutboxMessage, OutboxMessage.id == ReminderLedger.outbox_id)
                 .where(ReminderLedger.person_kind == kind))
