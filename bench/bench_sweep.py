@@ -24,7 +24,9 @@ requests; counted messages; and the naive bot's counted messages for the same mo
 window's due reminder pushed, one message per window, to everyone in its 對象 who can be
 reached: students of the audience; teachers of its courses for 認證; homeroom teachers for
 勾選/收訖明細 lists). With ``--term-students`` a whole term (11/01-11/21, one sweep a day at
-08:05) is swept too and compared with the naive bot over every stage of every window.
+08:05) is swept three times and compared with the naive bot over every stage of every window: on
+static data; with people acting towards each deadline (the behaviour model below); and with that
+and a monthly budget (``--budget``, LINE_MONTHLY_BUDGET; default one message a student).
 """
 from __future__ import annotations
 
