@@ -80,4 +80,7 @@ def load_person(session: Session, line_user_id: str | None) -> Person | None:
     found = session.get(model, binding.person_id)
     if found is None:
         return None
+    # The session's identity map holds rows weakly: keep this one while the session lasts, so a
+    # handler that reads the same person (我的進度 does) finds it there instead of asking again.
+    session.info["person_row"] = found
     return person_of(found)
