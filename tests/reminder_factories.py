@@ -106,6 +106,15 @@ def build_school(session: Session) -> School:
     return school
 
 
+def school_with_upload_window(db) -> School:
+    """The school with one 課程學習成果上傳 window to 全校, 11/02 to 11/20 17:00: opening on 11/02,
+    3 days before on 11/17, the last day on 11/20."""
+    with db.session() as session:
+        school = build_school(session)
+        add_window(session, school, WindowKind.outcome_upload, "2026-11-02 00:00", "2026-11-20 17:00")
+    return school
+
+
 def add_outcome(session: Session, school: School, name: str, code: str, status: OutcomeStatus,
                 reason: str | None = None, picked: bool = False, submitted: datetime | None = None) -> Outcome:
     outcome = Outcome(outcome_no=f"O-{name}-{status.value}-{len(school.ids)}-{code}", student_id=school.ids[name],

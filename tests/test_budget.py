@@ -15,22 +15,19 @@ from bot.domain.stages import StageConfig
 from bot.infra.config import Settings, SettingsError
 from bot.infra.models import ReminderLedger
 from bot.infra.services import Services
-from bot.infra.vocab import PersonKind, WindowKind
+from bot.infra.vocab import PersonKind
 from messages import reminders
 from scheduler.budget import plan, tier, tier_of
 from scheduler.rules import Item
 from scheduler.sweep import Recipient, run_sweep
-from tests.reminder_factories import add_window, build_school, local
+from tests.reminder_factories import local, school_with_upload_window
 
 CFG = StageConfig()
 
 
 @pytest.fixture
 def school(db):
-    with db.session() as s:
-        school = build_school(s)
-        add_window(s, school, WindowKind.outcome_upload, "2026-11-02 00:00", "2026-11-20 17:00")
-    return school
+    return school_with_upload_window(db)
 
 
 def at(services: Services, text: str) -> datetime:

@@ -15,7 +15,7 @@ from bot.infra.vocab import WindowKind
 from scheduler.sweep import Recipient, group, run_sweep
 from scheduler.worker import retry_outbox
 from tests.helpers import texts_of
-from tests.reminder_factories import TZ, add_window, build_school, local
+from tests.reminder_factories import TZ, add_window, local, school_with_upload_window
 
 CFG = StageConfig()
 REACHABLE = ["amy", "ben", "cat", "dan"]  # of the factory school, for an opening to 全校
@@ -23,10 +23,7 @@ REACHABLE = ["amy", "ben", "cat", "dan"]  # of the factory school, for an openin
 
 @pytest.fixture
 def school(db):
-    with db.session() as s:
-        school = build_school(s)
-        add_window(s, school, WindowKind.outcome_upload, "2026-11-02 00:00", "2026-11-20 17:00")
-    return school
+    return school_with_upload_window(db)
 
 
 def copies(line_api, school, names=REACHABLE) -> dict[str, int]:
@@ -163,7 +160,6 @@ def test_two_workers_at_once_send_each_reminder_once(services, line_api, db, sch
 
 def test_the_unique_ledger_stops_a_second_sweep_that_skips_the_lock(services, line_api, db, school, monkeypatch):
     """Even without the lock (second line of defence), a person already in the ledger is not sent again."""
-    from scheduler.rules.base import Item
     import scheduler.sweep as sweep_module
 
     monkeypatch.setattr(sweep_module.ledger, "held", lambda session, triples: set())  # a stale view of the ledger
@@ -185,8 +181,6 @@ def test_quiet_hours_hold_then_release(services, line_api, db, school):
 
 
 def test_quota_short_sends_the_most_urgent_first_and_tells_staff_once_a_day(services, line_api, db, school):
-    from bot.infra.models import Outcome
-    from bot.infra.vocab import OutcomeStatus
     with db.session() as s:  # wang has a certification due sooner than the students' upload reminders
         add_window(s, school, WindowKind.certification, "2026-11-01 00:00", "2026-11-10 17:00")
     # The school's own budget is ample (its month is planned in test_budget.py), but LINE has only 3
