@@ -85,9 +85,15 @@ class MonthPlan:
         def by_tier(counts: Counter) -> str:
             return "、".join(f"{TIER_NAMES[t]} {counts[t]:,}" for t in sorted(counts) if counts[t]) or "無"
         out = [f"本月訊息預算 {self.budget:,} 則：已用 {self.used:,}，本次 {sum(self.now.values()):,}，"
-               f"本月其後預估至多 {sum(self.later.values()):,}（{by_tier(self.later)}）",
-               f"預估月底剩餘：{self.left:,} 則" if self.left >= 0 else
-               f"預估月底超出：{-self.left:,} 則（其後的提醒將依序略過開放通知、導師名單、截止前）"]
+               f"本月其後預估至多 {sum(self.later.values()):,}（{by_tier(self.later)}）"]
+        if self.left >= 0:
+            out.append(f"預估月底剩餘：{self.left:,} 則")
+        elif self.used + sum(self.now.values()) >= self.budget:
+            out.append("本月預算已用完：本月其後的提醒都會略過，最後一天的提醒也一樣。"
+                       "要照常提醒，請提高 LINE_MONTHLY_BUDGET（或 LINE 方案的額度）。")
+        else:
+            out.append(f"預估月底超出：{-self.left:,} 則（屆時依序略過開放通知、導師名單、截止前的提醒，"
+                       "最後一天的提醒優先）")
         if self.skipped:
             out.append(f"預算不足：本次略過 {sum(self.skipped.values()):,} 人（{by_tier(self.skipped)}），"
                        "記入提醒紀錄，不再補發。")

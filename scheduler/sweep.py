@@ -200,7 +200,10 @@ def group(recipients: dict[str, Recipient]) -> list[tuple[tuple[reminders.Sectio
 
 
 def _quota(services: Services) -> Quota | None:
-    """LINE's monthly quota and usage; None when LINE cannot say (reminders go on without it)."""
+    """LINE's monthly quota and usage; None when LINE cannot say (reminders go on without it) or
+    there is no channel to ask (no LINE_CHANNEL_ACCESS_TOKEN: a dry run on a school's data)."""
+    if not services.settings.channel_access_token:
+        return None
     try:
         return services.sender.quota()
     except Exception as exc:  # the quota API failing must not stop reminders

@@ -123,3 +123,13 @@ def test_remind_dry_run_shows_the_month_against_the_budget(cli_env, services, li
     out = CliRunner().invoke(main, ["remind", "--dry-run", "--now", "2026-11-02T08:05"], env=env)
     assert out.exit_code == 0, out.output
     assert "本月訊息預算 3 則" in out.output and "預算不足：本次略過 4 人（開放通知 4）" in out.output
+
+
+def test_the_forecast_says_plainly_when_the_month_is_spent_or_will_run_short():
+    from scheduler.budget import MonthPlan
+
+    assert MonthPlan(100, 40, Counter({1: 10}), later=Counter({0: 20})).lines()[-1] == "預估月底剩餘：30 則"
+    short = MonthPlan(100, 40, Counter({1: 10}), later=Counter({0: 20, 3: 80})).lines()[-1]
+    assert short.startswith("預估月底超出：50 則") and "最後一天的提醒優先" in short
+    spent = MonthPlan(100, 100, later=Counter({0: 5})).lines()[-1]
+    assert spent.startswith("本月預算已用完") and "LINE_MONTHLY_BUDGET" in spent
