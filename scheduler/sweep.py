@@ -283,8 +283,8 @@ def _record(services: Services, recipients: dict[str, Recipient]) -> tuple[list[
             outbox_of.update((i.key, outbox_id) for outbox_id, (_, members) in zip(ids, batch)
                              for m in members for i in m.items)
             outbox_ids += ids
-        held = ledger.claim_sends(session, outbox_of, now)
-        taken = {uid for uid, r in recipients.items() if any(i.key in held for i in r.items)} if held else set()
+        lost = ledger.claim_sends(session, outbox_of, now)  # keys another sweep holds
+        taken = {uid for uid, r in recipients.items() if any(i.key in lost for i in r.items)} if lost else set()
         if taken:
             log.info("%s people were already being reminded by another sweep", len(taken))
             keys = [i.key for uid in taken for i in recipients[uid].items]
