@@ -206,14 +206,14 @@ def test_timed_out_push_is_retried_with_the_same_key_and_delivered_once(settings
                                                                        monkeypatch):
     """LINE is slower than the sender's timeout once: the retry carries the same key, so
     whichever of the two LINE processes second is answered 409 and nobody gets two copies."""
-    impatient = Sender(settings.with_(sender_timeout=0.3), db, store)
+    impatient = Sender(settings.with_(sender_timeout=0.6), db, store)
     original = line_api.validator
     slowed: list[str] = []
 
     def slow_first_call(method, path, body):
         if not slowed:
             slowed.append(flask.request.headers.get("X-Line-Retry-Key"))
-            time.sleep(0.8)  # longer than the timeout: the sender gives up on this answer
+            time.sleep(1.5)  # well past the timeout: the sender gives up on this answer
         return original(method, path, body)
 
     monkeypatch.setattr(line_api, "validator", slow_first_call)
