@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Protocol
 
 from sqlalchemy import func, select
@@ -100,17 +100,15 @@ class MonthPlan:
         return out
 
 
-def month_bounds(now: datetime, ctx: SweepContext) -> tuple[datetime, datetime]:
-    """The local month of ``now`` as [start, end) in UTC."""
-    day = now.astimezone(ctx.tz).date()
-    first = day.replace(day=1)
-    following = (first + timedelta(days=32)).replace(day=1)
-    return local_moment(first, datetime.min.time(), ctx.tz), local_moment(following, datetime.min.time(), ctx.tz)
+def _month(ctx: SweepContext) -> tuple[date, date]:
+    """The first day of ``ctx.now``'s local month, and of the next."""
+    first = ctx.now.astimezone(ctx.tz).date().replace(day=1)
+    return first, (first + timedelta(days=32)).replace(day=1)
 
 
 def used_this_month(session: Session, ctx: SweepContext) -> int:
     """Counted messages of this bot's outbox rows written this local month (one statement)."""
-    start, end = month_bounds(ctx.now, ctx)
+    start, end = (local_moment(day, time(0), ctx.tz) for day in _month(ctx))
     cost = func.json_array_length(OutboxMessage.recipients) * func.json_array_length(OutboxMessage.messages)
     return int(session.scalar(select(func.coalesce(func.sum(cost), 0)).where(
         OutboxMessage.created_at >= start, OutboxMessage.created_at < end, OutboxMessage.status.in_(COUNTED))) or 0)
@@ -119,9 +117,8 @@ def used_this_month(session: Session, ctx: SweepContext) -> int:
 def later_days(ctx: SweepContext) -> list[date]:
     """The local days after today up to the month's last day."""
     today = ctx.now.astimezone(ctx.tz).date()
-    _, end = month_bounds(ctx.now, ctx)
-    last = (end.astimezone(ctx.tz) - timedelta(days=1)).date()
-    return [today + timedelta(days=n) for n in range(1, (last - today).days + 1)]
+    _, following = _month(ctx)
+    return [today + timedelta(days=n) for n in range(1, (following - today).days)]
 
 
 def forecast(session: Session, ctx: SweepContext, taken: set) -> Counter:

@@ -9,6 +9,16 @@ PUBLIC_URL = "http://localhost"  # the test client's own address: console links 
 CONSOLE_SECRET = "test-console-secret-key-of-at-least-32-bytes"
 
 
+def signed_post(client, events: list[dict]):
+    """POST ``events`` to /callback as one body signed with the test channel's secret."""
+    from bot.demo.simulator.events import callback_body
+    from bot.web.webhook import signature_for
+
+    body = callback_body(events)
+    return client.post("/callback", data=body, headers={"X-Line-Signature": signature_for(SECRET, body),
+                                                        "Content-Type": "application/json"})
+
+
 def objects_in(node) -> Iterator[dict]:
     """Every JSON object inside ``node`` (messages, a bubble ...), in document order."""
     if isinstance(node, dict):

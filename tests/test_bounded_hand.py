@@ -10,18 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import create_app
-from bot.demo.simulator.events import callback_body, text_event
+from bot.demo.simulator.events import text_event
 from bot.infra.models import WebhookEvent
 from bot.infra.sender import Sender
 from bot.infra.services import Services
-from bot.web.webhook import signature_for
-from tests.helpers import SECRET, texts_of
-
-
-def signed_post(client, events: list[dict]):
-    body = callback_body(events)
-    return client.post("/callback", data=body, headers={"X-Line-Signature": signature_for(SECRET, body),
-                                                        "Content-Type": "application/json"})
+from tests.helpers import signed_post, texts_of
 
 
 @pytest.fixture

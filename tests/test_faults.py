@@ -25,7 +25,7 @@ from bot.infra.sender import Sender
 from bot.infra.services import Services
 from bot.infra.store import RedisStore
 from bot.web.webhook import signature_for
-from tests.helpers import SECRET, TOKEN, texts_of
+from tests.helpers import SECRET, TOKEN, signed_post, texts_of
 from tests.openapi import messaging_validator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,12 +34,6 @@ HELLO = [{"type": "text", "text": "哈囉"}]
 
 def users(n: int) -> list[str]:
     return ["U" + f"{i:032x}" for i in range(1, n + 1)]
-
-
-def signed_post(client, events: list[dict]):
-    body = callback_body(events)
-    return client.post("/callback", data=body, headers={"X-Line-Signature": signature_for(SECRET, body),
-                                                        "Content-Type": "application/json"})
 
 
 class HungRedis:

@@ -28,27 +28,17 @@ LedgerKey = tuple[str, int, str, str, str]  # person kind, person id, rule, scop
 CLAIM_BATCH = 20_000
 OUTBOX_BATCH = 500
 
-_CLAIM_PG = text("""
+_CLAIM_INSERT = """
 INSERT INTO reminder_ledger (person_kind, person_id, rule, scope, stage, outbox_id, created_at, skipped)
 SELECT t.k, t.p, t.r, t.s, t.g, t.o, :now, CAST(:skipped AS varchar)
 FROM json_to_recordset(CAST(:rows AS json)) AS t(k varchar, p integer, r varchar, s varchar, g varchar, o integer)
 ORDER BY t.k, t.p, t.r, t.s, t.g
 ON CONFLICT DO NOTHING
-RETURNING id, person_kind, person_id, rule, scope, stage
-""")
-
+"""
+_CLAIM_PG = text(_CLAIM_INSERT + "RETURNING id, person_kind, person_id, rule, scope, stage")
 # The sweep's claim: only how many rows went in (197,000 returned rows cost a second at 100,000
 # students); when fewer than sent, _HELD_PG names the keys someone else holds.
-_CLAIM_COUNT_PG = text("""
-WITH ins AS (
-INSERT INTO reminder_ledger (person_kind, person_id, rule, scope, stage, outbox_id, created_at)
-SELECT t.k, t.p, t.r, t.s, t.g, t.o, :now
-FROM json_to_recordset(CAST(:rows AS json)) AS t(k varchar, p integer, r varchar, s varchar, g varchar, o integer)
-ORDER BY t.k, t.p, t.r, t.s, t.g
-ON CONFLICT DO NOTHING
-RETURNING 1)
-SELECT count(*) FROM ins
-""")
+_CLAIM_COUNT_PG = text("WITH ins AS (" + _CLAIM_INSERT + "RETURNING 1) SELECT count(*) FROM ins")
 
 _HELD_PG = text("""
 SELECT t.k, t.p, t.r, t.s, t.g
@@ -76,6 +66,12 @@ RETURNING id, retry_key
 def _batches(rows: Sequence, size: int):
     for start in range(0, len(rows), size):
         yield rows[start:start + size]
+
+
+def _claim_document(batch: Sequence[LedgerKey], outbox_of: dict[LedgerKey, int]) -> str:
+    """A batch of ledger keys (each with its outbox row, if any) as the JSON _CLAIM_INSERT unpacks."""
+    return json.dumps([{"k": k, "p": p, "r": r, "s": s, "g": g, "o": outbox_of.get((k, p, r, s, g))}
+                       for k, p, r, s, g in batch], ensure_ascii=False)
 
 
 def _pg(session: Session) -> bool:
@@ -116,9 +112,8 @@ def claim(session: Session, keys: Sequence[LedgerKey], now: datetime,
     table = ReminderLedger.__table__
     for batch in _batches(keys, CLAIM_BATCH):
         if _pg(session):
-            rows = json.dumps([{"k": k, "p": p, "r": r, "s": s, "g": g, "o": outbox_of.get((k, p, r, s, g))}
-                               for k, p, r, s, g in batch], ensure_ascii=False)
-            result = session.execute(_CLAIM_PG, {"now": now, "rows": rows, "skipped": skipped})
+            result = session.execute(_CLAIM_PG, {"now": now, "rows": _claim_document(batch, outbox_of),
+                                                 "skipped": skipped})
         else:
             stmt = sqlite_insert(table).on_conflict_do_nothing().returning(
                 table.c.id, table.c.person_kind, table.c.person_id, table.c.rule, table.c.scope, table.c.stage)
@@ -140,12 +135,11 @@ def claim_sends(session: Session, outbox_of: dict[LedgerKey, int], now: datetime
 
     def documents():
         for batch in _batches(keys, CLAIM_BATCH):
-            yield len(batch), json.dumps([{"k": k, "p": p, "r": r, "s": s, "g": g, "o": outbox_of[(k, p, r, s, g)]}
-                                          for k, p, r, s, g in batch], ensure_ascii=False)
+            yield len(batch), _claim_document(batch, outbox_of)
 
     def write(counted: tuple[int, str]) -> set[LedgerKey]:
         size, rows = counted
-        if session.execute(_CLAIM_COUNT_PG, {"now": now, "rows": rows}).scalar_one() == size:
+        if session.execute(_CLAIM_COUNT_PG, {"now": now, "rows": rows, "skipped": None}).scalar_one() == size:
             return set()
         return {tuple(row) for row in session.execute(_HELD_PG, {"rows": rows})}
 
