@@ -40,3 +40,8 @@ def postbacks_of(messages: list[dict], prefix: str = "") -> list[str]:
     """The data of every postback action in messages (buttons, quick replies, templates), in order."""
     return [obj["data"] for obj in objects_in(messages)
             if obj.get("type") == "postback" and str(obj.get("data", "")).startswith(prefix)]
+
+
+def quick_labels(message: dict) -> list[str]:
+    """The labels of a message's quick-reply buttons, in order."""
+    return [item["action"]["label"] for item in message.get("quickReply", {}).get("items", [])]

@@ -8,7 +8,7 @@ from bot.infra.models import BindingCode, LineBinding, Student
 from bot.infra.vocab import Duty, PersonKind
 from messages import texts
 from tests import factories as f
-from tests.helpers import texts_of
+from tests.helpers import quick_labels, texts_of
 
 AMY = f.line_user_id("amy")
 BEN = f.line_user_id("ben")
@@ -32,10 +32,6 @@ def active(db, user_id: str) -> LineBinding | None:
     with db.session() as s:
         return s.scalars(select(LineBinding).where(
             LineBinding.line_user_id == user_id, LineBinding.unbound_at.is_(None))).first()
-
-
-def quick_labels(message: dict) -> list[str]:
-    return [item["action"]["label"] for item in message.get("quickReply", {}).get("items", [])]
 
 
 @pytest.mark.parametrize("form", ["綁定 {lower}", "{lower}", "綁定\u3000{code}", "綁定{code}", "{code}"])
