@@ -19,12 +19,13 @@ def chat_router() -> "Router":
     then each role's intents, and last the fallbacks, so nothing is met with silence.
     """
     from handlers import (binding, certifications, deadlines, fallback, follow, help, homeroom, receipts,
-                          settings, staff, status)
+                          settings, snooze, staff, status)
     from handlers.routing import Router
 
     return Router([
         follow, binding, help,                        # anyone
         status, deadlines, settings, receipts,        # students (設定: teachers too)
+        snooze,                                       # a reminder's 「明天再提醒我」 (whoever got it)
         certifications, homeroom, staff,              # teachers, 導師, staff
         fallback,                                     # never silence
     ])

@@ -1,4 +1,5 @@
-"""設定: mute or unmute each reminder kind that applies to the person; see what the bot knows about them.
+"""設定: mute or unmute each reminder kind that applies to the person; see what the bot knows about them,
+and the reminders they put off (「明天再提醒我」) that are still ahead.
 
 The kinds offered depend on the roles (a student's reminders; a teacher's 認證; a 導師's class
 lists for 勾選 and 收訖明細). The postback names a kind and a state, never a person.
@@ -8,9 +9,10 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot.domain.people import HOMEROOM, STUDENT, TEACHER, Person, active_binding
+from bot.domain import snooze
+from bot.domain.people import HOMEROOM, STAFF, STUDENT, TEACHER, Person, active_binding
 from bot.infra.models import STATUS_CHANGE, ReminderMute, Student, Teacher
-from bot.infra.vocab import PersonKind, WindowKind
+from bot.infra.vocab import Duty, PersonKind, WindowKind
 from handlers.context import EventContext
 from handlers.routing import Routes
 from messages import commands as c
@@ -29,7 +31,7 @@ def kinds_for(person: Person) -> list[str]:
     kinds: list[str] = []
     if STUDENT in person.roles:
         kinds += STUDENT_KINDS
-    if TEACHER in person.roles:
+    if TEACHER in person.roles or Duty.academic in person.duties:  # 教學組 is told of certification too
         kinds += TEACHER_KINDS
     if HOMEROOM in person.roles:
         kinds += [k for k in HOMEROOM_KINDS if k not in kinds]
@@ -51,16 +53,17 @@ def _bubble(ctx: EventContext, session: Session) -> dict:
     else:
         teacher = session.get(Teacher, person.id)
         number = teacher.teacher_no if teacher else None
+    snoozed = [(s.rule, s.until) for s in snooze.active(session, person.kind, person.id, ctx.now)]
     return msg.settings_bubble(person, kinds_for(person), muted_kinds(session, person),
-                               binding.bound_at if binding else None, ctx.services.settings.tz, seat, number)
+                               binding.bound_at if binding else None, ctx.services.settings.tz, seat, number, snoozed)
 
 
-@routes.words(c.SETTINGS.words, roles={STUDENT, TEACHER})
+@routes.words(c.SETTINGS.words, roles={STUDENT, TEACHER, HOMEROOM, STAFF})
 def show_settings(ctx: EventContext, session: Session) -> list[dict]:
     return [_bubble(ctx, session)]
 
 
-@routes.postback(msg.MUTE_ACTION, roles={STUDENT, TEACHER})
+@routes.postback(msg.MUTE_ACTION, roles={STUDENT, TEACHER, HOMEROOM, STAFF})
 def toggle(ctx: EventContext, session: Session) -> list[dict]:
     kind, on = ctx.postback.get("k"), ctx.postback.get("on")
     person = ctx.person

@@ -214,8 +214,9 @@ def _text(value: str, **style) -> dict:
     return {"type": "text", "text": value, "wrap": True, **style}
 
 
-def reminder_message(sections: list[Section]) -> dict:
-    """One Flex bubble holding every section; altText is the whole reminder as plain text."""
+def reminder_message(sections: list[Section], snooze: tuple[tuple[str, str], ...] = ()) -> dict:
+    """One Flex bubble holding every section; altText is the whole reminder as plain text. ``snooze``:
+    the (label, postback data) of each snooze button (「明天再提醒我」...), in the footer."""
     body: list[dict] = []
     for index, section in enumerate(sections):
         if index:
@@ -230,4 +231,9 @@ def reminder_message(sections: list[Section]) -> dict:
         ]},
         "body": {"type": "box", "layout": "vertical", "contents": body},
     }
+    if snooze:
+        bubble["footer"] = {"type": "box", "layout": "vertical", "spacing": "sm", "contents": [
+            {"type": "button", "style": "secondary", "height": "sm",
+             "action": {"type": "postback", "label": label, "data": data, "displayText": label}}
+            for label, data in snooze]}
     return {"type": "flex", "altText": text_fallback(sections), "contents": bubble}

@@ -30,6 +30,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.domain import ledger
+from bot.domain import snooze
 from bot.domain.stages import LAST_DAY, OPENING, local_moment
 from bot.infra.models import OutboxMessage
 from scheduler.rules import Item, SweepContext, collect
@@ -52,7 +53,7 @@ COUNTED = ("pending", "sent")  # outbox rows that cost (or will cost) messages
 
 def tier(item: Item) -> int:
     """How much an item is needed when the month is short: 0 most, 3 least."""
-    stage = item.stage
+    stage = snooze.base_stage(item.stage)  # a reminder sent again at the snoozed time weighs as its stage
     if stage == LAST_DAY or stage.startswith("escalate") or item.rule == OFFICE_RULE:
         return 0
     if stage == OPENING:

@@ -1,7 +1,8 @@
 """One reminder sweep: what is due, folded to one message per person, sent exactly once.
 
-1. collect: the rules (a few set-based queries) list every item due now; items already
-   in the ledger are dropped (one query).
+1. collect: the rules (a few set-based queries) list every item due now; a person's items they
+   snoozed (「明天再提醒我」) wait until then, and at that time go out once more under their own
+   ledger stage (``bot.domain.snooze``, one query); items already in the ledger are dropped (one query).
 2. fold: each person's items become ONE message; identical messages are grouped for
    multicast (chunks of at most 500).
 3. hold / budget: inside QUIET_HOURS nothing is written or sent (``held``). With a monthly
@@ -24,12 +25,13 @@ import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from zoneinfo import ZoneInfo
 from typing import Iterable
 
 from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
-from bot.domain import ledger
+from bot.domain import ledger, snooze
 from bot.domain.stages import StageConfig, in_quiet_hours
 from bot.infra.sender import Quota
 from bot.infra.line_limits import MAX_MULTICAST_RECIPIENTS
@@ -72,9 +74,11 @@ class SweepReport:
     undelivered: int = 0                   # outbox rows left for retry_outbox
     month: budget.MonthPlan | None = None  # the month's budget, when there is one
 
-    def lines(self) -> list[str]:
+    def lines(self, tz: ZoneInfo | None = None) -> list[str]:
+        """The report, headed by its moment: in ``tz`` (the school's) to the minute, else UTC (logs)."""
         head = "（試算，未寫入也未發送）" if self.dry_run else ""
-        out = [f"提醒掃描 {self.now.isoformat()} {head}".rstrip()]
+        moment = f"{self.now.astimezone(tz):%Y-%m-%d %H:%M}" if tz is not None else self.now.isoformat()
+        out = [f"提醒掃描 {moment}{head}"]
         if self.skipped:
             return out + ["另一個排程正在執行，本次略過。"]
         for (rule, stage), n in sorted(self.reached.items()):
@@ -100,6 +104,7 @@ class Recipient:
     line_user_id: str
     person_kind: PersonKind
     items: list[Item]
+    snooze: tuple[tuple[str, str], ...] = ()  # the snooze buttons: (label, postback data)
 
     def urgency(self) -> tuple:
         deadlines = [i.deadline.replace(tzinfo=None) for i in self.items if i.deadline is not None]
@@ -113,7 +118,7 @@ class Recipient:
         return tuple(i.section for i in ordered)
 
     def message(self) -> dict:
-        return reminders.reminder_message(list(self.sections()))
+        return reminders.reminder_message(list(self.sections()), self.snooze)
 
 
 def run_sweep(services: Services, now: datetime | None = None, dry_run: bool = False,
@@ -135,7 +140,7 @@ def run_sweep(services: Services, now: datetime | None = None, dry_run: bool = F
 def _sweep(services: Services, ctx: SweepContext, dry_run: bool, forecast: bool = True) -> SweepReport:
     report = SweepReport(now=ctx.now, dry_run=dry_run)
     with services.db.session() as session:
-        items = collect(session, ctx)
+        items = _snoozed(session, collect(session, ctx), ctx.now)
         done = ledger.held(session, {(i.rule, i.scope, i.stage) for i in items})
         recipients = fold(item for item in items if item.key not in done) if done else fold(items)
         if not recipients and not (dry_run and forecast):
@@ -157,6 +162,7 @@ def _sweep(services: Services, ctx: SweepContext, dry_run: bool, forecast: bool 
         recipients = _budget(session, ctx, recipients, report, quota)
         if not recipients:
             return report
+    _offer_snooze(recipients, ctx, services.settings.quiet_hours)
     if dry_run:
         _tally(report, recipients, requests=len(group(recipients)))
         return report
@@ -185,13 +191,17 @@ def fold(items: Iterable[Item]) -> dict[str, Recipient]:
     return folded
 
 
-def group(recipients: dict[str, Recipient]) -> list[tuple[tuple[reminders.Section, ...], list[Recipient]]]:
-    """Recipients with the same sections (so byte-identical messages) together, in chunks of at most
-    500, the most urgent first (a chunk ranks by its most urgent member). The messages themselves are
-    built batch by batch when recorded (``_record``), so a big sweep never holds them all."""
-    by_sections: dict[tuple[reminders.Section, ...], list[Recipient]] = {}
+Content = tuple[tuple[reminders.Section, ...], tuple[tuple[str, str], ...]]  # sections, snooze buttons
+
+
+def group(recipients: dict[str, Recipient]) -> list[tuple[Content, list[Recipient]]]:
+    """Recipients with the same sections and snooze buttons (so byte-identical messages) together, in
+    chunks of at most 500, the most urgent first (a chunk ranks by its most urgent member). The messages
+    themselves are built batch by batch when recorded (``_record``), so a big sweep never holds them all."""
+    by_sections: dict[Content, list[Recipient]] = {}
     for uid in sorted(recipients, key=lambda u: recipients[u].urgency()):
-        by_sections.setdefault(recipients[uid].sections(), []).append(recipients[uid])
+        recipient = recipients[uid]
+        by_sections.setdefault((recipient.sections(), recipient.snooze), []).append(recipient)
     chunks = []
     for sections, members in by_sections.items():  # the builder is deterministic: same sections, same bytes
         for start in range(0, len(members), MAX_MULTICAST_RECIPIENTS):
@@ -273,8 +283,8 @@ def _record(services: Services, recipients: dict[str, Recipient]) -> tuple[list[
         batches = [chunks[start:start + ledger.OUTBOX_BATCH] for start in range(0, len(chunks), ledger.OUTBOX_BATCH)]
         prepared = (ledger.outbox_batch([("push" if len(members) == 1 else "multicast",
                                           [m.line_user_id for m in members],
-                                          [reminders.reminder_message(list(sections))])
-                                         for sections, members in batch], pg)
+                                          [reminders.reminder_message(list(sections), buttons)])
+                                         for (sections, buttons), members in batch], pg)
                     for batch in batches)  # messages built a batch at a time, while the last one is written
         written = overlapped(prepared, lambda b: ledger.write_outbox(session, b, PURPOSE, now))
         outbox_of: dict[ledger.LedgerKey, int] = {}
@@ -293,6 +303,42 @@ def _record(services: Services, recipients: dict[str, Recipient]) -> tuple[list[
             outbox_ids = [i for i in outbox_ids if i not in gone]
         sending = {uid: r for uid, r in recipients.items() if uid not in taken}
     return outbox_ids, sending
+
+
+def _snoozed(session: Session, items: list[Item], now: datetime) -> list[Item]:
+    """Items a person snoozed: none before the snoozed time; at it, the snoozed stage once more under
+    its own ledger stage (a later stage that fell due meanwhile goes out as usual instead)."""
+    found = snooze.for_items(session, {(i.rule, i.scope) for i in items if snooze.snoozable(i.rule, i.scope, i.stage)})
+    if not found:
+        return items
+    kept: list[Item] = []
+    for item in items:
+        snoozes = found.get((item.person_kind.value, item.person_id, item.rule, item.scope))
+        verdict = snooze.verdict(snoozes, item.stage, now) if snoozes else None
+        if verdict == "wait":
+            continue
+        kept.append(replace(item, stage=snooze.again(item.stage)) if verdict == "again" else item)
+    return kept
+
+
+def _offer_snooze(recipients: dict[str, Recipient], ctx: SweepContext, quiet) -> None:
+    """Give each reminder its snooze buttons (for the items that can be snoozed, soonest deadline first).
+    Worked out once per deadline and set of items, not per person: a sweep may reach 100,000."""
+    offered: dict[datetime, list[snooze.Option]] = {}
+    made: dict[tuple, tuple[tuple[str, str], ...]] = {}
+    for recipient in recipients.values():
+        items = sorted((i for i in recipient.items if i.deadline is not None
+                        and snooze.snoozable(i.rule, i.scope, i.stage)), key=lambda i: (i.deadline, i.key))
+        if not items:
+            continue
+        keys = tuple((i.rule, i.scope, i.stage) for i in items)
+        soonest = items[0].deadline
+        if (soonest, keys) not in made:
+            if soonest not in offered:
+                offered[soonest] = snooze.options(ctx.now, soonest, ctx.cfg, ctx.tz, quiet)
+            buttons = ((o.label, snooze.postback_data(o.until, keys)) for o in offered[soonest])
+            made[(soonest, keys)] = tuple((label, data) for label, data in buttons if data)
+        recipient.snooze = made[(soonest, keys)]
 
 
 def _forget(services: Services, outbox_id: int) -> int:

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.domain import snooze
 from bot.domain.audience import Audience
 from bot.infra.models import OutboxMessage, ReminderLedger, SchoolClass, Student, Teacher, Term, Window
 from bot.infra.vocab import WINDOW_KIND_LABELS, PersonKind, WindowKind
@@ -32,6 +33,8 @@ HEADER = ["時間", "提醒", "期程", "階段", "身分", "姓名", "班級", 
 
 
 def stage_label(stage: str) -> str:
+    if snooze.is_again(stage):
+        return f"{stage_label(snooze.base_stage(stage))}（延後再提醒）"
     if stage.startswith("before:"):
         return f"截止前 {stage.split(':')[1]} 天"
     if stage.startswith("escalate:"):

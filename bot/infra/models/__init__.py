@@ -3,7 +3,7 @@ from .base import Base, UTCDateTime, utcnow
 from .line import (
     BindingCode, ConsoleAudit, ConsoleToken, LineBinding, OutboxMessage, ReminderLedger, RichMenu, WebhookEvent,
 )
-from .preferences import MUTABLE_KINDS, STATUS_CHANGE, ReminderMute
+from .preferences import MUTABLE_KINDS, STATUS_CHANGE, ReminderMute, ReminderSnooze
 from .portfolio import Objection, Outcome, OutcomeEvent, Performance, ReceiptBatch, ReceiptLine, Window
 from .school import Course, CourseProxy, SchoolClass, Student, Teacher, TeacherAbsence, TeacherDuty, Term
 
@@ -12,5 +12,5 @@ __all__ = [
     "Term", "SchoolClass", "Student", "Teacher", "TeacherDuty", "Course", "CourseProxy",
     "Outcome", "OutcomeEvent", "Performance", "ReceiptBatch", "ReceiptLine", "Objection", "Window",
     "LineBinding", "BindingCode", "OutboxMessage", "ReminderLedger", "RichMenu", "TeacherAbsence",
-    "ReminderMute", "MUTABLE_KINDS", "STATUS_CHANGE", "ConsoleAudit", "ConsoleToken", "WebhookEvent",
+    "ReminderMute", "ReminderSnooze", "MUTABLE_KINDS", "STATUS_CHANGE", "ConsoleAudit", "ConsoleToken", "WebhookEvent",
 ]

@@ -24,3 +24,19 @@ class ReminderMute(Base):
     person_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), primary_key=True)  # one of MUTABLE_KINDS
     muted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReminderSnooze(Base):
+    """A reminder a person asked to have again later (「明天再提醒我」, 「今晚 8 點再提醒」): one per item
+    (rule, scope) and stage. Until ``until`` that item is not sent to them at all; at ``until`` the sweep
+    sends it once more, under its own ledger stage (``bot.domain.snooze``)."""
+
+    __tablename__ = "reminder_snooze"
+
+    person_kind: Mapped[PersonKind] = mapped_column(str_enum(PersonKind, "person_kind"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule: Mapped[str] = mapped_column(String(64), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(32), primary_key=True)
+    until: Mapped[datetime] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
