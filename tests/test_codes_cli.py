@@ -139,3 +139,49 @@ def test_without_the_basic_id_the_link_is_empty_and_stderr_says_why(env, school,
     result = run(no_token, "--role", "student", "--out", str(out))
     assert "LINE_CHANNEL_ACCESS_TOKEN" in result.stderr
     assert all(r[6] == "" for r in read_csv(out)[1:])
+
+
+def test_a_class_run_leaves_its_homeroom_teachers_code_working(env, school, tmp_path, chat):
+    """`--class 101` is the class's students: the 導師's code, handed out earlier, still binds."""
+    teacher_csv, class_csv = tmp_path / "teacher.csv", tmp_path / "class.csv"
+    assert run(env, "--role", "teacher", "--class", "101", "--out", str(teacher_csv)).exit_code == 0
+    (teacher,) = read_csv(teacher_csv)[1:]
+    assert teacher[:4] == ["教師", "T001", "林導師", "101"]
+    result = run(env, "--class", "101", "--out", str(class_csv))
+    assert result.exit_code == 0, result.output
+    assert [(r[0], r[1]) for r in read_csv(class_csv)[1:]] == [("學生", "1010001"), ("學生", "1010002"),
+                                                               ("學生", "1010003")]
+    assert "已產生 3 組綁定碼（學生 3、教師 0）" in result.output
+    assert "只產生 101 班學生的綁定碼；導師先前拿到的綁定碼仍然有效（要重新產生導師的，請加 --role teacher）。" in result.output
+    answer = texts_of(chat(f.line_user_id("lin")).say("綁定 " + teacher[5]))
+    assert "綁定成功" in answer and "林導師" in answer
+
+
+def active_code_hash(db, teacher_no: str) -> str | None:
+    """The hash of the teacher's one unused code, if any."""
+    from sqlalchemy import select
+
+    from bot.infra.models import BindingCode, Teacher
+    from bot.infra.vocab import PersonKind
+
+    with db.session() as s:
+        teacher_id = s.scalar(select(Teacher.id).where(Teacher.teacher_no == teacher_no))
+        return s.scalar(select(BindingCode.code_hash).where(
+            BindingCode.person_kind == PersonKind.teacher, BindingCode.person_id == teacher_id,
+            BindingCode.used_at.is_(None)))
+
+
+def test_role_teacher_with_a_class_reissues_the_homeroom_teachers_code(env, school, tmp_path, chat, db):
+    from bot.domain.binding import hash_code
+
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    assert run(env, "--role", "teacher", "--class", "101", "--out", str(first)).exit_code == 0
+    (old,) = read_csv(first)[1:]
+    assert run(env, "--class", "101", "--out", str(tmp_path / "students.csv")).exit_code == 0
+    assert active_code_hash(db, "T001") == hash_code(old[5])  # still the one handed out
+    assert run(env, "--role", "teacher", "--class", "101", "--out", str(second)).exit_code == 0
+    (new,) = read_csv(second)[1:]
+    assert new[1] == "T001" and new[5] != old[5] and active_code_hash(db, "T001") == hash_code(new[5])
+    lin = chat(f.line_user_id("lin"))
+    assert "不正確" in texts_of(lin.say("綁定 " + old[5]))
+    assert "綁定成功" in texts_of(lin.say("綁定 " + new[5]))

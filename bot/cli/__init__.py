@@ -3,6 +3,7 @@
 The group's callback gives every command one ``Runtime`` through ``ctx.obj``: the settings,
 read from the environment once (a bad value stops the command, naming the variable), and the
 services, built once when a command first needs them and closed when the command ends.
+Every command's help is zh-TW (``bot.cli.zh_tw``), `portfolio-bot --help` included.
 """
 from __future__ import annotations
 
@@ -21,13 +22,19 @@ from bot.cli.richmenu import richmenu_group
 from bot.cli.runtime import Runtime, pass_runtime
 from bot.cli.stats import stats_command
 from bot.cli.teacher import teacher_group
+from bot.cli.zh_tw import ZhGroup, zh_tw
 from bot.demo import demo_command
 
+DEMO_HELP = ("在本機執行示範學校與 LINE 模擬器。\n\n"
+             "網站、排程與本機 LINE 模擬器在同一個程式裡啟動，每次都用全新的 SQLite 檔；印出要開啟的網址。")
 
-@click.group()
+@click.group(cls=ZhGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.pass_context
 def main(ctx: click.Context) -> None:
-    """學習歷程檔案 LINE bot."""
+    """學生學習歷程檔案 LINE 機器人：行政人員與系統管理者的指令。
+
+    每個指令加上 --help 可看它的用法，例如 portfolio-bot codes --help。
+    """
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     ctx.obj = Runtime()
     ctx.call_on_close(ctx.obj.close)
@@ -35,13 +42,13 @@ def main(ctx: click.Context) -> None:
 
 @main.group()
 def db() -> None:
-    """The portfolio database."""
+    """資料庫：建立或更新資料表。"""
 
 
 @db.command("upgrade")
 @pass_runtime
 def db_upgrade(run: Runtime) -> None:
-    """Create or migrate the schema (Alembic)."""
+    """建立或更新資料庫結構（Alembic）。"""
     from bot.infra.migrate import upgrade
 
     upgrade(run.settings.database_url)
@@ -51,7 +58,7 @@ def db_upgrade(run: Runtime) -> None:
 @main.command()
 @pass_runtime
 def worker(run: Runtime) -> None:
-    """Run the scheduler: reminder sweeps, retries of unsent pushes, deemed confirmation, retention."""
+    """執行排程：定時提醒、重送訊息、逾期視為確認、刪除過期資料。"""
     from scheduler.worker import run_forever
 
     run_forever(run.services)  # the settings were checked first: a bad REMINDER_* stops it at once
@@ -66,4 +73,5 @@ main.add_command(objections_group, "objections")
 main.add_command(purge_command, "purge")
 main.add_command(teacher_group, "teacher")
 main.add_command(richmenu_group, "richmenu")
-main.add_command(demo_command, "demo")  # the demo is a whole app of its own (web + worker + simulator)
+# The demo is a whole app of its own (web + worker + simulator); its command is made in bot.demo.
+main.add_command(zh_tw(demo_command, DEMO_HELP), "demo")

@@ -3,6 +3,10 @@
 The CSV (UTF-8 with BOM, for Excel) is the only place the plain codes appear: the
 console shows counts and the output path only. Issuing a code for a person makes
 their earlier unused codes stop working.
+
+``--class 101`` is for handing out a class's codes: its students only. The class's 導師 keeps the
+code they were given (a new one would make it stop working) unless ``--role teacher`` asks for
+the 導師's own.
 """
 from __future__ import annotations
 
@@ -13,19 +17,28 @@ import click
 from sqlalchemy import select
 
 from bot.cli.runtime import Runtime, pass_runtime
+from bot.cli.zh_tw import ZhCommand
 from bot.domain.binding_codes import CodeRow, basic_id_of, issue_rows, unbound_people, write_csv_atomically
 from bot.infra.models import SchoolClass
 from bot.infra.vocab import PersonKind
 
-@click.command()
+CLASS_NOTE = "只產生 {code} 班學生的綁定碼；導師先前拿到的綁定碼仍然有效（要重新產生導師的，請加 --role teacher）。"
+
+
+@click.command(cls=ZhCommand)
 @click.option("--role", type=click.Choice([k.value for k in PersonKind]), default=None,
-              help="只產生學生（student）或教師（teacher）的綁定碼；預設兩者皆產生。")
-@click.option("--class", "class_code", default=None, help="只產生這個班級的學生與導師，例如 101。")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="只產生學生（student）或教師（teacher）的綁定碼；預設兩者皆產生（有 --class 時只產生學生的）。")
+@click.option("--class", "class_code", default=None, metavar="班級",
+              help="只產生這個班級學生的綁定碼，例如 101；加上 --role teacher 則只產生該班導師的。")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), metavar="檔案.csv",
               help="輸出的 CSV 檔（UTF-8 with BOM，可直接用 Excel 開啟）。")
 @pass_runtime
 def codes_command(run: Runtime, role: str | None, class_code: str | None, out: Path) -> None:
-    """Issue one-time binding codes (and LINE links) for everyone not yet bound; write them to a CSV."""
+    """為尚未綁定的人產生一次性綁定碼與綁定連結，寫入 CSV 檔。
+
+    產生新的綁定碼後，這些人先前未使用的綁定碼就會失效。
+    """
+    role = role_for(role, class_code)
     out = out.resolve()
     if not out.parent.is_dir():
         raise click.ClickException(f"輸出資料夾不存在：{out.parent}")
@@ -50,6 +63,16 @@ def codes_command(run: Runtime, role: str | None, class_code: str | None, out: P
     if why:
         click.echo(f"注意：{why}，CSV 的「綁定連結」欄留空，請改用綁定碼綁定。", err=True)
     report(rows, out)
+    if class_code is not None and role == PersonKind.student.value:
+        click.echo(CLASS_NOTE.format(code=class_code.strip()))
+
+
+def role_for(role: str | None, class_code: str | None) -> str | None:
+    """Whose codes to issue: ``--role`` when given; with ``--class`` alone, the class's students (its
+    導師's code is theirs already: a new one would stop it working); else everyone."""
+    if role is None and class_code is not None:
+        return PersonKind.student.value
+    return role
 
 
 def report(rows: list[CodeRow], out: Path) -> None:

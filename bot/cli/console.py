@@ -8,12 +8,13 @@ import click
 from sqlalchemy import select
 
 from bot.cli.runtime import Runtime, pass_runtime
+from bot.cli.zh_tw import ZhCommand
 from bot.domain import console_access
 from bot.infra.models import Teacher
 
 
-@click.command("console-link")
-@click.argument("teacher_no")
+@click.command("console-link", cls=ZhCommand)
+@click.argument("teacher_no", metavar="教師編號")
 @pass_runtime
 def console_link_command(run: Runtime, teacher_no: str) -> None:
     """印出行政人員的後台登入連結（10 分鐘內有效，只能使用一次）。"""

@@ -6,15 +6,19 @@ import click
 from sqlalchemy.exc import DBAPIError
 
 from bot.cli.runtime import Runtime, pass_runtime
+from bot.cli.zh_tw import ZhCommand
 from bot.domain.importer.runner import import_files
 from bot.domain.importer.follow_up import follow_up
 
 
-@click.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.command(cls=ZhCommand)
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False), metavar="檔案...")
 @pass_runtime
 def import_command(run: Runtime, files: tuple[str, ...]) -> None:
-    """Import CSV/XLSX files in the school's templates (the kind is told by the header row)."""
+    """匯入學校範本格式的 CSV／XLSX 檔（依標題列判斷是哪一種資料）。
+
+    任何一列有誤就整批不匯入，並列出每一列錯誤的列號與原因。
+    """
     try:
         report = import_files(run.services.db, files, run.settings.tz,
                               school=run.settings.school)

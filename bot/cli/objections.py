@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 import click
 
 from bot.cli.runtime import BadArgument, Runtime, pass_runtime, record_id
+from bot.cli.zh_tw import ZhGroup
 from bot.domain import objections
 from bot.infra.config import SchoolRules
 from bot.infra.vocab import DUTY_LABELS, RECEIPT_ITEM_LABELS, reverse
@@ -34,7 +35,7 @@ def _line(row: objections.ObjectionRow, tz, days: int, now: datetime, school: Sc
             f"（{row.student_no}）  {state}\n    說明：{row.reason}")
 
 
-@click.group()
+@click.group(cls=ZhGroup)
 def objections_group() -> None:
     """收訖明細的疑義：列出、處理並通知學生。"""
 
@@ -44,7 +45,7 @@ def objections_group() -> None:
 @click.option("--item", type=click.Choice(sorted(_ITEMS)), default=None, help="只列這個項目。")
 @pass_runtime
 def list_command(run: Runtime, include_resolved: bool, item: str | None) -> None:
-    """List objections (default: those still open)."""
+    """列出疑義（預設只列處理中的）。"""
     settings = run.settings
     with run.services.db.session() as session:
         rows = objections.listing(session, include_resolved, _ITEMS[item] if item else None)
@@ -61,12 +62,12 @@ def list_command(run: Runtime, include_resolved: bool, item: str | None) -> None
 
 
 @objections_group.command("resolve")
-@click.argument("objection_id", callback=record_id)
-@click.option("--text", "text", required=True, help="處理結果（會傳給學生）。")
-@click.option("--by", "by", default="", help="處理人或處室（記錄用）。")
+@click.argument("objection_id", callback=record_id, metavar="編號")
+@click.option("--text", "text", required=True, metavar="文字", help="處理結果（會傳給學生）。")
+@click.option("--by", "by", default="", metavar="處理人", help="處理人或處室（記錄用）。")
 @pass_runtime
 def resolve_command(run: Runtime, objection_id: int, text: str, by: str) -> None:
-    """Record how objection ID was resolved and tell the student by LINE."""
+    """記錄這筆疑義（編號）的處理結果，並用 LINE 通知學生。"""
     settings, services = run.settings, run.services
     with services.db.session() as session:
         outcome, user = objections.resolve(session, objection_id, text, by, datetime.now(timezone.utc))

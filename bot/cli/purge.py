@@ -8,15 +8,19 @@ import click
 
 from bot.cli.remind import parse_now
 from bot.cli.runtime import Runtime, pass_runtime
+from bot.cli.zh_tw import ZhCommand
 from bot.domain.retention import purge, years_before
 
 
-@click.command("purge")
+@click.command("purge", cls=ZhCommand)
 @click.option("--dry-run", is_flag=True, help="只列出會刪除的資料，不刪除。")
-@click.option("--now", "now_text", default=None, help="以此時間計算（ISO-8601；未帶時區即學校當地時間）。")
+@click.option("--now", "now_text", default=None, metavar="時間", help="以此時間計算（ISO-8601；未帶時區即學校當地時間）。")
 @pass_runtime
 def purge_command(run: Runtime, dry_run: bool, now_text: str | None) -> None:
-    """刪除離校（轉出、畢業、離校）超過保存年限的學生個人資料；--dry-run 只列出。"""
+    """刪除離校超過保存年限的學生個人資料；--dry-run 只列出。
+
+    離校包括轉出、畢業與離校；保存年限是 RETENTION_YEARS。
+    """
     tz, years = run.settings.tz, run.settings.school.retention_years
     now = parse_now(now_text, tz) or datetime.now(timezone.utc)
     with run.services.db.session() as session:

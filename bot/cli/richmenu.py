@@ -4,13 +4,18 @@ from __future__ import annotations
 import click
 
 from bot.cli.runtime import Runtime, pass_runtime
+from bot.cli.zh_tw import ZhGroup
 
-ROLE_NAMES = {"guest": "未綁定（預設）", "student": "學生", "teacher": "任課教師", "homeroom": "導師", "staff": "行政"}
+ROLE_NAMES = {"guest": "未綁定（預設）", "student": "學生", "teacher": "任課教師", "homeroom": "導師", "staff": "行政",
+              "office": "行政（未任課）"}
 
 
-@click.group()
+@click.group(cls=ZhGroup)
 def richmenu_group() -> None:
-    """圖文選單：每種身分一份（學生、任課教師、導師、行政，以及未綁定者的預設選單）。"""
+    """圖文選單：部署各身分的選單，並連結已綁定的人。
+
+    每種身分一份：學生、任課教師、導師、行政，以及未綁定者的預設選單。
+    """
 
 
 def _services(run: Runtime):
@@ -20,12 +25,12 @@ def _services(run: Runtime):
 
 
 @richmenu_group.command("deploy")
-@click.option("--font", type=click.Path(dir_okay=False), default=None,
+@click.option("--font", type=click.Path(dir_okay=False), default=None, metavar="字型檔",
               help="畫選單用的中文字型檔（預設：專案內附的 Noto Sans TC 字型子集）。")
 @click.option("--force", is_flag=True, help="即使選單沒有變更也重新建立。")
 @pass_runtime
 def deploy_command(run: Runtime, font: str | None, force: bool) -> None:
-    """Draw and create every role's rich menu, set the default, link every bound person."""
+    """畫出並建立每種身分的圖文選單、設定預設選單，並連結每位已綁定的人。"""
     from linebot.v3.messaging.exceptions import ApiException
 
     from bot.domain.richmenu import RichMenuError, deploy
@@ -46,7 +51,7 @@ def deploy_command(run: Runtime, font: str | None, force: bool) -> None:
 @richmenu_group.command("link")
 @pass_runtime
 def link_command(run: Runtime) -> None:
-    """Link every bound person to their role's menu again (after an import changed roles)."""
+    """重新為每位已綁定的人連結其身分的圖文選單（匯入資料改變身分之後）。"""
     from bot.domain.richmenu import relink_everyone
 
     counts = relink_everyone(_services(run))

@@ -8,9 +8,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.cli.runtime import BadArgument, Runtime, pass_runtime
+from bot.cli.zh_tw import ZhCommand
 from bot.infra.cells import append_row
+from bot.infra.models import Term
 
 from bot.domain.queries.leavers import Leaver
 from bot.domain.queries.rates import Rates
@@ -117,14 +121,37 @@ def write_xlsx(r: Rates, path: Path, tz: ZoneInfo, leavers: list[Leaver] = ()) -
             os.unlink(tmp)
 
 
-@click.command("stats")
-@click.option("--term", "term_label", default=None, help="The term, e.g. 114-1 (default: this term).")
+def loaded_terms(session: Session) -> list[str]:
+    """The terms the school has imported, oldest first: ``["114-1", "114-2"]``."""
+    return [t.label for t in session.scalars(select(Term).order_by(Term.year, Term.semester))]
+
+
+def well_formed(label: str) -> bool:
+    """Whether a term is written as 學年度-學期 (114-1; 114/1 too), whether or not it is loaded."""
+    parts = label.replace("/", "-").split("-")
+    return len(parts) == 2 and all(p.strip().isdigit() and len(p.strip()) <= 4 for p in parts)
+
+
+def unknown_term(label: str, loaded: list[str]) -> str:
+    """Why ``--term`` found nothing, and what there is (zh-TW)."""
+    if not well_formed(label):
+        head = f"找不到學期 {label}：請寫成 學年度-學期，例如 114-1"
+    else:
+        head = f"找不到學期 {label} 的資料"
+    if not loaded:
+        return f"{head}；還沒有匯入任何學期，請先用 portfolio-bot import 匯入開課資料與作業期程。"
+    return f"{head}；已匯入的學期：{'、'.join(loaded)}。"
+
+
+@click.command("stats", cls=ZhCommand)
+@click.option("--term", "term_label", default=None, metavar="學期", help="學期，例如 114-1（預設：本學期）。")
 @click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write the report to this XLSX file.")
-@click.option("--now", "now_text", default=None, help="As of this moment (ISO-8601; local time if no offset).")
+              metavar="檔案.xlsx", help="另將報表寫入這個 XLSX 檔。")
+@click.option("--now", "now_text", default=None, metavar="時間",
+              help="以此時間計算（ISO-8601；未帶時區即學校當地時間）。")
 @pass_runtime
 def stats_command(run: Runtime, term_label: str | None, xlsx_path: Path | None, now_text: str | None) -> None:
-    """Certification, pick and confirmation rates per class, and teachers' days to certify."""
+    """各班的認證率、勾選率、收訖明細確認率，以及教師的認證天數。"""
     from datetime import datetime, timezone
 
     from bot.cli.remind import parse_now
@@ -138,7 +165,7 @@ def stats_command(run: Runtime, term_label: str | None, xlsx_path: Path | None, 
         term = find_term(session, term_label) if term_label else current_term(session, now, tz)
         if term is None:
             if term_label:
-                raise BadArgument(f"找不到學期 {term_label}（請寫成 114-1）")
+                raise BadArgument(unknown_term(term_label, loaded_terms(session)))
             raise click.ClickException(words.NO_TERM)
         report = rates(session, term, now, tz, explicit_term=term_label is not None)
         leavers = leavers_to_tell(session)

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 import click
 
 from bot.cli.runtime import BadArgument, Runtime, pass_runtime, record_id
+from bot.cli.zh_tw import ZhGroup
 
 from bot.domain.absences import AbsenceError, add_absence, clear_absences, list_absences, parse_local
 
@@ -19,19 +20,21 @@ def _when(moment: datetime, tz) -> str:
     return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
-@click.group("teacher")
+@click.group("teacher", cls=ZhGroup)
 def teacher_group() -> None:
-    """Teacher availability (請假) and who covers their certifications."""
+    """教師請假，以及請假期間由誰代理認證。"""
 
 
 @teacher_group.command("unavailable")
-@click.argument("teacher_no")
-@click.option("--from", "starts", required=True, help="First day (local): 2025-11-20 or 2025-11-20 08:00.")
-@click.option("--to", "ends", required=True, help="Last day, inclusive (local): 2025-11-27, or an exact end time.")
-@click.option("--note", default=None, help="A short note (e.g. 病假).")
+@click.argument("teacher_no", metavar="教師編號")
+@click.option("--from", "starts", required=True, metavar="日期",
+              help="請假第一天（當地時間）：2025-11-20 或 2025-11-20 08:00。")
+@click.option("--to", "ends", required=True, metavar="日期",
+              help="請假最後一天（含當天，當地時間）：2025-11-27，或確切的結束時間。")
+@click.option("--note", default=None, metavar="備註", help="簡短備註（例如 病假）。")
 @pass_runtime
 def unavailable(run: Runtime, teacher_no: str, starts: str, ends: str, note: str | None) -> None:
-    """Mark TEACHER_NO unavailable; their courses' pending items go to the first available proxy."""
+    """登記教師請假；其課程的待認證項目轉給第一位可代理的教師。"""
     tz = run.settings.tz
     try:
         with run.services.db.session() as session:
@@ -49,11 +52,11 @@ def unavailable(run: Runtime, teacher_no: str, starts: str, ends: str, note: str
 
 
 @teacher_group.command("absences")
-@click.argument("teacher_no", required=False)
-@click.option("--all", "include_past", is_flag=True, help="Include absences that have ended.")
+@click.argument("teacher_no", required=False, metavar="[教師編號]")
+@click.option("--all", "include_past", is_flag=True, help="連已結束的請假一起列出。")
 @pass_runtime
 def absences(run: Runtime, teacher_no: str | None, include_past: bool) -> None:
-    """List running and coming absences (of one teacher, or everyone)."""
+    """列出進行中與之後的請假（一位教師，或全部）。"""
     settings = run.settings
     try:
         with run.services.db.session() as session:
@@ -68,11 +71,12 @@ def absences(run: Runtime, teacher_no: str | None, include_past: bool) -> None:
 
 
 @teacher_group.command("available")
-@click.argument("teacher_no")
-@click.option("--id", "absence_id", callback=record_id, default=None, help="Only this absence (see `teacher absences`).")
+@click.argument("teacher_no", metavar="教師編號")
+@click.option("--id", "absence_id", callback=record_id, default=None, metavar="編號",
+              help="只取消這一筆請假（編號見 portfolio-bot teacher absences）。")
 @pass_runtime
 def available(run: Runtime, teacher_no: str, absence_id: int | None) -> None:
-    """TEACHER_NO is back: running absences end now, coming ones are cancelled."""
+    """教師銷假：進行中的請假到現在為止，之後的請假取消。"""
     try:
         with run.services.db.session() as session:
             changed = clear_absences(session, teacher_no, datetime.now(timezone.utc), absence_id)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.domain.stages import LAST_DAY, OPENING
