@@ -14,7 +14,7 @@ MENU_BY_ROLE: dict[str, list[str]] = {
     "student": [c.STATUS.label, c.DEADLINES.label, c.RECEIPTS.label, c.SETTINGS.label, c.HELP.label],
     "teacher": [c.PENDING.label, c.SETTINGS.label, c.HELP.label],
     "homeroom": [c.CLASS_LISTS.label],
-    "staff": [c.STATS.label, c.CONSOLE.label],
+    "staff": [c.STATS.label, c.CONSOLE.label, c.SETTINGS.label, c.HELP.label],
 }
 
 

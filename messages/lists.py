@@ -10,7 +10,7 @@ from bot.infra.line_limits import MessageLimitError, check_messages
 from messages.common import postback_action
 from messages.flex import GREEN, GREY, RED, alt, bubble, button, flex, text
 
-__all__ = ["GREEN", "GREY", "RED", "text", "alt", "uri_button", "postback_button", "paged"]
+__all__ = ["GREEN", "GREY", "RED", "text", "alt", "uri_button", "postback_button", "paged", "sectioned"]
 
 ROWS_PER_BUBBLE = 15
 MAX_BUBBLES = 10
@@ -46,15 +46,54 @@ def paged(title: str, alt_text: str, rows: list[dict], intro: list[dict] | None 
                 body.append(text(f"…另有 {hidden} {unit}未列出", size="sm", color=RED, margin="md"))
             page_title = title if len(shown) == 1 else f"{title}（{index + 1}/{len(shown)}）"
             bubbles.append(bubble(page_title, body, list(footer or []), subtitle, spacing="sm"))
-        contents = bubbles[0] if len(bubbles) == 1 else {"type": "carousel", "contents": bubbles}
-        message = flex(alt_text, contents)
-        try:
-            check_messages([message])
+        message = _within_limits(alt_text, bubbles)
+        if message is not None:
             return message
-        except MessageLimitError:
-            if keep == 1:
-                if rows_per_bubble <= 1:
-                    raise
-                return paged(title, alt_text, rows, intro, footer, subtitle, unit, rows_per_bubble // 2, 1,
-                             headings)
-            keep -= 1
+        if keep == 1:
+            if rows_per_bubble <= 1:
+                check_messages([_message(alt_text, bubbles)])  # raises: one row is over LINE's limits
+            return paged(title, alt_text, rows, intro, footer, subtitle, unit, rows_per_bubble // 2, 1,
+                         headings)
+        keep -= 1
+
+
+def sectioned(title: str, alt_text: str, sections: list[tuple[str, list[dict]]], footer: list[dict] | None = None,
+              subtitle: str | None = None, unit: str = "項", rows_per_bubble: int = ROWS_PER_BUBBLE,
+              max_bubbles: int = MAX_BUBBLES) -> dict:
+    """Like `paged`, for rows under headings: each (heading, rows) section starts a bubble, and a section
+    longer than a bubble goes on under its heading marked （續）, so a heading is always on the bubble
+    that holds its rows. Over the limits the tail is cut and counted in ``unit``."""
+    pages: list[tuple[str, list[dict]]] = []
+    for heading, rows in sections:
+        for start in range(0, len(rows), rows_per_bubble):
+            pages.append((heading if start == 0 else f"{heading}（續）", rows[start:start + rows_per_bubble]))
+    keep = min(len(pages), max_bubbles)
+    while True:
+        shown, hidden = pages[:keep], sum(len(rows) for _, rows in pages[keep:])
+        bubbles = []
+        for index, (heading, rows) in enumerate(shown):
+            body = [text(heading, weight="bold", margin="md"), *rows]
+            if index == len(shown) - 1 and hidden:
+                body.append(text(f"…另有 {hidden} {unit}未列出", size="sm", color=RED, margin="md"))
+            page_title = title if len(shown) == 1 else f"{title}（{index + 1}/{len(shown)}）"
+            bubbles.append(bubble(page_title, body, list(footer or []), subtitle, spacing="sm"))
+        message = _within_limits(alt_text, bubbles)
+        if message is not None:
+            return message
+        if keep == 1:
+            check_messages([_message(alt_text, bubbles)])  # raises: one bubble is over LINE's limits
+        keep -= 1
+
+
+def _message(alt_text: str, bubbles: list[dict]) -> dict:
+    return flex(alt_text, bubbles[0] if len(bubbles) == 1 else {"type": "carousel", "contents": bubbles})
+
+
+def _within_limits(alt_text: str, bubbles: list[dict]) -> dict | None:
+    """The bubbles as one message, or None when it is over LINE's limits."""
+    message = _message(alt_text, bubbles)
+    try:
+        check_messages([message])
+    except MessageLimitError:
+        return None
+    return message

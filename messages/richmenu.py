@@ -5,6 +5,7 @@ from messages import commands as c
 
 CHAT_BAR_TEXT = "選單"  # at most 14 characters
 GUEST, STUDENT, TEACHER, HOMEROOM, STAFF = "guest", "student", "teacher", "homeroom", "staff"
+OFFICE = "office"  # staff (註冊組, 教學組, 訓育組, 管理者) who teach nothing: no 待認證
 
 # role -> button labels, in reading order (at most 6). The guest menu is the default one:
 # what people see before they bind.
@@ -14,6 +15,7 @@ BUTTONS: dict[str, tuple[str, ...]] = {
     TEACHER: (c.PENDING.label, c.SETTINGS.label, c.HELP.label),
     HOMEROOM: (c.PENDING.label, c.CLASS_LISTS.label, c.SETTINGS.label, c.HELP.label),
     STAFF: (c.STATS.label, c.CONSOLE.label, c.PENDING.label, c.SETTINGS.label, c.HELP.label),
+    OFFICE: (c.STATS.label, c.CONSOLE.label, c.SETTINGS.label, c.HELP.label),
 }
 
 
@@ -28,6 +30,7 @@ TITLES: dict[str, str] = {
     TEACHER: "學習歷程小幫手：任課教師",
     HOMEROOM: "學習歷程小幫手：導師",
     STAFF: "學習歷程小幫手：行政",
+    OFFICE: "學習歷程小幫手：行政（未任課）",
 }
 
 

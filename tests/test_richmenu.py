@@ -44,6 +44,8 @@ def people(db):
         f.bind(s, f.teacher(s, name="任課", teacher_no="T-tea"), f.line_user_id("tea"))
         f.bind(s, f.teacher(s, name="導師", homeroom=c101), f.line_user_id("home"))
         f.bind(s, f.teacher(s, name="註冊組長", homeroom=c101, duties=[Duty.registry]), f.line_user_id("staff"))
+        f.bind(s, f.teacher(s, name="教學組長", duties=[Duty.subject_teacher, Duty.academic]),
+               f.line_user_id("staff-teach"))
         unbound = f.student(s, c101, name="未綁定")
         return {"code": f.code_for(s, unbound)}
 
@@ -54,10 +56,11 @@ def _by_name(line_api) -> dict[str, str]:
 
 def test_deploy_creates_one_menu_per_role_and_links_everyone(services, line_api, people, db):
     results = richmenu.deploy(services)
-    assert [r.role for r in results] == ["guest", "student", "teacher", "homeroom", "staff"]
+    assert [r.role for r in results] == ["guest", "student", "teacher", "homeroom", "staff", "office"]
     assert all(r.created for r in results)
     ids = _by_name(line_api)
-    assert set(ids) == {"guest", "student", "teacher", "homeroom", "staff"}
+    assert set(ids) == {"guest", "student", "teacher", "homeroom", "staff", "office"}
+    assert "待認證" not in [a["action"]["text"] for a in line_api.rich_menus[ids["office"]]["areas"]]
     # every request was valid for LINE's spec (the stand-in validates) and images went to the data API
     assert all(r.status in (200, 202) for r in line_api.requests), [(r.path, r.status) for r in line_api.requests]
     for role, rid in ids.items():
@@ -73,7 +76,8 @@ def test_deploy_creates_one_menu_per_role_and_links_everyone(services, line_api,
     assert line_api.default_rich_menu == ids["guest"]
     assert line_api.rich_menu_links == {
         f.line_user_id("stu"): ids["student"], f.line_user_id("tea"): ids["teacher"],
-        f.line_user_id("home"): ids["homeroom"], f.line_user_id("staff"): ids["staff"],
+        f.line_user_id("home"): ids["homeroom"], f.line_user_id("staff-teach"): ids["staff"],
+        f.line_user_id("staff"): ids["office"],  # 註冊組 teaching nothing: no 待認證 on the menu
     }  # nobody who left school
     with db.session() as s:
         assert {r.role: r.rich_menu_id for r in s.scalars(select(RichMenu))} == ids
@@ -174,7 +178,7 @@ def test_cli_deploy_and_link(cli_env, line_api, people, db, short_font):
     again = CliRunner().invoke(main, ["richmenu", "deploy"], env=cli_env, catch_exceptions=False)
     assert "未變更，沿用" in again.output
     linked = CliRunner().invoke(main, ["richmenu", "link"], env=cli_env, catch_exceptions=False)
-    assert "學生 1 人" in linked.output and "行政 1 人" in linked.output
+    assert "學生 1 人" in linked.output and "行政 1 人" in linked.output and "行政（未任課） 1 人" in linked.output
     bad = CliRunner().invoke(main, ["richmenu", "deploy", "--font", short_font], env=cli_env)
     assert bad.exit_code != 0 and "無法顯示中文" in bad.output
 

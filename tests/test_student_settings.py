@@ -92,3 +92,17 @@ def test_every_bound_role_finds_settings_in_the_chat_menu():
     assert menu_labels({"teacher", "homeroom"}) == ["待認證", "設定", "班級名單", "說明"]
     assert menu_labels({"student"})[-2:] == ["設定", "說明"]
     assert "設定" in menu_labels({"teacher", "staff"})
+    assert "設定" in menu_labels({"staff"}) and "待認證" not in menu_labels({"staff"})  # staff who teach nothing
+
+
+def test_staff_who_teach_nothing_open_settings_and_the_academic_office_mutes_certification(db, services, chat):
+    from bot.infra.vocab import Duty
+
+    with db.session() as session:
+        f.bind(session, f.teacher(session, name="註冊組長", teacher_no="T7", duties=[Duty.registry]), uid("reg"))
+        f.bind(session, f.teacher(session, name="教學組長", teacher_no="T8", duties=[Duty.academic]), uid("aca"))
+    registry = chat(uid("reg")).say("設定")
+    assert "註冊組長" in texts_of(registry) and _toggles(registry) == []  # no reminder kind of theirs to mute
+    assert "沒有可以關閉的提醒" in texts_of(registry)
+    academic = chat(uid("aca")).say("設定")
+    assert _toggles(academic) == ["a=mute&k=certification&on=0"]  # 教學組 is told the certification counts

@@ -9,7 +9,7 @@ from bot.domain.queries.teacher import CourseLoad, PendingView
 from bot.infra.line_limits import check_messages
 from bot.infra.models import TeacherAbsence
 from messages import certifications, texts
-from tests.helpers import texts_of
+from tests.helpers import postbacks_of, quick_labels, texts_of
 from tests.roles_school import NOW, TZ, build, local, uid
 
 PLATFORM = "https://portfolio.example.edu.tw/login"
@@ -55,8 +55,9 @@ def test_teacher_sees_own_courses_per_class_with_oldest_wait_deadline_and_link(c
     assert "截止 1/20（二）00:00" in body
     assert "英文" not in body and "國文" not in body  # other teachers' courses
     assert "代理認證" not in body
-    assert uris(answer) == [PLATFORM]
+    assert uris(answer) == [PLATFORM] and "前往平臺認證" in body
     assert "待認證共 3 件" in answer[0]["altText"]
+    assert "查看 2 件名單" in body and "查看 1 件名單" in body
 
 
 def test_without_a_platform_url_the_answer_says_where_to_certify(chat, school, services):
@@ -113,8 +114,12 @@ def test_escalation_point_brings_in_the_proxy_while_the_teacher_keeps_the_items(
     assert "數學" not in texts_of(chat(uid("lin")).say("待認證"))
 
 
-def test_staff_without_courses_have_nothing_pending_and_students_are_refused(chat, school):
-    assert certifications.NOTHING in texts_of(chat(uid("hsu")).say("待認證"))
+def test_a_registry_clerk_who_teaches_nothing_is_not_offered_it_and_students_are_refused(chat, school):
+    hsu = chat(uid("hsu"))  # 註冊組 only: no course, no proxy, no 任課教師 duty
+    assert texts.NOT_FOR_YOUR_ROLE in texts_of(hsu.say("待認證"))
+    assert "待認證" not in quick_labels(hsu.say("選單")[0]) and "統計" in quick_labels(hsu.say("選單")[0])
+    chen = chat(uid("chen"))  # 任課教師 with no course of his own this term: still a teacher, nothing pending
+    assert certifications.NOTHING in texts_of(chen.say("待認證"))
     assert texts.NOT_FOR_STUDENTS in texts_of(chat(uid("amy")).say("待認證"))
     assert "請先綁定" in texts_of(chat(uid("gus")).say("待認證"))  # not bound
 
@@ -150,3 +155,48 @@ def test_by_default_a_proxy_is_not_handed_a_present_teachers_items_near_the_dead
     assert "數學" not in texts_of(chat(uid("lin")).say("待認證"))
     wang = texts_of(chat(uid("wang")).say("待認證"))
     assert "114-1 數學 101 班：2 件" in wang and "代理教師" not in wang
+
+
+def test_a_course_button_opens_its_waiting_items_longest_waiting_first(chat, school):
+    wang = chat(uid("wang"))
+    answer = wang.say("待認證")
+    course_buttons = postbacks_of(answer, "a=pending")
+    assert course_buttons == [f"a=pending&c={school.courses['math101']}", f"a=pending&c={school.courses['math102']}"]
+    items = flex_of(wang.tap(course_buttons[0]))
+    body = texts_of([items])
+    assert "數學 101 班待認證" in body and "114-1・2 件・截止 1/20（二）00:00" in body
+    assert body.index("1 號 AMY") < body.index("2 號 BEN")          # amy has waited 10 days, ben 2
+    assert "〈amy的作品〉" in body and "已等 10 天" in body and "已等 2 天" in body
+    assert "CAT" not in body and "DAN" not in body                  # certified, failed: not waiting
+    assert uris([items]) == [PLATFORM] and "待認證" in [a["label"] for a in _actions(items)]
+
+
+def test_a_course_that_is_not_yours_is_not_listed(chat, school):
+    lin = chat(uid("lin"))  # proxy of wang's math, but wang is present: not lin's to certify
+    for data in (f"a=pending&c={school.courses['math101']}", "a=pending&c=abc", "a=pending&c=99999999999999999"):
+        answer = texts_of(lin.tap(data))
+        assert "這門課目前沒有待您認證的成果" in answer and "AMY" not in answer
+
+
+def test_a_long_waiting_list_pages_within_line_limits():
+    from bot.domain.queries.teacher import WaitingItem
+    load = CourseLoad(1, "114-1", "數學", "101", "王老師", 300, NOW - timedelta(days=30), NOW, False, None)
+    items = [WaitingItem(i % 40 + 1, "學生" * 5, "很長的成果名稱" * 8, NOW - timedelta(days=i % 30)) for i in range(300)]
+    message = certifications.pending_items(load, items, NOW, TZ, PLATFORM)
+    check_messages([message])
+    body = texts_of([message["contents"]])
+    shown = body.count("已等 ")
+    assert 0 < shown < 300 and f"…另有 {300 - shown} 件未列出" in body
+
+
+def _actions(node) -> list[dict]:
+    found: list[dict] = []
+    if isinstance(node, dict):
+        if "action" in node:
+            found.append(node["action"])
+        for value in node.values():
+            found += _actions(value)
+    elif isinstance(node, list):
+        for value in node:
+            found += _actions(value)
+    return found

@@ -16,7 +16,7 @@ from enum import Enum
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from bot.domain.people import Person, active_binding, load_person, person_of
+from bot.domain.people import Person, active_binding, load_person
 from bot.infra.models import BindingCode, LineBinding, Student, Teacher
 from bot.infra.store import Store
 from bot.infra.vocab import PersonKind
@@ -119,7 +119,7 @@ def redeem(session: Session, store: Store, line_user_id: str, code: str, now: da
                             bound_at=now))
     session.flush()
     store.delete(f"bind-fail:{line_user_id}")
-    return BindResult(BindOutcome.bound, person_of(person_model), replaced=bool(moved.rowcount))
+    return BindResult(BindOutcome.bound, load_person(session, line_user_id), replaced=bool(moved.rowcount))
 
 
 def unbind(session: Session, line_user_id: str, now: datetime) -> bool:

@@ -4,10 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import ColumnElement, and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
-from bot.infra.models import LineBinding, Student, Teacher
+from bot.infra.models import Course, CourseProxy, LineBinding, Student, Teacher, TeacherDuty
 from bot.infra.vocab import STAFF_DUTIES, Duty, Enrolment, PersonKind
 
 STUDENT, TEACHER, HOMEROOM, STAFF = "student", "teacher", "homeroom", "staff"
@@ -29,14 +29,24 @@ class Person:
         return self.enrolment in (None, Enrolment.enrolled)
 
 
-def person_of(student_or_teacher: Student | Teacher) -> Person:
+def teaches(teacher_id) -> ColumnElement[bool]:
+    """Whether a teacher teaches (so has 待認證 to do): a course of their own or as a proxy (代理教師), or
+    職務 任課教師, or no 職務 at all (the import's 職務 may be empty). A 註冊組 who teaches nothing does not."""
+    return or_(exists().where(Course.teacher_id == teacher_id),
+               exists().where(CourseProxy.teacher_id == teacher_id),
+               exists().where(TeacherDuty.teacher_id == teacher_id, TeacherDuty.duty == Duty.subject_teacher),
+               ~exists().where(TeacherDuty.teacher_id == teacher_id))
+
+
+def person_of(student_or_teacher: Student | Teacher, teaching: bool = True) -> Person:
+    """The person and their roles; ``teaching``: whether a teacher teaches (``teaches``)."""
     if isinstance(student_or_teacher, Student):
         s = student_or_teacher
         roles = frozenset({STUDENT}) if s.enrolled else frozenset()  # who left holds no role
         return Person(PersonKind.student, s.id, s.name, roles, s.class_id, s.school_class.code,
                       enrolment=s.enrolment)
     t = student_or_teacher
-    roles = {TEACHER}
+    roles = {TEACHER} if teaching else set()
     if t.homeroom_class_id is not None:
         roles.add(HOMEROOM)
     if t.duty_set & STAFF_DUTIES:
@@ -72,22 +82,26 @@ def students_on_line(session: Session, student_ids: Iterable[int]) -> dict[int, 
 _BOUND = (select(LineBinding, Student)
           .outerjoin(Student, and_(LineBinding.person_kind == PersonKind.student, Student.id == LineBinding.person_id))
           .where(LineBinding.line_user_id == bindparam("user"), LineBinding.unbound_at.is_(None)).limit(1))
+# A teacher, and whether they teach.
+_TEACHER = select(Teacher, teaches(Teacher.id)).where(Teacher.id == bindparam("id"))
 
 
 def load_person(session: Session, line_user_id: str | None) -> Person | None:
     """The person bound to this LINE account (a student who left too: the router tells them so), or None
-    when unbound. One statement for a student; a teacher's row is a second, their 職務 a third."""
+    when unbound. One statement for a student; a teacher's row (and whether they teach) is a second,
+    their 職務 a third."""
     if not line_user_id:
         return None
     row = session.execute(_BOUND, {"user": line_user_id}).first()
     if row is None:
         return None
     binding, found = row
+    teaching = True
     if binding.person_kind != PersonKind.student:
-        found = session.get(Teacher, binding.person_id)
+        found, teaching = session.execute(_TEACHER, {"id": binding.person_id}).first() or (None, False)
     if found is None:
         return None
     # The session's identity map holds rows weakly: keep this one while the session lasts, so a
     # handler that reads the same person (我的進度 does) finds it there instead of asking again.
     session.info["person_row"] = found
-    return person_of(found)
+    return person_of(found, teaching)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from bot.domain.people import Person, load_person
+from bot.domain.people import STAFF, TEACHER, Person, load_person, teaches
 from bot.infra.fonts import MENU_FONT
 from bot.infra.models import LineBinding, RichMenu, Student, Teacher, TeacherDuty
 from bot.infra.vocab import STAFF_DUTIES, PersonKind
@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 WIDTH = 2500
 FULL_HEIGHT, HALF_HEIGHT = 1686, 843
 MAX_IMAGE_BYTES = 1024 * 1024
-ROLES = (words.GUEST, words.STUDENT, words.TEACHER, words.HOMEROOM, words.STAFF)
+ROLES = (words.GUEST, words.STUDENT, words.TEACHER, words.HOMEROOM, words.STAFF, words.OFFICE)
 TILE_COLOURS = ("#1B5E20", "#2E7D32", "#388E3C", "#43A047", "#00796B", "#00897B")
 
 
@@ -40,9 +40,12 @@ class RichMenuError(RuntimeError):
 
 # -- which menu ---------------------------------------------------------------------
 def role_of(person: Person | None) -> str:
-    """The menu a person gets: staff > homeroom > teacher > student; guest when unbound (or no longer 在學)."""
+    """The menu a person gets: staff > homeroom > teacher > student; guest when unbound (or no longer 在學).
+    Staff who teach nothing get the office's menu, without 待認證."""
     if person is None or not person.enrolled:
         return words.GUEST
+    if STAFF in person.roles and TEACHER not in person.roles:
+        return words.OFFICE
     for role in (words.STAFF, words.HOMEROOM, words.TEACHER, words.STUDENT):
         if role in person.roles:
             return role
@@ -171,11 +174,12 @@ def bound_by_role(session: Session) -> dict[str, list[str]]:
         .where(LineBinding.person_kind == PersonKind.student, Student.enrolled, *active)
         .order_by(LineBinding.line_user_id)))
     staff = exists().where(TeacherDuty.teacher_id == Teacher.id, TeacherDuty.duty.in_(list(STAFF_DUTIES)))
-    for user_id, homeroom, is_staff in session.execute(
-            select(LineBinding.line_user_id, Teacher.homeroom_class_id, staff)
+    for user_id, homeroom, is_staff, teaching in session.execute(
+            select(LineBinding.line_user_id, Teacher.homeroom_class_id, staff, teaches(Teacher.id))
             .join(Teacher, Teacher.id == LineBinding.person_id)
             .where(LineBinding.person_kind == PersonKind.teacher, *active).order_by(LineBinding.line_user_id)):
-        role = words.STAFF if is_staff else words.HOMEROOM if homeroom is not None else words.TEACHER
+        role = ((words.STAFF if teaching else words.OFFICE) if is_staff
+                else words.HOMEROOM if homeroom is not None else words.TEACHER)
         groups[role].append(user_id)
     return groups
 

@@ -151,3 +151,32 @@ def pending_for_teacher(session: Session, teacher_id: int, now: datetime, cfg: S
                           bool(owner_absent), names.get(proxy_id) if covers else None, final)
         (own if owner == teacher_id else covering).append(load)
     return PendingView(tuple(own), tuple(covering), absent)
+
+
+@dataclass(frozen=True)
+class WaitingItem:
+    """One 課程學習成果 waiting for the teacher's certification."""
+
+    seat: int | None
+    name: str
+    title: str
+    since: datetime | None  # 送出時間 (else when it last changed status)
+
+    def waited_days(self, now: datetime) -> int:
+        return max((now - self.since).days, 0) if self.since else 0
+
+
+def find_load(view: PendingView, course_id: int) -> CourseLoad | None:
+    """The course among what the teacher has to certify now (own or covered), if it is."""
+    return next((c for c in (*view.own, *view.covering) if c.course_id == course_id), None)
+
+
+def waiting_items(session: Session, course_id: int) -> list[WaitingItem]:
+    """The course's items waiting for certification, longest waiting first (one query). The caller has
+    checked that the course is the teacher's to certify (``find_load``)."""
+    since = func.coalesce(Outcome.submitted_at, Outcome.status_changed_at)
+    return [WaitingItem(seat, name, title, at) for seat, name, title, at in session.execute(
+        select(Student.seat, Student.name, Outcome.title, since)
+        .join(Student, Outcome.student_id == Student.id)
+        .where(Outcome.course_id == course_id, Outcome.status == OutcomeStatus.pending, Student.enrolled)
+        .order_by(since, Student.seat, Outcome.id))]
