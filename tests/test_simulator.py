@@ -7,6 +7,8 @@ sender -> stand-in (validating against messaging-api.yml) -> the page's inbox.
 """
 from __future__ import annotations
 
+import json
+
 import os
 import threading
 from dataclasses import dataclass, field
@@ -80,7 +82,7 @@ class Local:
         return response.get_json()
 
 
-def _local_app(db, store, secret: str | None) -> tuple[Flask, Services, Recording, object, str]:
+def _local_app(db, store, secret: str | None, router=None) -> tuple[Flask, Services, Recording, object, str]:
     recording = Recording()
     server = make_server("127.0.0.1", 0, recording, threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
@@ -91,7 +93,7 @@ def _local_app(db, store, secret: str | None) -> tuple[Flask, Services, Recordin
         sender_backoff=0.01, sender_attempts=2, sender_timeout=5,
     )
     svc = Services(settings=settings, db=db, store=store, sender=Sender(settings, db, store))
-    app = create_app(services=svc)
+    app = create_app(services=svc, router=router)
     app.extensions["line_standin"].validator = messaging_validator()  # LINE's spec checks every body
     recording.app = app
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
@@ -110,12 +112,20 @@ def bare(db, store):
 
 
 @pytest.fixture
-def local(bare, db):
-    """As ``bare``, serving the demo school."""
+def local(db, store):
+    """The demo school, served as the demo serves it (its router greets a follow with the welcome card)."""
+    from bot import chat_router
+    from bot.demo.simulator.greeting import demo_router
+
     with db.session() as session:
-        bare.demo = seed_demo_school(session, TODAY, TZ)
-    bare.app.extensions["demo_school"] = bare.demo
-    return bare
+        demo = seed_demo_school(session, TODAY, TZ)
+    app, svc, recording, server, url = _local_app(db, store, SECRET, router=demo_router(demo, chat_router()))
+    app.extensions["demo_school"] = demo
+    yield Local(app, url, recording, svc, demo, app.test_client())
+    server.shutdown()
+    server.server_close()
+    svc.dispatcher.shutdown()
+    svc.sender.close()
 
 
 def _bot_messages(deliveries: list[dict], via: str | None = None) -> list[dict]:
@@ -191,9 +201,12 @@ def test_without_a_demo_school_the_bound_accounts_are_listed(db, store):
 def test_open_greets_once_with_the_welcome_card_and_the_menu(local):
     student = next(p for p in local.demo.people if p.group == STUDENTS and not p.code)
     first = local.post("/simulator/api/open", {"user_id": student.user_id}).get_json()
-    welcome = [m for m in _bot_messages(first["deliveries"], "push") if m["type"] == "flex"
+    # Opening a chat is adding the bot: a signed follow event, and the card is its reply (free, not a push).
+    [(signature, body)] = local.recording.callbacks
+    assert signature and json.loads(body)["events"][0]["type"] == "follow"
+    welcome = [m for m in _bot_messages(first["deliveries"], "reply") if m["type"] == "flex"
                and student.name in m["altText"]]
-    assert len(welcome) == 1
+    assert len(welcome) == 1 and not _bot_messages(first["deliveries"], "push")
     card = welcome[0]
     assert f"{student.name}，歡迎！" in texts_of([card]) and student.detail in texts_of([card])
     assert _quick_labels(card) == ["我的進度", "期限", "收訖明細", "設定", "說明"]
@@ -205,22 +218,23 @@ def test_open_greets_once_with_the_welcome_card_and_the_menu(local):
 
 
 def test_the_welcome_card_suggests_only_what_a_handler_answers(local):
-    from bot.demo.simulator.page import answered
+    from bot.demo.simulator.greeting import answered
     from bot.domain.people import load_person
 
-    with local.app.app_context(), local.services.db.session() as s:
+    router, svc = local.services.dispatcher.router, local.services
+    with local.services.db.session() as s:
         user_id = next(p for p in local.demo.people if p.group == STUDENTS and not p.code).user_id
         student = load_person(s, user_id)
-        assert answered(["我的進度", "沒有這個指令", "待認證"], student, user_id) == ["我的進度"]  # 待認證: teachers
-        assert answered(["綁定說明", "說明", "我的進度"], None, "U" + "0" * 32) == ["綁定說明", "說明"]
+        assert answered(router, svc, ["我的進度", "沒有這個指令", "待認證"], student, user_id) == ["我的進度"]  # 待認證: teachers
+        assert answered(router, svc, ["綁定說明", "說明", "我的進度"], None, "U" + "0" * 32) == ["綁定說明", "說明"]
 
 
 def test_send_text_posts_a_signed_webhook_and_shows_the_reply(local):
     student = next(p for p in local.demo.people if p.group == STUDENTS and not p.code)
     opened = local.post("/simulator/api/open", {"user_id": student.user_id}).get_json()
     answer = local.send(student.user_id, after=opened["last_seq"], text="說明")
-    assert len(local.recording.callbacks) == 1
-    signature, body = local.recording.callbacks[0]
+    assert len(local.recording.callbacks) == 2  # the follow of opening the chat, then the text
+    signature, body = local.recording.callbacks[1]
     assert signature == signature_for(SECRET, body)
     assert b'"text": "\\u8aaa\\u660e"' in body or "說明".encode() in body
     assert all(d["seq"] > opened["last_seq"] for d in answer["deliveries"])

@@ -171,7 +171,9 @@ def test_a_student_sees_the_welcome_card_help_and_a_flex_reply(driver, demo):
     open_person(driver, student.user_id, student.name)
     assert student.name in css(driver, "#chat-title")[0].text
     card = [r for r in bot_rows(driver) if f"{student.name}，歡迎！" in r.text][-1]
-    assert "推播" in card.text and card.find_elements("css selector", ".flex-bubble")
+    # the greeting is the follow event's reply: not labelled 推播
+    assert card.get_attribute("data-via") == "reply" and "推播" not in card.text
+    assert card.find_elements("css selector", ".flex-bubble")
     buttons = [b.text for b in card.find_elements("css selector", ".flex-button")]
     assert buttons == ["我的進度", "期限", "收訖明細", "設定"]
     # LINE's look: the header's colour fills the bubble's width; the first button is primary

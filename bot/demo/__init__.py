@@ -86,6 +86,8 @@ def demo_settings(database_url: str, line_api_base: str, public_url: str = "") -
         local_mode=True,
         quiet_hours=(day_time(0, 0), day_time(0, 0)),  # no quiet hours: the demo shows reminders at any hour
         public_url=public_url,  # console sign-in links point at the demo itself
+        # 「前往平臺認證」 opens the demo's stand-in for the school's platform (bot/demo/simulator/page.py)
+        platform_url=f"{public_url}/simulator/platform" if public_url else "",
     )
 
 
@@ -108,7 +110,8 @@ def _check_port(host: str, port: int) -> None:
 def start_demo(host: str = "127.0.0.1", port: int = 8000, db_path: str | Path | None = None,
                now: datetime | None = None) -> DemoServer:
     """Seed a fresh demo school and serve it (in a thread) on ``host:port`` (0: any free port)."""
-    from bot import create_app
+    from bot import chat_router, create_app
+    from bot.demo.simulator.greeting import demo_router
     from bot.infra.db import Database
     from bot.infra.migrate import upgrade
     from scheduler.worker import build_scheduler
@@ -132,7 +135,7 @@ def start_demo(host: str = "127.0.0.1", port: int = 8000, db_path: str | Path | 
     seeding.engine.dispose()
 
     services = Services.build(settings)
-    app = create_app(services=services)
+    app = create_app(services=services, router=demo_router(demo, chat_router()))
     app.extensions["demo_school"] = demo
     shim.app = app
     scheduler = build_scheduler(services, background=True)

@@ -8,28 +8,22 @@ is what the page shows (replies at once, pushes by polling).
 from __future__ import annotations
 
 import base64
-import json
 import urllib.error
 import urllib.request
 from dataclasses import asdict
-from datetime import datetime, timezone
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
 from sqlalchemy import select
 
 from bot.demo.school import GROUPS, HOMEROOM_TEACHERS, STAFF, STUDENTS, SUBJECT_TEACHERS, DemoPerson
-from bot.demo.simulator.events import callback_body, postback_event, text_event
+from bot.demo.simulator.events import callback_body, follow_event, postback_event, text_event
 from bot.demo.simulator.line_api import Delivered, LineStandIn
-from bot.domain.people import HOMEROOM, STUDENT, Person, load_person
+from bot.domain.people import HOMEROOM, STUDENT, load_person
 from bot.domain.people import STAFF as STAFF_ROLE
 from bot.infra.models import LineBinding
 from bot.web import services
 from bot.web.webhook import signature_for
-from handlers.context import EventContext
-from handlers.routing import Verdict
 from messages import texts
-from messages.common import MENU_BY_ROLE, menu_labels
-from messages.demo import welcome_card
 
 bp = Blueprint("simulator", __name__, url_prefix="/simulator", template_folder="templates",
                static_folder="static", static_url_path="/static")
@@ -111,10 +105,17 @@ def page():
     return render_template("simulator.html", bot_name=texts.BOT_NAME)
 
 
+@bp.get("/platform")
+def platform():
+    """Where 「前往平臺認證」 leads in the demo: a stand-in for the school's 學習歷程檔案 platform."""
+    return render_template("platform.html", bot_name=texts.BOT_NAME)
+
+
 @bp.get("/api/people")
 def api_people():
+    settings = services().settings
     return jsonify(people=directory(), groups=list(GROUPS), bot_name=texts.BOT_NAME,
-                   can_send=bool(services().settings.channel_secret))
+                   can_send=bool(settings.channel_secret), tz=settings.tz.key)
 
 
 @bp.get("/api/messages")
@@ -149,42 +150,20 @@ def api_richmenu():
     return jsonify(rich_menu=menu)
 
 
-def answered(labels: list[str], person: Person | None, user_id: str) -> list[str]:
-    """The menu words a real handler answers for this person (not the fallback, not a role refusal),
-    so the welcome card never suggests a command the bot does not know yet."""
-    svc = services()
-    kept = []
-    for label in labels:
-        ctx = EventContext(type="message", user_id=user_id, reply_token=None, event_id=None,
-                           timestamp=datetime.now(timezone.utc), text=label, message_type="text", person=person,
-                           services=svc)
-        decision = svc.dispatcher.router.decide(ctx)
-        if decision is not None and not decision.route.fallback and decision.verdict == Verdict.allowed:
-            kept.append(label)
-    return kept
-
-
-def _who(listed: DemoPerson, bound: bool) -> str:
-    if not bound:
-        return f"{listed.detail}（尚未綁定）"
-    return listed.detail if listed.group in listed.detail else f"{listed.group}・{listed.detail}"
-
-
 def _greet(user_id: str) -> None:
-    """The first time a demo person is opened, push them the demo's welcome card."""
+    """The first time a demo person's chat is opened, LINE would send a follow event (the person adds the
+    bot): send one, signed, to /callback; the demo's greeting (``greeting``) is its reply."""
     demo = current_app.extensions.get("demo_school")
-    listed = demo.by_user(user_id) if demo is not None else None
     greeted: set[str] = current_app.extensions.setdefault("simulator_greeted", set())
-    if listed is None or user_id in greeted:
+    if demo is None or demo.by_user(user_id) is None or user_id in greeted:
         return
     greeted.add(user_id)
     svc = services()
-    with svc.db.session() as session:
-        person = load_person(session, user_id)
-    menu = answered(menu_labels(person.roles) if person else MENU_BY_ROLE[""], person, user_id)
-    buttons = [label for label in menu if label != "說明"]
-    card = welcome_card(person.name if person else listed.name, _who(listed, person is not None), buttons, menu)
-    svc.sender.push(user_id, [card], purpose="demo-welcome")
+    if not svc.settings.channel_secret:
+        return
+    body = callback_body([follow_event(user_id, _standin().issue_reply_token(user_id))])
+    if _post_to_callback(body, svc.settings.channel_secret) == 200:
+        svc.dispatcher.drain()
 
 
 @bp.post("/api/open")

@@ -7,7 +7,7 @@
 
   var POLL_MS = 1500;
   var GROUP_ORDER = ["學生", "任課教師", "導師", "行政", "未綁定"];
-  var state = { people: [], current: null, chats: {}, canSend: true, polling: null, busy: 0 };
+  var state = { people: [], current: null, chats: {}, canSend: true, polling: null, busy: 0, tz: "Asia/Taipei" };
 
   var $ = function (id) { return document.getElementById(id); };
 
@@ -38,9 +38,16 @@
     return state.chats[userId];
   }
 
+  /* A message's time as LINE shows it, in the school's time zone (SCHOOL_TZ), as the bot's own texts. */
   function hhmm(date) {
-    var h = date.getHours(), m = date.getMinutes();
-    return (h < 12 ? "上午 " : "下午 ") + ((h % 12) || 12) + ":" + (m < 10 ? "0" : "") + m;
+    var parts = new Intl.DateTimeFormat("en-GB", { timeZone: state.tz, hour: "2-digit", minute: "2-digit",
+                                                   hourCycle: "h23" }).formatToParts(date);
+    var h = 0, m = "00";
+    for (var i = 0; i < parts.length; i++) {
+      if (parts[i].type === "hour") h = parseInt(parts[i].value, 10);
+      if (parts[i].type === "minute") m = parts[i].value;
+    }
+    return (h < 12 ? "上午 " : "下午 ") + ((h % 12) || 12) + ":" + m;
   }
 
   /* -- people ---------------------------------------------------------------- */
@@ -48,6 +55,7 @@
     return api("GET", "api/people").then(function (data) {
       state.people = data.people || [];
       state.canSend = data.can_send !== false;
+      if (data.tz) state.tz = data.tz;
       var notice = $("notice");
       notice.hidden = state.canSend;
       notice.textContent = state.canSend ? "" : "此模式沒有頻道密鑰，無法傳送；請以 portfolio-bot demo 啟動。";
@@ -125,6 +133,7 @@
   /* -- chat ------------------------------------------------------------------- */
   function select(userId) {
     state.current = userId;
+    document.body.classList.add("chatting");  // on a phone-wide page the chat replaces the list
     renderTitle();
     $("chat-input").disabled = !state.canSend;
     renderPeople();
@@ -311,6 +320,7 @@
     });
     input.addEventListener("input", updateSendButton);
     $("people-filter").addEventListener("input", renderPeople);
+    $("back-to-people").addEventListener("click", function () { document.body.classList.remove("chatting"); });
     loadPeople().then(renderChat).catch(function (err) {
       var notice = $("notice");
       notice.hidden = false;
