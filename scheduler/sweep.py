@@ -308,7 +308,9 @@ def _record(services: Services, recipients: dict[str, Recipient]) -> tuple[list[
 def _snoozed(session: Session, items: list[Item], now: datetime) -> list[Item]:
     """Items a person snoozed: none before the snoozed time; at it, the snoozed stage once more under
     its own ledger stage (a later stage that fell due meanwhile goes out as usual instead)."""
-    found = snooze.for_items(session, {(i.rule, i.scope) for i in items if snooze.snoozable(i.rule, i.scope, i.stage)})
+    triples = {(i.rule, i.scope, i.stage) for i in items}  # a few distinct ones, whatever the number of people
+    found = snooze.for_items(session, {(rule, scope) for rule, scope, stage in triples
+                                       if snooze.snoozable(rule, scope, stage)})
     if not found:
         return items
     kept: list[Item] = []
@@ -323,22 +325,23 @@ def _snoozed(session: Session, items: list[Item], now: datetime) -> list[Item]:
 
 def _offer_snooze(recipients: dict[str, Recipient], ctx: SweepContext, quiet) -> None:
     """Give each reminder its snooze buttons (for the items that can be snoozed, soonest deadline first).
-    Worked out once per deadline and set of items, not per person: a sweep may reach 100,000."""
+    Worked out once per set of items, not per person: a sweep may reach 100,000."""
     offered: dict[datetime, list[snooze.Option]] = {}
     made: dict[tuple, tuple[tuple[str, str], ...]] = {}
     for recipient in recipients.values():
-        items = sorted((i for i in recipient.items if i.deadline is not None
-                        and snooze.snoozable(i.rule, i.scope, i.stage)), key=lambda i: (i.deadline, i.key))
-        if not items:
-            continue
-        keys = tuple((i.rule, i.scope, i.stage) for i in items)
-        soonest = items[0].deadline
-        if (soonest, keys) not in made:
-            if soonest not in offered:
-                offered[soonest] = snooze.options(ctx.now, soonest, ctx.cfg, ctx.tz, quiet)
-            buttons = ((o.label, snooze.postback_data(o.until, keys)) for o in offered[soonest])
-            made[(soonest, keys)] = tuple((label, data) for label, data in buttons if data)
-        recipient.snooze = made[(soonest, keys)]
+        sig = tuple((i.deadline, i.rule, i.scope, i.stage) for i in recipient.items)
+        buttons = made.get(sig)
+        if buttons is None:
+            wanted = sorted(t for t in set(sig) if t[0] is not None and snooze.snoozable(*t[1:]))
+            buttons = ()
+            if wanted:
+                soonest, keys = wanted[0][0], [t[1:] for t in wanted]
+                if soonest not in offered:
+                    offered[soonest] = snooze.options(ctx.now, soonest, ctx.cfg, ctx.tz, quiet)
+                found = ((o.label, snooze.postback_data(o.until, keys)) for o in offered[soonest])
+                buttons = tuple((label, data) for label, data in found if data)
+            made[sig] = buttons
+        recipient.snooze = buttons
 
 
 def _forget(services: Services, outbox_id: int) -> int:
