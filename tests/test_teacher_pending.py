@@ -9,7 +9,7 @@ from bot.domain.queries.teacher import CourseLoad, PendingView
 from bot.infra.line_limits import check_messages
 from bot.infra.models import TeacherAbsence
 from messages import certifications, texts
-from tests.helpers import postbacks_of, quick_labels, texts_of
+from tests.helpers import objects_in, postbacks_of, quick_labels, texts_of
 from tests.roles_school import NOW, TZ, build, local, uid
 
 PLATFORM = "https://portfolio.example.edu.tw/login"
@@ -30,16 +30,7 @@ def flex_of(answer: list[dict]) -> dict:
 
 
 def uris(node) -> list[str]:
-    found: list[str] = []
-    if isinstance(node, dict):
-        if node.get("type") == "uri":
-            found.append(node["uri"])
-        for value in node.values():
-            found += uris(value)
-    elif isinstance(node, list):
-        for value in node:
-            found += uris(value)
-    return found
+    return [o["uri"] for o in objects_in(node) if o.get("type") == "uri"]
 
 
 def absent(db, teacher_id: int, start, end) -> None:
@@ -189,14 +180,6 @@ def test_a_long_waiting_list_pages_within_line_limits():
     assert 0 < shown < 300 and f"…另有 {300 - shown} 件未列出" in body
 
 
+
 def _actions(node) -> list[dict]:
-    found: list[dict] = []
-    if isinstance(node, dict):
-        if "action" in node:
-            found.append(node["action"])
-        for value in node.values():
-            found += _actions(value)
-    elif isinstance(node, list):
-        for value in node:
-            found += _actions(value)
-    return found
+    return [o["action"] for o in objects_in(node) if "action" in o]
