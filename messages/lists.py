@@ -27,33 +27,22 @@ def postback_button(label: str, data: str, display: str | None = None, primary: 
 
 def paged(title: str, alt_text: str, rows: list[dict], intro: list[dict] | None = None,
           footer: list[dict] | None = None, subtitle: str | None = None, unit: str = "項",
-          rows_per_bubble: int = ROWS_PER_BUBBLE, max_bubbles: int = MAX_BUBBLES,
-          headings: tuple[dict, ...] = ()) -> dict:
+          rows_per_bubble: int = ROWS_PER_BUBBLE, max_bubbles: int = MAX_BUBBLES) -> dict:
     """A bubble (or a carousel of bubbles) listing ``rows``; ``intro`` opens the first bubble and
-    ``footer`` closes every bubble. Over the limits, the tail is cut and counted (rows that are
-    among ``headings`` are not counted)."""
+    ``footer`` closes every bubble. Over the limits, the tail is cut and counted."""
     pages = [rows[i:i + rows_per_bubble] for i in range(0, len(rows), rows_per_bubble)] or [[]]
     keep = min(len(pages), max_bubbles)
-    heading_ids = {id(h) for h in headings}
     while True:
-        shown = pages[:keep]
-        hidden = sum(1 for page in pages[keep:] for r in page if id(r) not in heading_ids)
-        bubbles = []
-        for index, page in enumerate(shown):
-            body = list(intro or []) if index == 0 else []
-            body += page
-            if index == len(shown) - 1 and hidden > 0:
-                body.append(text(f"…另有 {hidden} {unit}未列出", size="sm", color=RED, margin="md"))
-            page_title = title if len(shown) == 1 else f"{title}（{index + 1}/{len(shown)}）"
-            bubbles.append(bubble(page_title, body, list(footer or []), subtitle, spacing="sm"))
+        bodies = [list(page) for page in pages[:keep]]
+        bodies[0][:0] = intro or []
+        bubbles = _bubbles(title, bodies, sum(len(page) for page in pages[keep:]), unit, footer, subtitle)
         message = _within_limits(alt_text, bubbles)
         if message is not None:
             return message
         if keep == 1:
             if rows_per_bubble <= 1:
                 check_messages([_message(alt_text, bubbles)])  # raises: one row is over LINE's limits
-            return paged(title, alt_text, rows, intro, footer, subtitle, unit, rows_per_bubble // 2, 1,
-                         headings)
+            return paged(title, alt_text, rows, intro, footer, subtitle, unit, rows_per_bubble // 2, 1)
         keep -= 1
 
 
@@ -69,20 +58,27 @@ def sectioned(title: str, alt_text: str, sections: list[tuple[str, list[dict]]],
             pages.append((heading if start == 0 else f"{heading}（續）", rows[start:start + rows_per_bubble]))
     keep = min(len(pages), max_bubbles)
     while True:
-        shown, hidden = pages[:keep], sum(len(rows) for _, rows in pages[keep:])
-        bubbles = []
-        for index, (heading, rows) in enumerate(shown):
-            body = [text(heading, weight="bold", margin="md"), *rows]
-            if index == len(shown) - 1 and hidden:
-                body.append(text(f"…另有 {hidden} {unit}未列出", size="sm", color=RED, margin="md"))
-            page_title = title if len(shown) == 1 else f"{title}（{index + 1}/{len(shown)}）"
-            bubbles.append(bubble(page_title, body, list(footer or []), subtitle, spacing="sm"))
+        bodies = [[text(heading, weight="bold", margin="md"), *rows] for heading, rows in pages[:keep]]
+        bubbles = _bubbles(title, bodies, sum(len(rows) for _, rows in pages[keep:]), unit, footer, subtitle)
         message = _within_limits(alt_text, bubbles)
         if message is not None:
             return message
         if keep == 1:
             check_messages([_message(alt_text, bubbles)])  # raises: one bubble is over LINE's limits
         keep -= 1
+
+
+def _bubbles(title: str, bodies: list[list[dict]], hidden: int, unit: str, footer: list[dict] | None,
+             subtitle: str | None) -> list[dict]:
+    """One titled bubble per body (「title（2/3）」 when there are several); the last counts the ``hidden``
+    rows that did not fit."""
+    made = []
+    for index, body in enumerate(bodies):
+        if index == len(bodies) - 1 and hidden > 0:
+            body = [*body, text(f"…另有 {hidden} {unit}未列出", size="sm", color=RED, margin="md")]
+        page_title = title if len(bodies) == 1 else f"{title}（{index + 1}/{len(bodies)}）"
+        made.append(bubble(page_title, body, list(footer or []), subtitle, spacing="sm"))
+    return made
 
 
 def _message(alt_text: str, bubbles: list[dict]) -> dict:
