@@ -102,9 +102,8 @@ MEASURES = (
 
 def behind_on(r: Rates, m: Measure) -> list[ClassRate]:
     """The classes with something left to do on ``m``, lowest rate first (then most left, then code).
-    For 認證率 this is `Rates.behind_classes` (what the console and `portfolio-bot stats` list)."""
-    late = [c for c in r.classes if m.rate(c) is not None and m.left(c) > 0]
-    return sorted(late, key=lambda c: (m.rate(c), -m.left(c), c.code))
+    For 認證率 these are `Rates.behind_classes` (what the console and `portfolio-bot stats` list)."""
+    return r.classes_behind(m.rate, m.left)
 
 
 def _figure(value: str, flex: int, **style) -> dict:

@@ -22,8 +22,8 @@ from bot.domain.stages import (LAST_DAY, OPENING, Stage, daily_stage, in_quiet_h
 from bot.infra.models import LineBinding, Student, Teacher, Window
 from bot.infra.vocab import WINDOW_KIND_LABELS, PersonKind, WindowKind
 from messages.reminders import when
-from scheduler.rules import (SweepContext, certification, certification_closed, collect, outcome_upload,
-                             performance_upload, pick, receipt)
+from scheduler.rules import (SweepContext, certification, certification_closed, collect, open_windows,
+                             outcome_upload, performance_upload, pick, receipt)
 from scheduler.rules.base import stage_due
 
 WINDOW_STAGES: dict[WindowKind, tuple[str, ...]] = {  # as each kind's rule asks `stage_due`
@@ -109,12 +109,6 @@ def unbound_note(students: int, teachers: int) -> str:
     """``尚未綁定 LINE 的 3 位學生、1 位教師收不到提醒…``"""
     who = "、".join(f"{n} 位{kind}" for n, kind in ((students, "學生"), (teachers, "教師")) if n)
     return UNBOUND_NOTE.format(who=who)
-
-
-def open_windows(session: Session, now: datetime) -> list[Window]:
-    """The windows open now, as `collect` reads them."""
-    return list(session.scalars(select(Window).where(Window.starts_at <= now, Window.ends_at > now)
-                                .order_by(Window.id)))
 
 
 def due_now(window: Window, ctx: SweepContext) -> bool:

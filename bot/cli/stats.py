@@ -126,15 +126,11 @@ def loaded_terms(session: Session) -> list[str]:
     return [t.label for t in session.scalars(select(Term).order_by(Term.year, Term.semester))]
 
 
-def well_formed(label: str) -> bool:
-    """Whether a term is written as 學年度-學期 (114-1; 114/1 too), whether or not it is loaded."""
-    parts = label.replace("/", "-").split("-")
-    return len(parts) == 2 and all(p.strip().isdigit() and len(p.strip()) <= 4 for p in parts)
-
-
 def unknown_term(label: str, loaded: list[str]) -> str:
     """Why ``--term`` found nothing, and what there is (zh-TW)."""
-    if not well_formed(label):
+    from bot.domain.queries.rates import term_parts
+
+    if term_parts(label) is None:  # not written as 學年度-學期 (114-1; 114/1 too)
         head = f"找不到學期 {label}：請寫成 學年度-學期，例如 114-1"
     else:
         head = f"找不到學期 {label} 的資料"

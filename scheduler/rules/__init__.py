@@ -7,6 +7,7 @@ open windows, never with the number of students.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Callable
 
 from sqlalchemy import select
@@ -41,12 +42,16 @@ MUTE_KIND: dict[str, str] = {
 }
 
 
+def open_windows(session: Session, now: datetime) -> list[Window]:
+    """The windows open at ``now`` (one query)."""
+    return list(session.scalars(
+        select(Window).where(Window.starts_at <= now, Window.ends_at > now).order_by(Window.id)))
+
+
 def collect(session: Session, ctx: SweepContext) -> list[Item]:
     """Every reminder due now, before the ledger is consulted."""
-    windows = session.scalars(
-        select(Window).where(Window.starts_at <= ctx.now, Window.ends_at > ctx.now).order_by(Window.id)).all()
     found: list[Item] = []
-    for window in windows:
+    for window in open_windows(session, ctx.now):
         try:
             found += RULES[window.kind](session, window, ctx)
         except ValueError as exc:  # a bad audience string: skip the window, keep the sweep
@@ -56,4 +61,4 @@ def collect(session: Session, ctx: SweepContext) -> list[Item]:
     return found
 
 
-__all__ = ["Item", "SweepContext", "collect", "MUTE_KIND", "RULES"]
+__all__ = ["Item", "SweepContext", "collect", "open_windows", "MUTE_KIND", "RULES"]

@@ -21,6 +21,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Callable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, false, func, or_, select
@@ -111,8 +112,14 @@ class Rates:
 
     def behind_classes(self, n: int = BEHIND) -> list[ClassRate]:
         """Lowest certification rate first (then most pending); classes with nothing sent are left out."""
-        late = [c for c in self.classes if c.submitted and c.pending]
-        return sorted(late, key=lambda c: (c.certification_rate or 0, -c.pending, c.code))[:n]
+        return self.classes_behind(lambda c: c.certification_rate, lambda c: c.pending, n)
+
+    def classes_behind(self, rate: Callable[[ClassRate], float | None], left: Callable[[ClassRate], int],
+                       n: int | None = None) -> list[ClassRate]:
+        """The classes with a ``rate`` and something ``left`` to do, lowest rate first (then most left,
+        then the class code); at most ``n``."""
+        late = [c for c in self.classes if rate(c) is not None and left(c) > 0]
+        return sorted(late, key=lambda c: (rate(c), -left(c), c.code))[:n]
 
     def behind_teachers(self, n: int = BEHIND) -> list[TeacherRate]:
         """Most pending first (then the oldest wait)."""
@@ -120,12 +127,20 @@ class Rates:
         return sorted(late, key=lambda t: (-t.pending, -t.oldest_days, t.teacher_no))[:n]
 
 
-def find_term(session: Session, label: str) -> Term | None:
-    """A term written ``114-1`` (or ``114/1``); None when not loaded or not well formed."""
+def term_parts(label: str) -> tuple[int, int] | None:
+    """(學年度, 學期) of a term written ``114-1`` (or ``114/1``); None when not written so."""
     parts = label.replace("/", "-").split("-")
     if len(parts) != 2 or not all(p.strip().isdigit() and len(p.strip()) <= 4 for p in parts):
         return None
-    return session.scalar(select(Term).where(Term.year == int(parts[0]), Term.semester == int(parts[1])))
+    return int(parts[0]), int(parts[1])
+
+
+def find_term(session: Session, label: str) -> Term | None:
+    """A term written ``114-1`` (or ``114/1``); None when not loaded or not well formed."""
+    parts = term_parts(label)
+    if parts is None:
+        return None
+    return session.scalar(select(Term).where(Term.year == parts[0], Term.semester == parts[1]))
 
 
 @dataclass(frozen=True)
