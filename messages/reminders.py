@@ -18,6 +18,7 @@ from bot.infra.vocab import (
     OUTCOME_PICKS_PER_YEAR,
     PERFORMANCE_PICKS_PER_YEAR,
 )
+from messages.common import postback_action
 from messages.texts import BOT_NAME
 
 MAX_LIST_LINES = 30
@@ -233,7 +234,6 @@ def reminder_message(sections: list[Section], snooze: tuple[tuple[str, str], ...
     }
     if snooze:
         bubble["footer"] = {"type": "box", "layout": "vertical", "spacing": "sm", "contents": [
-            {"type": "button", "style": "secondary", "height": "sm",
-             "action": {"type": "postback", "label": label, "data": data, "displayText": label}}
+            {"type": "button", "style": "secondary", "height": "sm", "action": postback_action(label, data, label)}
             for label, data in snooze]}
     return {"type": "flex", "altText": text_fallback(sections), "contents": bubble}

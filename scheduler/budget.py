@@ -29,8 +29,7 @@ from typing import Protocol
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.domain import ledger
-from bot.domain import snooze
+from bot.domain import ledger, snooze
 from bot.domain.stages import LAST_DAY, OPENING, local_moment
 from bot.infra.models import OutboxMessage
 from scheduler.rules import Item, SweepContext, collect

@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 from typing import Iterable
 
@@ -117,9 +117,6 @@ class Recipient:
                                                     i.deadline or datetime.min, i.rule, i.scope))
         return tuple(i.section for i in ordered)
 
-    def message(self) -> dict:
-        return reminders.reminder_message(list(self.sections()), self.snooze)
-
 
 def run_sweep(services: Services, now: datetime | None = None, dry_run: bool = False,
               cfg: StageConfig | None = None, forecast: bool = True) -> SweepReport:
@@ -198,14 +195,14 @@ def group(recipients: dict[str, Recipient]) -> list[tuple[Content, list[Recipien
     """Recipients with the same sections and snooze buttons (so byte-identical messages) together, in
     chunks of at most 500, the most urgent first (a chunk ranks by its most urgent member). The messages
     themselves are built batch by batch when recorded (``_record``), so a big sweep never holds them all."""
-    by_sections: dict[Content, list[Recipient]] = {}
+    by_content: dict[Content, list[Recipient]] = {}
     for uid in sorted(recipients, key=lambda u: recipients[u].urgency()):
         recipient = recipients[uid]
-        by_sections.setdefault((recipient.sections(), recipient.snooze), []).append(recipient)
+        by_content.setdefault((recipient.sections(), recipient.snooze), []).append(recipient)
     chunks = []
-    for sections, members in by_sections.items():  # the builder is deterministic: same sections, same bytes
+    for content, members in by_content.items():  # the builder is deterministic: same content, same bytes
         for start in range(0, len(members), MAX_MULTICAST_RECIPIENTS):
-            chunks.append((sections, members[start:start + MAX_MULTICAST_RECIPIENTS]))
+            chunks.append((content, members[start:start + MAX_MULTICAST_RECIPIENTS]))
     return chunks
 
 
@@ -323,7 +320,7 @@ def _snoozed(session: Session, items: list[Item], now: datetime) -> list[Item]:
     return kept
 
 
-def _offer_snooze(recipients: dict[str, Recipient], ctx: SweepContext, quiet) -> None:
+def _offer_snooze(recipients: dict[str, Recipient], ctx: SweepContext, quiet: tuple[time, time]) -> None:
     """Give each reminder its snooze buttons (for the items that can be snoozed, soonest deadline first).
     Worked out once per set of items, not per person: a sweep may reach 100,000."""
     offered: dict[datetime, list[snooze.Option]] = {}

@@ -25,9 +25,6 @@ from bot.cli.teacher import teacher_group
 from bot.cli.zh_tw import ZhGroup, zh_tw
 from bot.demo import demo_command
 
-DEMO_HELP = ("在本機執行示範學校與 LINE 模擬器。\n\n"
-             "網站、排程與本機 LINE 模擬器在同一個程式裡啟動，每次都用全新的 SQLite 檔；印出要開啟的網址。")
-
 @click.group(cls=ZhGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.pass_context
 def main(ctx: click.Context) -> None:
@@ -74,4 +71,4 @@ main.add_command(purge_command, "purge")
 main.add_command(teacher_group, "teacher")
 main.add_command(richmenu_group, "richmenu")
 # The demo is a whole app of its own (web + worker + simulator); its command is made in bot.demo.
-main.add_command(zh_tw(demo_command, DEMO_HELP), "demo")
+main.add_command(zh_tw(demo_command), "demo")

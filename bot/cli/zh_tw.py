@@ -164,9 +164,9 @@ class ZhGroup(ZhCommand, click.Group):
         super().__init__(*args, **kwargs)
 
 
-def zh_tw(command: click.Command, help_text: str) -> ZhCommand:
+def zh_tw(command: click.Command) -> ZhCommand:
     """A command made elsewhere (the demo's own, in ``bot.demo``, which cannot import this package: it
-    would import itself) as a ``ZhCommand`` with this zh-TW help: the same name, parameters and
-    callback; the original is left as it is."""
-    return ZhCommand(command.name, callback=command.callback, params=list(command.params), help=help_text,
+    would import itself) as a ``ZhCommand``, so its help page is zh-TW too: the same name, help,
+    parameters and callback; the original is left as it is."""
+    return ZhCommand(command.name, callback=command.callback, params=list(command.params), help=command.help,
                      context_settings=command.context_settings, hidden=command.hidden)

@@ -157,7 +157,10 @@ def start_demo(host: str = "127.0.0.1", port: int = 8000, db_path: str | Path | 
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None,
               help="示範用的 SQLite 檔，每次啟動都重新建立（預設：instance/demo.sqlite3）。")
 def demo_command(host: str, port: int, db_path: str | None) -> None:
-    """Run the demo school with the local LINE simulator (SQLite + in-process store)."""
+    """在本機執行示範學校與 LINE 模擬器。
+
+    網站、排程與本機 LINE 模擬器在同一個程式裡啟動，每次都用全新的 SQLite 檔；印出要開啟的網址。
+    """
     ignored = [name for name in IGNORED_ENV if os.environ.get(name)]
     if ignored:
         click.echo(f"注意：示範模式不使用 {', '.join(ignored)}（改用全新的 SQLite 與本機 LINE 模擬）。")

@@ -4,7 +4,7 @@ A reminder message carries the keys (rule, scope, stage) of the items it holds t
 (a window's opening, before, escalate and last-day stages; never a daily list, news of a result,
 or a reminder that was itself a snoozed one). Tapping a button records, for that person, one
 ``ReminderSnooze`` row per item and stage (once: a second tap changes nothing) with the moment to
-remind again. The sweep then (``due``):
+remind again. The sweep then (``for_items`` and ``verdict``, in ``scheduler.sweep``):
 
 * sends that person nothing for the item (rule, scope) before that moment, whatever stage falls due;
 * at that moment, if the item is still owed and no later stage has fallen due meanwhile, sends it
@@ -112,7 +112,6 @@ def parse(data: dict[str, str]) -> tuple[datetime, list[Key]] | None:
 class Recorded:
     new: list[Key]                       # snoozed now
     already: list[tuple[Key, datetime]]  # snoozed before (once per item and stage), and until when
-    unknown: list[Key]                   # never sent to this person: ignored
 
 
 def record(session: Session, kind: PersonKind, person_id: int, keys: Sequence[Key], until: datetime,
@@ -130,7 +129,7 @@ def record(session: Session, kind: PersonKind, person_id: int, keys: Sequence[Ke
     session.add_all(ReminderSnooze(person_kind=kind, person_id=person_id, rule=r, scope=s, stage=g,
                                    until=until, created_at=now) for r, s, g in new)
     session.flush()
-    return Recorded(new, [(k, before[k]) for k in wanted if k in before], [k for k in wanted if k not in sent])
+    return Recorded(new, [(k, before[k]) for k in wanted if k in before])  # the rest was never sent to them
 
 
 def active(session: Session, kind: PersonKind, person_id: int, now: datetime) -> list[ReminderSnooze]:

@@ -29,7 +29,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_reminder_snooze_until'), ['until'], unique=False)
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table('reminder_snooze', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_reminder_snooze_until'))
