@@ -9,7 +9,6 @@ Needs Debian's `chromium` and `chromium-driver`; skipped without them unless REQ
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from bot.demo.school import STAFF, STUDENTS, SUBJECT_TEACHERS
 from bot.domain.people import load_person
 from bot.domain.queries.teacher import pending_for_teacher, waiting_items
 from tests.test_simulator_browser import (  # noqa: F401 (fixtures)
-    CHROME_FLAGS, _until, bot_rows, browser_paths, css, demo, new_bot_rows, person_row, type_and_send,
+    _until, bot_rows, browser_paths, chromium_on, css, demo, new_bot_rows, person_row, type_and_send,
 )
 
 pytestmark = pytest.mark.browser
@@ -37,24 +36,10 @@ def shots() -> Path:
 @pytest.fixture(scope="module")
 def phone(browser_paths, demo):
     """Chromium as a 375-px-wide phone, on the simulator, after the demo's first reminder sweep."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    chromium, chromedriver = browser_paths
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    profile = tempfile.mkdtemp(prefix="chromium-phone-")
-    for flag in (*CHROME_FLAGS, f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    browser = webdriver.Chrome(service=Service(chromedriver), options=options)
-    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                            {"width": WIDTH, "height": 812, "deviceScaleFactor": 2, "mobile": True})
-    demo.swept.wait(timeout=15)
-    browser.get(demo.simulator_url + "/")
-    _until(lambda: css(browser, "#people .person"), "the people list")
-    yield browser
-    browser.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+    with chromium_on(browser_paths, demo, {"width": WIDTH, "height": 812, "deviceScaleFactor": 2,
+                                            "mobile": True}) as browser:
+        _until(lambda: css(browser, "#people .person"), "the people list")
+        yield browser
 
 
 # -- helpers --------------------------------------------------------------------------------

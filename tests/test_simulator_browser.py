@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from typing import Callable, Iterator
 
 import pytest
@@ -69,8 +70,10 @@ def demo(tmp_path_factory) -> Iterator[DemoServer]:
     running.stop()
 
 
-@pytest.fixture(scope="module")
-def driver(browser_paths, demo):
+@contextmanager
+def chromium_on(browser_paths: tuple[str, str], demo: DemoServer, metrics: dict | None = None):
+    """Headless Chromium on the simulator, once the demo's first reminder sweep has been delivered (so no
+    push lands in the middle of a check); ``metrics``: a device to emulate (CDP's setDeviceMetricsOverride)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -82,14 +85,23 @@ def driver(browser_paths, demo):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     browser = webdriver.Chrome(service=Service(chromedriver), options=options)
-    browser.set_page_load_timeout(WAIT)
-    # Let the demo's first reminder sweep finish, so no push lands in the middle of a check.
-    demo.swept.wait(timeout=15)
-    _until(lambda: _pending_pushes(demo) == 0, "the first sweep's pushes were delivered")
-    browser.get(demo.simulator_url + "/")
-    yield browser
-    browser.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+    try:
+        browser.set_page_load_timeout(WAIT)
+        if metrics:
+            browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+        demo.swept.wait(timeout=15)
+        _until(lambda: _pending_pushes(demo) == 0, "the first sweep's pushes were delivered")
+        browser.get(demo.simulator_url + "/")
+        yield browser
+    finally:
+        browser.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def driver(browser_paths, demo):
+    with chromium_on(browser_paths, demo) as browser:
+        yield browser
 
 
 def _pending_pushes(demo: DemoServer) -> int:
