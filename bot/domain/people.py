@@ -7,7 +7,8 @@ from typing import Iterable
 from sqlalchemy import ColumnElement, and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
-from bot.infra.models import Course, CourseProxy, LineBinding, Student, Teacher, TeacherDuty
+from bot.infra.models import Course, CourseProxy, LineBinding, SchoolClass, Student, Teacher, TeacherDuty
+from bot.infra.prepared import Prepared
 from bot.infra.vocab import STAFF_DUTIES, Duty, Enrolment, PersonKind
 
 STUDENT, TEACHER, HOMEROOM, STAFF = "student", "teacher", "homeroom", "staff"
@@ -23,6 +24,7 @@ class Person:
     class_code: str | None = None
     duties: frozenset[Duty] = frozenset()
     enrolment: Enrolment | None = None  # a student's 在學狀態; the router answers only 在學 students
+    class_grade: int | None = None      # a student's grade (whose windows are theirs: ``Audience``)
 
     @property
     def enrolled(self) -> bool:
@@ -38,13 +40,18 @@ def teaches(teacher_id) -> ColumnElement[bool]:
                ~exists().where(TeacherDuty.teacher_id == teacher_id))
 
 
+def student_person(student_id: int, name: str, class_id: int, class_code: str, grade: int,
+                   enrolment: Enrolment) -> Person:
+    roles = frozenset({STUDENT}) if enrolment == Enrolment.enrolled else frozenset()  # who left holds no role
+    return Person(PersonKind.student, student_id, name, roles, class_id, class_code, enrolment=enrolment,
+                  class_grade=grade)
+
+
 def person_of(student_or_teacher: Student | Teacher, teaching: bool = True) -> Person:
     """The person and their roles; ``teaching``: whether a teacher teaches (``teaches``)."""
     if isinstance(student_or_teacher, Student):
         s = student_or_teacher
-        roles = frozenset({STUDENT}) if s.enrolled else frozenset()  # who left holds no role
-        return Person(PersonKind.student, s.id, s.name, roles, s.class_id, s.school_class.code,
-                      enrolment=s.enrolment)
+        return student_person(s.id, s.name, s.class_id, s.school_class.code, s.school_class.grade, s.enrolment)
     t = student_or_teacher
     roles = {TEACHER} if teaching else set()
     if t.homeroom_class_id is not None:
@@ -79,29 +86,35 @@ def students_on_line(session: Session, student_ids: Iterable[int]) -> dict[int, 
 
 
 # The binding and, for a student (most who write), the student and their class in the same statement.
-_BOUND = (select(LineBinding, Student)
-          .outerjoin(Student, and_(LineBinding.person_kind == PersonKind.student, Student.id == LineBinding.person_id))
-          .where(LineBinding.line_user_id == bindparam("user"), LineBinding.unbound_at.is_(None)).limit(1))
+_BOUND = Prepared(
+    select(LineBinding.person_kind, LineBinding.person_id, Student.id, Student.name, Student.class_id,
+           Student.enrolment, SchoolClass.code, SchoolClass.grade)
+    .outerjoin(Student, and_(LineBinding.person_kind == PersonKind.student, Student.id == LineBinding.person_id))
+    .outerjoin(SchoolClass, SchoolClass.id == Student.class_id)
+    .where(LineBinding.line_user_id == bindparam("user"), LineBinding.unbound_at.is_(None)).limit(1))
 # A teacher, and whether they teach.
 _TEACHER = select(Teacher, teaches(Teacher.id)).where(Teacher.id == bindparam("id"))
 
 
 def load_person(session: Session, line_user_id: str | None) -> Person | None:
     """The person bound to this LINE account (a student who left too: the router tells them so), or None
-    when unbound. One statement for a student; a teacher's row (and whether they teach) is a second,
-    their 職務 a third."""
+    when unbound. One statement for a student (on the driver's cursor: every tap runs it); a teacher's
+    row (and whether they teach) is a second, their 職務 a third. The person is kept in the session's
+    ``info`` for this unit of work (我的進度 reads the student's name and class from it)."""
     if not line_user_id:
         return None
-    row = session.execute(_BOUND, {"user": line_user_id}).first()
+    row = _BOUND.first(session, {"user": line_user_id})
     if row is None:
         return None
-    binding, found = row
-    teaching = True
-    if binding.person_kind != PersonKind.student:
-        found, teaching = session.execute(_TEACHER, {"id": binding.person_id}).first() or (None, False)
-    if found is None:
-        return None
-    # The session's identity map holds rows weakly: keep this one while the session lasts, so a
-    # handler that reads the same person (我的進度 does) finds it there instead of asking again.
-    session.info["person_row"] = found
-    return person_of(found, teaching)
+    kind, person_id, student_id, name, class_id, enrolment, class_code, grade = row
+    if kind == PersonKind.student:
+        if student_id is None:
+            return None
+        person = student_person(student_id, name, class_id, class_code, grade, enrolment)
+    else:
+        found, teaching = session.execute(_TEACHER, {"id": person_id}).first() or (None, False)
+        if found is None:
+            return None
+        person = person_of(found, teaching)
+    session.info["person"] = person
+    return person

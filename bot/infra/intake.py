@@ -23,12 +23,17 @@ from sqlalchemy.engine import Connection
 
 from bot.infra.db import Database
 from bot.infra.models import WebhookEvent
+from bot.infra.prepared import Prepared
 
 KEEP = timedelta(days=1)
 _EVENTS = WebhookEvent.__table__
 # Built once (the webhook runs them for every body): a statement made per call is compiled per call.
 _INSERT = {dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(_EVENTS).on_conflict_do_nothing(
     index_elements=["event_key"]).returning(_EVENTS.c.id, _EVENTS.c.event_key) for dialect in (postgresql, sqlite)}
+# The commonest body holds one event: its INSERT on the driver's cursor (``Prepared``), at a third of the cost.
+_INSERT_ONE = {name: Prepared(statement.values(
+    event_key=bindparam("event_key"), payload=bindparam("payload"), received_at=bindparam("received_at"),
+    claimed_at=bindparam("claimed_at"))) for name, statement in _INSERT.items()}
 _DONE = update(_EVENTS).where(_EVENTS.c.id.in_(bindparam("ids", expanding=True))).values(done_at=bindparam("now"))
 
 
@@ -66,7 +71,11 @@ def accept(db: Database, events: list[dict], now: datetime, claim: int | None = 
         taken = claim is None or len(rows) < claim
         rows.append({"event_key": key, "payload": event, "received_at": now, "claimed_at": now if taken else None})
     with _one_statement(db) as conn:
-        inserted = {key: row_id for row_id, key in conn.execute(_INSERT[conn.dialect.name], rows)}
+        if len(rows) == 1:
+            found = _INSERT_ONE[conn.dialect.name].rows(conn, rows[0])
+        else:
+            found = conn.execute(_INSERT[conn.dialect.name], rows)
+        inserted = {key: row_id for row_id, key in found}
     return [(inserted[row["event_key"]], row["payload"]) for row in rows
             if row["event_key"] in inserted and row["claimed_at"] is not None]
 

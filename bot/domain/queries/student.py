@@ -16,10 +16,13 @@ from sqlalchemy.orm import Session, selectinload
 from bot.domain.audience import Audience
 from bot.domain.queries.awaiting import AWAITING_STUDENT
 from bot.domain.queries.picks import COUNTED_PICK
-from bot.domain.queries.terms import current_term
-from bot.infra.models import Course, Objection, Outcome, Performance, ReceiptBatch, Student, Term, Window
+from bot.domain.queries.terms import current_term_key
+from bot.infra.models import (
+    Course, Objection, Outcome, Performance, ReceiptBatch, SchoolClass, Student, Term, Window,
+)
+from bot.infra.prepared import Prepared
 from bot.infra.config import SchoolRules
-from bot.infra.vocab import OutcomeStatus, ReceiptItem, WindowKind
+from bot.infra.vocab import OutcomeStatus, PersonKind, ReceiptItem, WindowKind
 
 
 @dataclass(frozen=True)
@@ -114,40 +117,60 @@ class BatchView:
         return any(o.resolved_at is None for o in self.objections)
 
 
-# 我的進度's statements, built once (every tap runs them; building one cost more than running it).
+# 我的進度's statements, built once and run on the driver's cursor (``Prepared``): every tap runs them, and
+# SQLAlchemy's own execution cost several times the query.
 _STUDENT, _TERM, _NOW = bindparam("student"), bindparam("term"), bindparam("now")
 _YEAR, _PICK_YEAR = bindparam("year"), bindparam("pick_year")
-_WINDOWS = (select(Window.id, Window.kind, Window.term_id, Term.year, Term.semester, Window.starts_at, Window.ends_at,
-                   Window.audience)
-            .join(Term, Window.term_id == Term.id).where(Window.ends_at > _NOW).order_by(Window.ends_at, Window.id))
-_OUTCOMES = (select(Outcome.id, Course.subject, Outcome.title, Outcome.status, Outcome.reason, COUNTED_PICK)
-             .join(Course, Outcome.course_id == Course.id)
-             .where(Outcome.student_id == _STUDENT, Course.term_id == _TERM)
-             .order_by(Course.subject, Outcome.id))
+_WHO = Prepared(select(Student.name, SchoolClass.grade, SchoolClass.code)
+                .join(SchoolClass, Student.class_id == SchoolClass.id).where(Student.id == _STUDENT))
+_WINDOWS = Prepared(
+    select(Window.id, Window.kind, Window.term_id, Term.year, Term.semester, Window.starts_at, Window.ends_at,
+           Window.audience)
+    .join(Term, Window.term_id == Term.id).where(Window.ends_at > _NOW).order_by(Window.ends_at, Window.id))
+_OUTCOMES = Prepared(
+    select(Outcome.id, Course.subject, Outcome.title, Outcome.status, Outcome.reason, COUNTED_PICK)
+    .join(Course, Outcome.course_id == Course.id)
+    .where(Outcome.student_id == _STUDENT, Course.term_id == _TERM)
+    .order_by(Course.subject, Outcome.id))
 # The year's counts in one statement (one round trip): 多元表現 uploaded this year, and picked in the
 # pick year; 課程學習成果 picked in the pick year.
-_COUNTS = select(
+_COUNTS = Prepared(select(
     select(func.coalesce(func.sum(case((Performance.year == _YEAR, 1), else_=0)), 0))
     .where(Performance.student_id == _STUDENT).scalar_subquery(),
     select(func.coalesce(func.sum(case((and_(Performance.picked, Performance.year == _PICK_YEAR), 1), else_=0)), 0))
     .where(Performance.student_id == _STUDENT).scalar_subquery(),
     select(func.count(Outcome.id)).join(Course, Outcome.course_id == Course.id).join(Term, Course.term_id == Term.id)
-    .where(Outcome.student_id == _STUDENT, Term.year == _PICK_YEAR, COUNTED_PICK).scalar_subquery())
-_UNCONFIRMED_TERMS = select(ReceiptBatch.term_id).where(ReceiptBatch.student_id == _STUDENT, AWAITING_STUDENT)
+    .where(Outcome.student_id == _STUDENT, Term.year == _PICK_YEAR, COUNTED_PICK).scalar_subquery()))
+_UNCONFIRMED_TERMS = Prepared(select(ReceiptBatch.term_id).where(ReceiptBatch.student_id == _STUDENT,
+                                                                 AWAITING_STUDENT))
 
 
-def student_of(session: Session, student_id: int) -> Student | None:
-    return session.get(Student, student_id)
+@dataclass(frozen=True)
+class Who:
+    """The student as their own answers need them: name and class (whose windows are theirs)."""
+
+    name: str
+    grade: int
+    class_code: str
 
 
-def windows_for(session: Session, student: Student, now: datetime) -> list[WindowRow]:
+def who(session: Session, student_id: int) -> Who | None:
+    """The student's name and class: from the person ``load_person`` kept for this unit of work when it
+    is them (no statement), else one statement. None if the student is not in the database."""
+    person = session.info.get("person")
+    if (person is not None and person.kind == PersonKind.student and person.id == student_id
+            and person.class_grade is not None):
+        return Who(person.name, person.class_grade, person.class_code)
+    row = _WHO.first(session, {"student": student_id})
+    return Who(*row) if row is not None else None
+
+
+def windows_for(session: Session, student: Who, now: datetime) -> list[WindowRow]:
     """Open and coming windows whose audience includes the student, soonest end first."""
-    rows = session.execute(_WINDOWS, {"now": now})
-    klass = student.school_class
     found = []
-    for wid, kind, term_id, year, semester, starts, ends, audience in rows:
+    for wid, kind, term_id, year, semester, starts, ends, audience in _WINDOWS.rows(session, {"now": now}):
         try:
-            included = Audience.from_db(audience).includes(klass.grade, klass.code)
+            included = Audience.from_db(audience).includes(student.grade, student.class_code)
         except ValueError:
             continue
         if included:
@@ -158,23 +181,23 @@ def windows_for(session: Session, student: Student, now: datetime) -> list[Windo
 def status_of(session: Session, student_id: int, now: datetime, tz: ZoneInfo,
               school: SchoolRules = SchoolRules()) -> StudentStatus | None:
     """我的進度 for one student; None if the student is not in the database."""
-    student = student_of(session, student_id)
+    student = who(session, student_id)
     if student is None:
         return None
-    term = current_term(session, now, tz)
+    term = current_term_key(session, now, tz)
     windows = windows_for(session, student, now)
     outcomes: list[OutcomeRow] = []
     performances = outcome_picks = performance_picks = 0
     year = pick_year(windows, now, term.year if term else None)
     if term is not None:
-        outcomes = [OutcomeRow(*row) for row in session.execute(_OUTCOMES, {"student": student_id, "term": term.id})]
-        performances, performance_picks, outcome_picks = session.execute(
-            _COUNTS, {"student": student_id, "year": term.year, "pick_year": year}).one()
+        outcomes = [OutcomeRow(*row) for row in _OUTCOMES.rows(session, {"student": student_id, "term": term.id})]
+        performances, performance_picks, outcome_picks = _COUNTS.first(
+            session, {"student": student_id, "year": term.year, "pick_year": year})
     return StudentStatus(
         name=student.name, term_label=term.label if term else None, year=term.year if term else None,
         outcomes=tuple(outcomes), performances=int(performances), outcome_picks=int(outcome_picks),
         performance_picks=int(performance_picks), windows=tuple(windows),
-        unconfirmed_terms=frozenset(session.scalars(_UNCONFIRMED_TERMS, {"student": student_id})),
+        unconfirmed_terms=frozenset(_UNCONFIRMED_TERMS.scalars(session, {"student": student_id})),
         pick_year=year, school=school,
     )
 
@@ -201,7 +224,7 @@ def picked_outcomes(session: Session, student_id: int, year: int) -> list[Outcom
         .order_by(Term.semester, Course.subject, Outcome.id))]
 
 
-def receipt_windows(session: Session, student: Student, term_ids: list[int], now: datetime) -> dict[int, WindowRow]:
+def receipt_windows(session: Session, student: Who, term_ids: list[int], now: datetime) -> dict[int, WindowRow]:
     """Per term, the 收訖明細確認 window whose audience includes the student: the open one if any,
     else the next to open, else the last to have closed. One query for all the terms."""
     if not term_ids:
@@ -211,11 +234,10 @@ def receipt_windows(session: Session, student: Student, term_ids: list[int], now
                Window.audience)
         .join(Term, Window.term_id == Term.id)
         .where(Window.kind == WindowKind.receipt, Window.term_id.in_(term_ids)).order_by(Window.starts_at))
-    klass = student.school_class
     mine: dict[int, list[WindowRow]] = {}
     for wid, tid, year, semester, starts, ends, audience in rows:
         try:
-            if Audience.from_db(audience).includes(klass.grade, klass.code):
+            if Audience.from_db(audience).includes(student.grade, student.class_code):
                 mine.setdefault(tid, []).append(WindowRow(wid, WindowKind.receipt, tid, f"{year}-{semester}",
                                                           starts, ends))
         except ValueError:
@@ -231,7 +253,7 @@ def receipt_windows(session: Session, student: Student, term_ids: list[int], now
 
 def batches_of(session: Session, student_id: int, now: datetime) -> list[BatchView]:
     """The student's 收訖明細 batches, newest term first, with lines, window and objections."""
-    student = student_of(session, student_id)
+    student = who(session, student_id)
     if student is None:
         return []
     batches = session.scalars(

@@ -3,26 +3,49 @@ while an earlier term's 課程學習成果 upload or certification is still open
 term" until they close (seed: uploads run to 「休業式後14日」, so term 1's run past Feb 1)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, exists, or_, select, tuple_
+from sqlalchemy import Select, and_, bindparam, exists, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from bot.infra.models import Term, Window
+from bot.infra.prepared import Prepared
 from bot.infra.vocab import WindowKind
 
 STILL_OPEN = (WindowKind.outcome_upload, WindowKind.certification)  # what keeps an earlier term current
 
 # Built once: every chat answer asks it, and building the statement cost three times running it.
 _YEAR, _SEMESTER, _NOW = bindparam("year"), bindparam("semester"), bindparam("now")
-_CALENDAR_OR_UNFINISHED = (
-    select(Term).where(or_(
+
+
+def _calendar_or_unfinished(*columns) -> Select:
+    """The unfinished earlier term first, else the calendar's (``kind`` compared one by one, not with
+    IN, so the statement has no parameter expanded at execution: ``Prepared`` runs it)."""
+    still_open = or_(*(Window.kind == kind for kind in STILL_OPEN))
+    return (select(*columns).where(or_(
         and_(Term.year == _YEAR, Term.semester == _SEMESTER),
         and_(tuple_(Term.year, Term.semester) < tuple_(_YEAR, _SEMESTER),
-             exists().where(Window.term_id == Term.id, Window.kind.in_(STILL_OPEN),
-                            Window.starts_at <= _NOW, Window.ends_at > _NOW))))
-    .order_by(Term.year, Term.semester).limit(1))  # the unfinished earlier term first, else the calendar's
+             exists().where(Window.term_id == Term.id, still_open, Window.starts_at <= _NOW, Window.ends_at > _NOW))))
+        .order_by(Term.year, Term.semester).limit(1))
+
+
+_CALENDAR_OR_UNFINISHED = _calendar_or_unfinished(Term)
+_CURRENT_KEY = Prepared(_calendar_or_unfinished(Term.id, Term.year, Term.semester))
+
+
+@dataclass(frozen=True)
+class TermKey:
+    """A term as a tap needs it, without its ORM row: id, 學年度 and 學期."""
+
+    id: int
+    year: int
+    semester: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}-{self.semester}"
 
 
 def roc_term(today: date) -> tuple[int, int]:
@@ -38,8 +61,21 @@ def current_term(session: Session, now: datetime, tz: ZoneInfo) -> Term | None:
     earliest one after it). None when there are no terms at all."""
     year, semester = roc_term(now.astimezone(tz).date())
     found = session.scalar(_CALENDAR_OR_UNFINISHED, {"year": year, "semester": semester, "now": now})
-    if found is not None:
-        return found
+    return found if found is not None else _nearest(session, year, semester)
+
+
+def current_term_key(session: Session, now: datetime, tz: ZoneInfo) -> TermKey | None:
+    """``current_term`` for a tap (我的進度): read on the driver's cursor, as a ``TermKey``."""
+    year, semester = roc_term(now.astimezone(tz).date())
+    row = _CURRENT_KEY.first(session, {"year": year, "semester": semester, "now": now})
+    if row is not None:
+        return TermKey(*row)
+    term = _nearest(session, year, semester)
+    return TermKey(term.id, term.year, term.semester) if term is not None else None
+
+
+def _nearest(session: Session, year: int, semester: int) -> Term | None:
+    """When the calendar's term is not loaded: the latest term before it, else the earliest one."""
     earlier = session.scalar(select(Term).where(tuple_(Term.year, Term.semester) < (year, semester))
                              .order_by(Term.year.desc(), Term.semester.desc()).limit(1))
     if earlier is not None:

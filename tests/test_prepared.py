@@ -1,0 +1,108 @@
+"""``Prepared`` (bot/infra/prepared.py): the reads every tap runs, on the driver's cursor, give exactly
+what ``session.execute`` gives for the same statement (types included: aware UTC datetimes, enums,
+booleans), on SQLite and PostgreSQL; statement listeners still see them; unwritten changes are flushed
+first; and a statement it cannot run as compiled is refused when it is first run."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import bindparam, select
+
+from bot.domain import people
+from bot.domain.queries import student as queries
+from bot.domain.queries import terms
+from bot.infra.models import Outcome, Window
+from bot.infra.prepared import Prepared
+from bot.infra.vocab import OutcomeStatus, PersonKind, WindowKind
+from tests.student_school import NOW, TZ, uid
+from tests.test_student_status import school  # noqa: F401  (the fixture)
+from tests.test_teacher_query_counts import counting
+
+
+def _cases(school):  # noqa: F811
+    later = NOW + timedelta(days=400)
+    for who in ("nil", "ace", "fix", "max", "old", "sen"):
+        sid = school.ids[who]
+        yield people._BOUND, {"user": uid(who)}
+        yield queries._WHO, {"student": sid}
+        yield queries._UNCONFIRMED_TERMS, {"student": sid}
+        for year in (114, 115):
+            yield queries._COUNTS, {"student": sid, "year": year, "pick_year": year}
+    yield people._BOUND, {"user": uid("wang")}
+    yield people._BOUND, {"user": uid("out")}  # not bound: no row
+    for now in (NOW, NOW - timedelta(days=300), later):
+        yield queries._WINDOWS, {"now": now}
+        for year, semester in ((114, 2), (115, 1), (116, 1)):
+            yield terms._CURRENT_KEY, {"year": year, "semester": semester, "now": now}
+
+
+def test_each_read_gives_what_session_execute_gives(school, db):  # noqa: F811
+    checked = 0
+    with db.session() as session:
+        term = terms.current_term(session, NOW, TZ)
+        cases = list(_cases(school)) + [
+            (queries._OUTCOMES, {"student": school.ids[who], "term": term.id}) for who in ("ace", "fix", "max")]
+        for prepared, params in cases:
+            expected = [tuple(row) for row in session.execute(prepared.statement, params)]
+            assert prepared.rows(session, params) == expected, (prepared.statement, params)
+            checked += bool(expected)
+    assert checked > 20  # most cases found rows: the comparison is not between empty lists
+
+
+def test_values_come_back_typed_as_sqlalchemy_gives_them(school, db):  # noqa: F811
+    with db.session() as session:
+        windows = queries._WINDOWS.rows(session, {"now": NOW})
+        bound = people._BOUND.first(session, {"user": uid("fix")})
+        term = terms.current_term(session, NOW, TZ)
+        outcomes = queries._OUTCOMES.rows(session, {"student": school.ids["fix"], "term": term.id})
+    assert windows and all(isinstance(w[1], WindowKind) for w in windows)
+    assert all(w[5].tzinfo is not None and w[5].utcoffset() == timedelta(0) for w in windows)
+    assert bound[0] is PersonKind.student and bound[2] == school.ids["fix"]
+    assert {o[3] for o in outcomes} >= {OutcomeStatus.failed, OutcomeStatus.pending}
+    assert all(isinstance(o[5], bool) for o in outcomes)  # SQLite stores 0/1
+
+
+def test_listeners_see_the_statement_and_its_parameters(school, db):  # noqa: F811
+    with db.session() as session, counting(db.engine) as seen:
+        queries._WHO.first(session, {"student": school.ids["ace"]})
+    assert len(seen) == 1 and "FROM student" in seen[0]
+
+
+def test_changes_not_yet_written_are_flushed_first(school, db):  # noqa: F811
+    with db.session() as session:
+        before = len(queries._WINDOWS.rows(session, {"now": NOW}))
+        term = terms.current_term(session, NOW, TZ)
+        session.add(Window(kind=WindowKind.pick, term_id=term.id, audience="高三",
+                           starts_at=NOW, ends_at=NOW + timedelta(days=3)))
+        assert len(queries._WINDOWS.rows(session, {"now": NOW})) == before + 1
+        session.rollback()
+
+
+def test_a_statement_with_a_list_expanded_at_execution_is_refused(db):
+    expanding = Prepared(select(Outcome.id).where(Outcome.status.in_(bindparam("statuses", expanding=True))))
+    with db.session() as session, pytest.raises(ValueError, match="expanding"):
+        expanding.rows(session, {"statuses": ["pending"]})
+    literal = Prepared(select(Outcome.id).where(Outcome.status.in_([OutcomeStatus.pending])))
+    with db.session() as session, pytest.raises(ValueError):
+        literal.rows(session)
+
+
+def test_a_naive_datetime_is_refused_as_the_column_type_refuses_it(db):
+    with db.session() as session, pytest.raises(ValueError, match="naive"):
+        queries._WINDOWS.rows(session, {"now": datetime(2026, 10, 15, 10, 0)})
+
+
+def test_after_the_session_commits_or_rolls_back_the_next_read_runs_in_its_new_transaction(school, db):  # noqa: F811
+    sid = school.ids["ace"]
+    with db.session() as session:
+        first = queries._WHO.first(session, {"student": sid})
+        session.commit()
+        assert queries._WHO.first(session, {"student": sid}) == first
+        session.rollback()
+        assert queries._WHO.first(session, {"student": sid}) == first
+        # and it is the session's transaction: a change made through the session is seen
+        from bot.infra.models import Student
+        session.get(Student, sid).name = "改名"
+        assert queries._WHO.first(session, {"student": sid})[0] == "改名"
+        session.rollback()
