@@ -38,7 +38,7 @@ def create_app(settings: "Settings | None" = None, services: "Services | None" =
     from bot.infra.services import Services
     from bot.web.dispatch import Dispatcher
     from bot.console import register_console
-    from bot.web.webhook import bp as webhook_bp
+    from bot.web import webhook
 
     app = Flask(__name__, instance_relative_config=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -48,7 +48,8 @@ def create_app(settings: "Settings | None" = None, services: "Services | None" =
         services.dispatcher = Dispatcher(services, router or chat_router(), mode=services.settings.dispatch_mode)
         services.dispatcher.start_recovery()  # events a stopped process accepted and did not answer
     app.extensions["portfolio"] = services
-    app.register_blueprint(webhook_bp)
+    app.register_blueprint(webhook.bp)  # GET /healthz
+    webhook.mount(app, services)  # POST /callback, ahead of Flask
     register_console(app, services)  # the staff console, when a SECRET_KEY allows sessions
     if services.settings.local_mode:
         from bot.demo.simulator import register_local_mode

@@ -59,6 +59,38 @@ def test_an_oversized_body_is_refused_unread_and_does_nothing(client, app, line_
     assert line_api.requests == []
 
 
+def test_callback_answers_post_only_and_other_paths_still_reach_the_app(client, app, line_api):
+    # /callback is a plain WSGI app ahead of Flask (bot/web/webhook.py ``mount``)
+    for method in ("get", "put", "delete"):
+        answer = getattr(client, method)("/callback")
+        assert answer.status_code == 405 and answer.headers["Allow"] == "POST"
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/callback/").status_code == 404  # Flask's, not the webhook's
+    app.extensions["portfolio"].dispatcher.drain()
+    assert line_api.requests == []
+
+
+def test_a_body_sent_without_a_length_is_read_to_its_end_and_bounded(client, app, line_api):
+    # A server that ends the stream itself (gunicorn with chunked encoding) says so with
+    # wsgi.input_terminated; the body is then read without a Content-Length, up to MAX_BODY.
+    import io
+
+    def chunked(body: bytes):
+        return client.post("/callback", input_stream=io.BytesIO(body), environ_overrides={
+            "wsgi.input_terminated": True, "CONTENT_LENGTH": ""},
+            headers={"Content-Type": "application/json", "X-Line-Signature": signature_for(SECRET, body)})
+
+    event = text_event(USER, "說明", line_api.issue_reply_token(USER))
+    assert chunked(callback_body([event])).status_code == 200
+    app.extensions["portfolio"].dispatcher.drain()
+    assert len(line_api.calls("reply")) == 1
+    big = text_event(USER, "說明", line_api.issue_reply_token(USER))
+    big["message"]["text"] = "x" * MAX_BODY
+    assert chunked(callback_body([big])).status_code == 413
+    app.extensions["portfolio"].dispatcher.drain()
+    assert len(line_api.calls("reply")) == 1
+
+
 def test_empty_events_and_unknown_types_get_200(client, app, line_api):
     body = json.dumps({"destination": "U" + "0" * 32, "events": []}).encode()
     assert validate_webhook(json.loads(body)) == []
