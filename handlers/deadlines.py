@@ -14,7 +14,7 @@ from messages import status as status_msg
 routes = Routes()
 
 
-@routes.words(c.DEADLINES.words, roles={STUDENT})
+@routes.words(c.DEADLINES.words, roles={STUDENT}, reads_only=True)
 def my_deadlines(ctx: EventContext, session: Session) -> list[dict]:
     tz = ctx.services.settings.tz
     status = status_of(session, ctx.person.id, ctx.now, tz, ctx.services.settings.school)

@@ -17,7 +17,7 @@ def _roles(ctx: EventContext) -> frozenset[str]:
     return ctx.person.roles if ctx.person else frozenset()
 
 
-@routes.words(c.HELP.words)
+@routes.words(c.HELP.words, reads_only=True)
 def help_faq(ctx: EventContext, session: Session) -> list[dict]:
     return [common.faq(_roles(ctx), ctx.services.settings.school)]
 
@@ -27,14 +27,14 @@ _TOPIC_WORDS = sorted({w for topic, (aliases, _) in texts.FAQ_TOPICS.items() for
 _TOPIC = r"^(說明|help|faq)[\s:：]*(" + "|".join(map(re.escape, _TOPIC_WORDS)) + r")$"
 
 
-@routes.text(_TOPIC)
+@routes.text(_TOPIC, reads_only=True)
 def help_topic(ctx: EventContext, session: Session) -> list[dict]:
     """說明 收訖明細, 說明：檔案 ...: one topic of the FAQ in detail."""
     words = re.match(_TOPIC, ctx.text or "", flags=re.IGNORECASE).group(2)
     return [common.faq_topic(words, _roles(ctx), ctx.services.settings.school)]
 
 
-@routes.words(c.MENU.words)
+@routes.words(c.MENU.words, reads_only=True)
 def show_menu(ctx: EventContext, session: Session) -> list[dict]:
     if ctx.person is None:
         return [common.please_bind()]

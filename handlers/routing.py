@@ -35,6 +35,7 @@ class Route:
     roles: frozenset[str] | None  # None: anyone, bound or not
     fallback: bool = False
     former_students: bool = False  # also answers a student no longer 在學 (following, binding, unbinding)
+    reads_only: bool = False  # the handler only reads: it runs in a unit of work that cannot write
 
 
 class Verdict(enum.Enum):
@@ -76,33 +77,37 @@ class Routes:
         self.former_students = former_students
 
     def _add(self, event_type: str, matcher: Matcher, roles: Iterable[str] | None, fallback: bool = False,
-             when: Matcher | None = None):
+             when: Matcher | None = None, reads_only: bool = False):
         if when is not None:
             first = matcher
             matcher = lambda ctx: first(ctx) and when(ctx)  # noqa: E731
 
         def register(handler: Handler) -> Handler:
             route = Route(event_type, matcher, handler, None if roles is None else frozenset(roles), fallback,
-                          self.former_students)
+                          self.former_students, reads_only)
             (self.fallbacks if fallback else self.routes).append(route)
             return handler
         return register
 
-    def text(self, *patterns: str, roles: Iterable[str] | None = None, when: Matcher | None = None):
+    def text(self, *patterns: str, roles: Iterable[str] | None = None, when: Matcher | None = None,
+             reads_only: bool = False):
         """A text message matching any of ``patterns`` (regular expressions, case-insensitive).
 
         ``when``, if given, must also hold (it sees the context, e.g. whether the sender is bound).
+        ``reads_only``: the handler writes nothing (``Database.reading``: on PostgreSQL, no BEGIN and
+        COMMIT round trips; a write raises).
         """
-        return self._add("message", text_matcher(patterns), roles, when=when)
+        return self._add("message", text_matcher(patterns), roles, when=when, reads_only=reads_only)
 
-    def words(self, *words: str | Iterable[str], roles: Iterable[str] | None = None, when: Matcher | None = None):
+    def words(self, *words: str | Iterable[str], roles: Iterable[str] | None = None, when: Matcher | None = None,
+              reads_only: bool = False):
         """A text message that is exactly one of ``words`` (a command's label and aliases, from messages)."""
         flat = [w for group in words for w in ([group] if isinstance(group, str) else group)]
-        return self._add("message", words_matcher(flat), roles, when=when)
+        return self._add("message", words_matcher(flat), roles, when=when, reads_only=reads_only)
 
-    def postback(self, action: str, roles: Iterable[str] | None = None):
+    def postback(self, action: str, roles: Iterable[str] | None = None, reads_only: bool = False):
         """A postback whose data carries ``a=<action>``."""
-        return self._add("postback", postback_matcher(action), roles)
+        return self._add("postback", postback_matcher(action), roles, reads_only=reads_only)
 
     def event(self, event_type: str):
         """Any event of a LINE event type (follow, unfollow, ...)."""
@@ -124,6 +129,15 @@ class Router(Routes):
     def include(self, routes: Routes) -> None:
         self.routes += routes.routes
         self.fallbacks += routes.fallbacks
+
+    def reads_only(self, ctx: EventContext) -> bool:
+        """Whether the route that will answer ``ctx`` only reads, known before its person is loaded:
+        the first route that matches, when it is not a fallback (``decide`` then picks that route,
+        whatever the verdict, and a refusal reads only too)."""
+        for route in self.routes:
+            if route.event_type == ctx.type and route.matcher(ctx):
+                return route.reads_only
+        return False
 
     def decide(self, ctx: EventContext) -> Decision | None:
         """Which route answers ``ctx`` (its ``person`` loaded), and whether the sender may use it.

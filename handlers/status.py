@@ -18,7 +18,7 @@ def _status(ctx: EventContext, session: Session):
     return status_of(session, ctx.person.id, ctx.now, settings.tz, settings.school)
 
 
-@routes.words(c.STATUS.words, roles={STUDENT})
+@routes.words(c.STATUS.words, roles={STUDENT}, reads_only=True)
 def my_status(ctx: EventContext, session: Session) -> list[dict]:
     status = _status(ctx, session)
     if status is None or status.term_label is None:
@@ -26,7 +26,7 @@ def my_status(ctx: EventContext, session: Session) -> list[dict]:
     return [msg.status_bubble(status, ctx.now, ctx.services.settings.tz)]
 
 
-@routes.postback(msg.STATUS_ACTION, roles={STUDENT})
+@routes.postback(msg.STATUS_ACTION, roles={STUDENT}, reads_only=True)
 def status_detail(ctx: EventContext, session: Session) -> list[dict]:
     view = ctx.postback.get("v")
     if view not in msg.VIEWS:

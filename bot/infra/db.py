@@ -7,7 +7,27 @@ from typing import Iterator
 
 from sqlalchemy import create_engine, event, exc, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
+
+
+class ReadOnlyError(RuntimeError):
+    """A unit of work opened to read (``Database.reading``) tried to write."""
+
+
+class ReadingSession(Session):
+    """A session that only reads: a flush of changes, or an INSERT, UPDATE or DELETE run through it,
+    raises ReadOnlyError (its connection may be in autocommit, where a write would commit alone)."""
+
+
+@event.listens_for(ReadingSession, "before_flush")
+def _no_flush(session: Session, _context, _instances) -> None:
+    raise ReadOnlyError("this unit of work only reads: nothing may be written through it")
+
+
+@event.listens_for(ReadingSession, "do_orm_execute")
+def _no_dml(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        raise ReadOnlyError("this unit of work only reads: nothing may be written through it")
 
 
 def normalize_url(url: str) -> str:
@@ -72,6 +92,7 @@ class Database:
         self.url = normalize_url(url)
         self.engine = make_engine(self.url)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self._reading = sessionmaker(self.engine, class_=ReadingSession, expire_on_commit=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -87,6 +108,20 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A unit of work that only reads (a chat answer such as 我的進度; a write raises ReadOnlyError).
+        On PostgreSQL its connection is in autocommit, so it costs no BEGIN and COMMIT round trips;
+        each statement sees what was committed when it ran, as under READ COMMITTED in a transaction.
+        SQLite begins no transaction for a read anyway."""
+        if self.is_sqlite:
+            with self._reading() as session:
+                yield session
+            return
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            with self._reading(bind=conn) as session:
+                yield session
 
     def ping(self) -> bool:
         try:

@@ -241,8 +241,10 @@ class Dispatcher:
                 log.exception("after-reply work failed for a %s event", ctx.type)
 
     def handle(self, ctx: EventContext) -> list[dict]:
-        """Route one event and return the messages to answer with (the router's verdict decides)."""
-        with self.services.db.session() as session:
+        """Route one event and return the messages to answer with (the router's verdict decides). A
+        route that only reads runs in a unit of work that cannot write (``Database.reading``)."""
+        db = self.services.db
+        with db.reading() if self.router.reads_only(ctx) else db.session() as session:
             ctx.person = load_person(session, ctx.user_id)
             decision = self.router.decide(ctx)
             if decision is None:
