@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, case, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import bindparam, case, func, literal, select, union_all
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from bot.domain.audience import Audience
 from bot.domain.queries.awaiting import AWAITING_STUDENT
 from bot.domain.queries.picks import COUNTED_PICK
-from bot.domain.queries.terms import current_term_key
+from bot.domain.queries.terms import TermKey, calendar, current_term_key, current_term_subquery
 from bot.infra.models import (
     Course, Objection, Outcome, Performance, ReceiptBatch, SchoolClass, Student, Term, Window,
 )
@@ -120,29 +120,37 @@ class BatchView:
 # 我的進度's statements, built once and run on the driver's cursor (``Prepared``): every tap runs them, and
 # SQLAlchemy's own execution cost several times the query.
 _STUDENT, _TERM, _NOW = bindparam("student"), bindparam("term"), bindparam("now")
-_YEAR, _PICK_YEAR = bindparam("year"), bindparam("pick_year")
 _WHO = Prepared(select(Student.name, SchoolClass.grade, SchoolClass.code)
                 .join(SchoolClass, Student.class_id == SchoolClass.id).where(Student.id == _STUDENT))
 _WINDOWS = Prepared(
     select(Window.id, Window.kind, Window.term_id, Term.year, Term.semester, Window.starts_at, Window.ends_at,
            Window.audience)
     .join(Term, Window.term_id == Term.id).where(Window.ends_at > _NOW).order_by(Window.ends_at, Window.id))
+# The windows ending after now and, on every row, the current term: one round trip for both. The term
+# is the derived table everything hangs on (at most one row), so with no window the term still comes,
+# on a row of NULLs; with no such term no row comes and ``status_of`` asks the two apart.
+_W, _T, _CURRENT = aliased(Window), aliased(Term), current_term_subquery()
+_TERM_AND_WINDOWS = Prepared(
+    select(_CURRENT.c.id, _CURRENT.c.year, _CURRENT.c.semester, _W.id, _W.kind, _W.term_id, _T.year, _T.semester,
+           _W.starts_at, _W.ends_at, _W.audience)
+    .select_from(_CURRENT).outerjoin(_W, _W.ends_at > _NOW).outerjoin(_T, _W.term_id == _T.id)
+    .order_by(_W.ends_at, _W.id))
 _OUTCOMES = Prepared(
     select(Outcome.id, Course.subject, Outcome.title, Outcome.status, Outcome.reason, COUNTED_PICK)
     .join(Course, Outcome.course_id == Course.id)
     .where(Outcome.student_id == _STUDENT, Course.term_id == _TERM)
     .order_by(Course.subject, Outcome.id))
-# The year's counts in one statement (one round trip): 多元表現 uploaded this year, and picked in the
-# pick year; 課程學習成果 picked in the pick year.
-_COUNTS = Prepared(select(
-    select(func.coalesce(func.sum(case((Performance.year == _YEAR, 1), else_=0)), 0))
-    .where(Performance.student_id == _STUDENT).scalar_subquery(),
-    select(func.coalesce(func.sum(case((and_(Performance.picked, Performance.year == _PICK_YEAR), 1), else_=0)), 0))
-    .where(Performance.student_id == _STUDENT).scalar_subquery(),
-    select(func.count(Outcome.id)).join(Course, Outcome.course_id == Course.id).join(Term, Course.term_id == Term.id)
-    .where(Outcome.student_id == _STUDENT, Term.year == _PICK_YEAR, COUNTED_PICK).scalar_subquery()))
-_UNCONFIRMED_TERMS = Prepared(select(ReceiptBatch.term_id).where(ReceiptBatch.student_id == _STUDENT,
-                                                                 AWAITING_STUDENT))
+# The rest in one statement, whatever the year turns out to be: per 學年度 the 多元表現 uploaded and
+# picked ("p") and the 課程學習成果 picked ("o"); the terms whose 收訖明細 await the student ("u").
+_FACTS = Prepared(union_all(
+    select(literal("p"), Performance.year, func.count(Performance.id),
+           func.sum(case((Performance.picked.is_(True), 1), else_=0)))
+    .where(Performance.student_id == _STUDENT).group_by(Performance.year),
+    select(literal("o"), Term.year, func.count(Outcome.id), literal(0))
+    .join(Course, Outcome.course_id == Course.id).join(Term, Course.term_id == Term.id)
+    .where(Outcome.student_id == _STUDENT, COUNTED_PICK).group_by(Term.year),
+    select(literal("u"), ReceiptBatch.term_id, literal(0), literal(0))
+    .where(ReceiptBatch.student_id == _STUDENT, AWAITING_STUDENT)))
 
 
 @dataclass(frozen=True)
@@ -165,40 +173,58 @@ def who(session: Session, student_id: int) -> Who | None:
     return Who(*row) if row is not None else None
 
 
+def _window(student: Who, wid, kind, term_id, year, semester, starts, ends, audience) -> WindowRow | None:
+    """The window as the student sees it, or None if its audience leaves them out (or is unreadable)."""
+    try:
+        included = Audience.from_db(audience).includes(student.grade, student.class_code)
+    except ValueError:
+        return None
+    return WindowRow(wid, WindowKind(kind), term_id, f"{year}-{semester}", starts, ends) if included else None
+
+
 def windows_for(session: Session, student: Who, now: datetime) -> list[WindowRow]:
     """Open and coming windows whose audience includes the student, soonest end first."""
-    found = []
-    for wid, kind, term_id, year, semester, starts, ends, audience in _WINDOWS.rows(session, {"now": now}):
-        try:
-            included = Audience.from_db(audience).includes(student.grade, student.class_code)
-        except ValueError:
-            continue
-        if included:
-            found.append(WindowRow(wid, WindowKind(kind), term_id, f"{year}-{semester}", starts, ends))
-    return found
+    return [w for row in _WINDOWS.rows(session, {"now": now}) if (w := _window(student, *row)) is not None]
+
+
+def term_and_windows(session: Session, student: Who, now: datetime, tz: ZoneInfo
+                     ) -> tuple[TermKey | None, list[WindowRow]]:
+    """``current_term_key`` and ``windows_for`` together, in one statement when the usual term exists."""
+    rows = _TERM_AND_WINDOWS.rows(session, calendar(now, tz))
+    if not rows:  # no calendar term nor an unfinished one: the nearest term, asked apart
+        return current_term_key(session, now, tz), windows_for(session, student, now)
+    term = TermKey(*rows[0][:3])
+    return term, [w for row in rows if row[3] is not None and (w := _window(student, *row[3:])) is not None]
 
 
 def status_of(session: Session, student_id: int, now: datetime, tz: ZoneInfo,
               school: SchoolRules = SchoolRules()) -> StudentStatus | None:
-    """我的進度 for one student; None if the student is not in the database."""
+    """我的進度 for one student; None if the student is not in the database. Three statements (with the
+    person already loaded): the term and the windows, this term's outcomes, and the rest (``_FACTS``)."""
     student = who(session, student_id)
     if student is None:
         return None
-    term = current_term_key(session, now, tz)
-    windows = windows_for(session, student, now)
-    outcomes: list[OutcomeRow] = []
-    performances = outcome_picks = performance_picks = 0
+    term, windows = term_and_windows(session, student, now, tz)
+    uploaded: dict[int, tuple[int, int]] = {}   # 學年度 -> (多元表現 uploaded, picked)
+    outcome_picks: dict[int, int] = {}          # 學年度 -> 課程學習成果 picked
+    unconfirmed: set[int] = set()
+    for kind, key, count, picked in _FACTS.rows(session, {"student": student_id}):
+        if kind == "p":
+            uploaded[key] = (int(count), int(picked or 0))
+        elif kind == "o":
+            outcome_picks[key] = int(count)
+        else:
+            unconfirmed.add(key)
     year = pick_year(windows, now, term.year if term else None)
-    if term is not None:
-        outcomes = [OutcomeRow(*row) for row in _OUTCOMES.rows(session, {"student": student_id, "term": term.id})]
-        performances, performance_picks, outcome_picks = _COUNTS.first(
-            session, {"student": student_id, "year": term.year, "pick_year": year})
+    outcomes = ([OutcomeRow(*row) for row in _OUTCOMES.rows(session, {"student": student_id, "term": term.id})]
+                if term is not None else [])
     return StudentStatus(
         name=student.name, term_label=term.label if term else None, year=term.year if term else None,
-        outcomes=tuple(outcomes), performances=int(performances), outcome_picks=int(outcome_picks),
-        performance_picks=int(performance_picks), windows=tuple(windows),
-        unconfirmed_terms=frozenset(_UNCONFIRMED_TERMS.scalars(session, {"student": student_id})),
-        pick_year=year, school=school,
+        outcomes=tuple(outcomes),
+        performances=uploaded.get(term.year, (0, 0))[0] if term else 0,
+        outcome_picks=outcome_picks.get(year, 0) if term else 0,
+        performance_picks=uploaded.get(year, (0, 0))[1] if term else 0,
+        windows=tuple(windows), unconfirmed_terms=frozenset(unconfirmed), pick_year=year, school=school,
     )
 
 

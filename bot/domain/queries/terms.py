@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, bindparam, exists, or_, select, tuple_
+from sqlalchemy import Select, Subquery, and_, bindparam, exists, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from bot.infra.models import Term, Window
@@ -33,6 +33,19 @@ def _calendar_or_unfinished(*columns) -> Select:
 
 _CALENDAR_OR_UNFINISHED = _calendar_or_unfinished(Term)
 _CURRENT_KEY = Prepared(_calendar_or_unfinished(Term.id, Term.year, Term.semester))
+
+
+def current_term_subquery() -> Subquery:
+    """``current_term``'s usual answer (the calendar's or an unfinished earlier term) as a derived table
+    of at most one row (id, year, semester), for a statement that reads it together with something
+    else; its parameters are ``year``, ``semester`` and ``now``, as ``current_term_key`` binds them."""
+    return _calendar_or_unfinished(Term.id, Term.year, Term.semester).subquery("current_term")
+
+
+def calendar(now: datetime, tz: ZoneInfo) -> dict[str, object]:
+    """The parameters of ``current_term_subquery``."""
+    year, semester = roc_term(now.astimezone(tz).date())
+    return {"year": year, "semester": semester, "now": now}
 
 
 @dataclass(frozen=True)
@@ -66,11 +79,11 @@ def current_term(session: Session, now: datetime, tz: ZoneInfo) -> Term | None:
 
 def current_term_key(session: Session, now: datetime, tz: ZoneInfo) -> TermKey | None:
     """``current_term`` for a tap (我的進度): read on the driver's cursor, as a ``TermKey``."""
-    year, semester = roc_term(now.astimezone(tz).date())
-    row = _CURRENT_KEY.first(session, {"year": year, "semester": semester, "now": now})
+    params = calendar(now, tz)
+    row = _CURRENT_KEY.first(session, params)
     if row is not None:
         return TermKey(*row)
-    term = _nearest(session, year, semester)
+    term = _nearest(session, params["year"], params["semester"])
     return TermKey(term.id, term.year, term.semester) if term is not None else None
 
 
