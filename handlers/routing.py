@@ -35,7 +35,7 @@ class Route:
     roles: frozenset[str] | None  # None: anyone, bound or not
     fallback: bool = False
     former_students: bool = False  # also answers a student no longer 在學 (following, binding, unbinding)
-    reads_only: bool = False  # the handler only reads: it runs in a unit of work that cannot write
+    reads_only: bool = False  # the handler only reads: it answers in the unit of work that found the person
 
 
 class Verdict(enum.Enum):
@@ -129,15 +129,6 @@ class Router(Routes):
     def include(self, routes: Routes) -> None:
         self.routes += routes.routes
         self.fallbacks += routes.fallbacks
-
-    def reads_only(self, ctx: EventContext) -> bool:
-        """Whether the route that will answer ``ctx`` only reads, known before its person is loaded:
-        the first route that matches, when it is not a fallback (``decide`` then picks that route,
-        whatever the verdict, and a refusal reads only too)."""
-        for route in self.routes:
-            if route.event_type == ctx.type and route.matcher(ctx):
-                return route.reads_only
-        return False
 
     def decide(self, ctx: EventContext) -> Decision | None:
         """Which route answers ``ctx`` (its ``person`` loaded), and whether the sender may use it.

@@ -1,6 +1,7 @@
-"""Routes that only read (我的進度, 說明 ...) run in ``Database.reading``: on PostgreSQL in autocommit, with
-no BEGIN and COMMIT round trips, and on every database unable to write, so a handler declared
-``reads_only`` that writes fails loudly (the user gets 「稍後再試」) instead of committing half a change."""
+"""The person is found and the route decided in ``Database.reading``, and routes that only read (我的進度,
+說明 ...) are answered there: on PostgreSQL in autocommit, with no BEGIN and COMMIT round trips, and on
+every database unable to write, so a handler declared ``reads_only`` that writes fails loudly (the user
+gets 「稍後再試」) instead of committing half a change. Every other route gets a transaction of its own."""
 from __future__ import annotations
 
 import pytest
@@ -14,20 +15,24 @@ from handlers.context import EventContext
 from handlers.routing import Router
 from messages import commands as c
 from messages import common
+from bot.domain.queries.student import who
 from tests.helpers import texts_of
+from tests.student_school import uid
+from tests.test_student_status import school  # noqa: F401  (the fixture)
 from tests.test_webhook import USER, signed
 
 
-def _ctx(services, text: str) -> EventContext:
-    return EventContext.from_event(text_event(USER, text, "token"), services)
-
-
-def test_the_router_knows_before_the_person_whether_the_answer_only_reads(services):
+def test_the_chat_routes_that_only_read_say_so_and_the_writing_ones_do_not(services):
     router = chat_router()
+
+    def route(text: str):
+        ctx = EventContext.from_event(text_event(USER, text, "token"), services)
+        return router.decide(ctx).route
+
     for text in (*c.STATUS.words, *c.DEADLINES.words, *c.HELP.words, "說明 收訖明細"):
-        assert router.reads_only(_ctx(services, text)), text
-    for text in ("綁定 ABCD2345", "解除綁定", "隨便說說"):  # binding writes; the fallback is not declared
-        assert not router.reads_only(_ctx(services, text)), text
+        assert route(text).reads_only, text
+    for text in ("ABCD2345", "解除綁定", "隨便說說"):  # binding writes; the fallback is not declared
+        assert not route(text).reads_only, text
 
 
 def test_a_reading_unit_of_work_refuses_writes(db):
@@ -63,3 +68,20 @@ def test_a_reads_only_route_that_writes_answers_try_again_and_writes_nothing(cli
     assert texts_of(line_api.sent_to(USER)[0].messages) == texts_of([common.try_again_later()])
     with db.session() as s:
         assert s.scalar(select(func.count(Term.id))) == 0
+
+
+def test_a_writing_route_gets_a_transaction_of_its_own_and_still_knows_the_person(school, chat, services, db):  # noqa: F811
+    router = Router()
+    seen = []
+
+    @router.words("寫")
+    def writes(ctx, session):
+        seen.append((ctx.person.name, who(session, ctx.person.id).name))  # who: from the person kept
+        session.add(Term(year=123, semester=1))
+        return [common.text("好")]
+
+    services.dispatcher.router = router
+    assert texts_of(chat(uid("ace")).say("寫")) == "好"
+    assert len(seen) == 1 and seen[0][0] == seen[0][1] and seen[0][0]
+    with db.session() as s:
+        assert 123 in s.execute(select(Term.year)).scalars().all()

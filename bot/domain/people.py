@@ -116,5 +116,11 @@ def load_person(session: Session, line_user_id: str | None) -> Person | None:
         if found is None:
             return None
         person = person_of(found, teaching)
-    session.info["person"] = person
+    keep_person(session, person)
     return person
+
+
+def keep_person(session: Session, person: Person | None) -> None:
+    """Keep the person who is talking in the session's ``info`` for its unit of work (我的進度 reads the
+    student's name and class from it: ``queries.student.who``)."""
+    session.info["person"] = person

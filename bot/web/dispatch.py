@@ -22,7 +22,7 @@ from collections import deque
 from datetime import timedelta
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
-from bot.domain.people import STUDENT, load_person
+from bot.domain.people import STUDENT, keep_person, load_person
 from bot.infra import intake
 from bot.infra.services import Services
 from handlers.context import EventContext
@@ -241,10 +241,13 @@ class Dispatcher:
                 log.exception("after-reply work failed for a %s event", ctx.type)
 
     def handle(self, ctx: EventContext) -> list[dict]:
-        """Route one event and return the messages to answer with (the router's verdict decides). A
-        route that only reads runs in a unit of work that cannot write (``Database.reading``)."""
+        """Route one event and return the messages to answer with (the router's verdict decides).
+
+        The person is found and the route decided in a unit of work that only reads
+        (``Database.reading``: on PostgreSQL without BEGIN and COMMIT round trips); a route declared
+        ``reads_only`` (我的進度, 說明 ...) is answered there too, any other in a transaction of its own."""
         db = self.services.db
-        with db.reading() if self.router.reads_only(ctx) else db.session() as session:
+        with db.reading() as session:
             ctx.person = load_person(session, ctx.user_id)
             decision = self.router.decide(ctx)
             if decision is None:
@@ -255,6 +258,10 @@ class Dispatcher:
                 return [common.not_enrolled(ctx.person.enrolment)]
             if decision.verdict == Verdict.wrong_role:
                 return [common.not_for_your_role(student=STUDENT in ctx.person.roles)]
+            if decision.route.reads_only:
+                return decision.route.handler(ctx, session)
+        with db.session() as session:
+            keep_person(session, ctx.person)
             return decision.route.handler(ctx, session)
 
     def shutdown(self) -> None:
