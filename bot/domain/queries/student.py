@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 from bot.domain.audience import Audience
 from bot.domain.queries.awaiting import AWAITING_STUDENT
 from bot.domain.queries.picks import COUNTED_PICK
-from bot.domain.queries.terms import TermKey, calendar, current_term_key, current_term_subquery
+from bot.domain.queries.terms import TermKey, calendar, current_term_subquery, nearest_term_key
 from bot.infra.models import (
     Course, Objection, Outcome, Performance, ReceiptBatch, SchoolClass, Student, Term, Window,
 )
@@ -189,10 +189,11 @@ def windows_for(session: Session, student: Who, now: datetime) -> list[WindowRow
 
 def term_and_windows(session: Session, student: Who, now: datetime, tz: ZoneInfo
                      ) -> tuple[TermKey | None, list[WindowRow]]:
-    """``current_term_key`` and ``windows_for`` together, in one statement when the usual term exists."""
+    """The current term (``terms.current_term``, as a ``TermKey``) and ``windows_for``: in one statement
+    when the calendar's or an unfinished term exists, as it does all through a school year."""
     rows = _TERM_AND_WINDOWS.rows(session, calendar(now, tz))
     if not rows:  # no calendar term nor an unfinished one: the nearest term, asked apart
-        return current_term_key(session, now, tz), windows_for(session, student, now)
+        return nearest_term_key(session, now, tz), windows_for(session, student, now)
     term = TermKey(*rows[0][:3])
     return term, [w for row in rows if row[3] is not None and (w := _window(student, *row[3:])) is not None]
 
@@ -216,15 +217,18 @@ def status_of(session: Session, student_id: int, now: datetime, tz: ZoneInfo,
         else:
             unconfirmed.add(key)
     year = pick_year(windows, now, term.year if term else None)
-    outcomes = ([OutcomeRow(*row) for row in _OUTCOMES.rows(session, {"student": student_id, "term": term.id})]
-                if term is not None else [])
+    outcomes: list[OutcomeRow] = []
+    performances = performance_picks = picks = 0
+    if term is not None:
+        outcomes = [OutcomeRow(*row) for row in _OUTCOMES.rows(session, {"student": student_id, "term": term.id})]
+        performances = uploaded.get(term.year, (0, 0))[0]
+        performance_picks = uploaded.get(year, (0, 0))[1]
+        picks = outcome_picks.get(year, 0)
     return StudentStatus(
         name=student.name, term_label=term.label if term else None, year=term.year if term else None,
-        outcomes=tuple(outcomes),
-        performances=uploaded.get(term.year, (0, 0))[0] if term else 0,
-        outcome_picks=outcome_picks.get(year, 0) if term else 0,
-        performance_picks=uploaded.get(year, (0, 0))[1] if term else 0,
-        windows=tuple(windows), unconfirmed_terms=frozenset(unconfirmed), pick_year=year, school=school,
+        outcomes=tuple(outcomes), performances=performances, outcome_picks=picks,
+        performance_picks=performance_picks, windows=tuple(windows), unconfirmed_terms=frozenset(unconfirmed),
+        pick_year=year, school=school,
     )
 
 

@@ -11,7 +11,6 @@ from sqlalchemy import Select, Subquery, and_, bindparam, exists, or_, select, t
 from sqlalchemy.orm import Session
 
 from bot.infra.models import Term, Window
-from bot.infra.prepared import Prepared
 from bot.infra.vocab import WindowKind
 
 STILL_OPEN = (WindowKind.outcome_upload, WindowKind.certification)  # what keeps an earlier term current
@@ -22,7 +21,7 @@ _YEAR, _SEMESTER, _NOW = bindparam("year"), bindparam("semester"), bindparam("no
 
 def _calendar_or_unfinished(*columns) -> Select:
     """The unfinished earlier term first, else the calendar's (``kind`` compared one by one, not with
-    IN, so the statement has no parameter expanded at execution: ``Prepared`` runs it)."""
+    IN, so the statement has no parameter expanded at execution: ``Prepared`` runs it in 我的進度)."""
     still_open = or_(*(Window.kind == kind for kind in STILL_OPEN))
     return (select(*columns).where(or_(
         and_(Term.year == _YEAR, Term.semester == _SEMESTER),
@@ -32,13 +31,13 @@ def _calendar_or_unfinished(*columns) -> Select:
 
 
 _CALENDAR_OR_UNFINISHED = _calendar_or_unfinished(Term)
-_CURRENT_KEY = Prepared(_calendar_or_unfinished(Term.id, Term.year, Term.semester))
 
 
 def current_term_subquery() -> Subquery:
     """``current_term``'s usual answer (the calendar's or an unfinished earlier term) as a derived table
     of at most one row (id, year, semester), for a statement that reads it together with something
-    else; its parameters are ``year``, ``semester`` and ``now``, as ``current_term_key`` binds them."""
+    else; its parameters are ``year``, ``semester`` and ``now``, as ``calendar`` gives them. When it has
+    no row, ``nearest_term_key`` is the answer."""
     return _calendar_or_unfinished(Term.id, Term.year, Term.semester).subquery("current_term")
 
 
@@ -72,17 +71,15 @@ def current_term(session: Session, now: datetime, tz: ZoneInfo) -> Term | None:
     """The term of ``now``'s local date, unless an earlier term's upload or certification is still open
     (then that one); if the school has not loaded it, the latest term before it (or, failing that, the
     earliest one after it). None when there are no terms at all."""
-    year, semester = roc_term(now.astimezone(tz).date())
-    found = session.scalar(_CALENDAR_OR_UNFINISHED, {"year": year, "semester": semester, "now": now})
-    return found if found is not None else _nearest(session, year, semester)
-
-
-def current_term_key(session: Session, now: datetime, tz: ZoneInfo) -> TermKey | None:
-    """``current_term`` for a tap (我的進度): read on the driver's cursor, as a ``TermKey``."""
     params = calendar(now, tz)
-    row = _CURRENT_KEY.first(session, params)
-    if row is not None:
-        return TermKey(*row)
+    found = session.scalar(_CALENDAR_OR_UNFINISHED, params)
+    return found if found is not None else _nearest(session, params["year"], params["semester"])
+
+
+def nearest_term_key(session: Session, now: datetime, tz: ZoneInfo) -> TermKey | None:
+    """``current_term`` when neither the calendar's term nor an unfinished earlier one exists (what
+    ``current_term_subquery`` found no row for), as a ``TermKey``."""
+    params = calendar(now, tz)
     term = _nearest(session, params["year"], params["semester"])
     return TermKey(term.id, term.year, term.semester) if term is not None else None
 
