@@ -123,4 +123,12 @@ def load_person(session: Session, line_user_id: str | None) -> Person | None:
 def keep_person(session: Session, person: Person | None) -> None:
     """Keep the person who is talking in the session's ``info`` for its unit of work (我的進度 reads the
     student's name and class from it: ``queries.student.who``)."""
-    session.info["person"] = person
+    session.info[_KEPT] = person
+
+
+def kept_person(session: Session) -> Person | None:
+    """The person ``keep_person`` kept for this unit of work, if any."""
+    return session.info.get(_KEPT)
+
+
+_KEPT = "person"  # the session.info key of the person who is talking

@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, case, func, literal, select, union_all
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from bot.domain.audience import Audience
+from bot.domain.people import kept_person
 from bot.domain.queries.awaiting import AWAITING_STUDENT
 from bot.domain.queries.picks import COUNTED_PICK
 from bot.domain.queries.terms import TermKey, calendar, current_term_subquery, nearest_term_key
@@ -165,7 +166,7 @@ class Who:
 def who(session: Session, student_id: int) -> Who | None:
     """The student's name and class: from the person ``load_person`` kept for this unit of work when it
     is them (no statement), else one statement. None if the student is not in the database."""
-    person = session.info.get("person")
+    person = kept_person(session)
     if (person is not None and person.kind == PersonKind.student and person.id == student_id
             and person.class_grade is not None):
         return Who(person.name, person.class_grade, person.class_code)
