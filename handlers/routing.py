@@ -94,8 +94,8 @@ class Routes:
         """A text message matching any of ``patterns`` (regular expressions, case-insensitive).
 
         ``when``, if given, must also hold (it sees the context, e.g. whether the sender is bound).
-        ``reads_only``: the handler writes nothing (``Database.reading``: on PostgreSQL, no BEGIN and
-        COMMIT round trips; a write raises).
+        ``reads_only``: the handler writes nothing, so it answers in the unit of work that found the
+        person (``Database.reading``: on PostgreSQL, no BEGIN and COMMIT round trips; a write raises).
         """
         return self._add("message", text_matcher(patterns), roles, when=when, reads_only=reads_only)
 

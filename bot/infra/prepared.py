@@ -104,6 +104,3 @@ class Prepared:
     def first(self, session: Session | Connection, params: dict[str, Any] | None = None) -> tuple | None:
         found = self.rows(session, params)
         return found[0] if found else None
-
-    def scalars(self, session: Session | Connection, params: dict[str, Any] | None = None) -> list[Any]:
-        return [row[0] for row in self.rows(session, params)]

@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from threading import BoundedSemaphore
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import cached_property
 from typing import Callable
 
 import urllib3
@@ -126,7 +127,6 @@ class Sender:
         self.configuration.connection_pool_maxsize = CONNECTIONS
         self._client = ApiClient(self.configuration)
         self.api = MessagingApi(self._client)
-        self._json_post: tuple | None = None  # the reply's pool, path prefix, headers, timeout (``_post_json``)
 
     def close(self) -> None:
         self._client.close()
@@ -403,23 +403,25 @@ class Sender:
             _return_http_data_only=True,
         )
 
+    @cached_property
+    def _json_route(self) -> tuple[urllib3.HTTPConnectionPool, str, dict[str, str]]:
+        """The LINE host's pool in the SDK's pool manager, the base URL's path and the headers, for
+        ``_post_json``: found once, not per request (``PoolManager.urlopen`` parses the URL and looks
+        the pool up on every call)."""
+        base = urllib3.util.parse_url(self.configuration.host or self.api.line_base_path)
+        headers = {**self._client.default_headers, "Content-Type": "application/json; charset=UTF-8",
+                   "Accept": "application/json"}
+        return (self._client.rest_client.pool_manager.connection_from_url(base.url),
+                (base.path or "").rstrip("/"), headers)
+
     def _post_json(self, path: str, body: bytes) -> None:
         """POST JSON already encoded (UTF-8) on the SDK's own connection pool, with its host, token,
         User-Agent, timeout and retries; raises ApiException on a 4xx/5xx as ``_call`` does. The reply
         (every answer in chat) goes this way: the messages were encoded once to check LINE's limits,
-        and the SDK's call_api would walk them and encode them again (a fifth of a reply's CPU). The
-        host's pool is looked up once, not per request (``PoolManager.urlopen`` parses the URL and
-        finds the pool on every call)."""
-        if self._json_post is None:
-            base = urllib3.util.parse_url(self.configuration.host or self.api.line_base_path)
-            pool = self._client.rest_client.pool_manager.connection_from_url(base.url)
-            headers = {**self._client.default_headers, "Content-Type": "application/json; charset=UTF-8",
-                       "Accept": "application/json"}
-            self._json_post = (pool, (base.path or "").rstrip("/"), headers,
-                               urllib3.Timeout(total=self.settings.sender_timeout))
-        pool, prefix, headers, timeout = self._json_post
-        response = pool.urlopen("POST", prefix + path, body=body, headers=headers, timeout=timeout,
-                                assert_same_host=False, redirect=False)
+        and the SDK's call_api would walk them and encode them again (a fifth of a reply's CPU)."""
+        pool, prefix, headers = self._json_route
+        response = pool.urlopen("POST", prefix + path, body=body, headers=headers, assert_same_host=False,
+                                redirect=False, timeout=urllib3.Timeout(total=self.settings.sender_timeout))
         if not 200 <= response.status <= 299:
             raise ApiException(http_resp=RESTResponse(response))
 
