@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -23,15 +24,13 @@ from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import Callable
 
-import urllib3
-
 from linebot.v3.messaging import ApiClient, Configuration, MessagingApi
 from linebot.v3.messaging.exceptions import ApiException
-from linebot.v3.messaging.rest import RESTResponse
 from sqlalchemy import bindparam, func, or_, select, update
 
 from bot.infra.config import Settings
 from bot.infra.db import Database
+from bot.infra.line_http import LinePoster, NotSent
 from bot.infra.line_limits import MAX_MULTICAST_RECIPIENTS, MessageLimitError, check_messages, encode_checked
 from bot.infra.models import OutboxMessage
 from bot.infra.store import Store
@@ -93,7 +92,7 @@ def _never_sent(exc: BaseException) -> bool:
     for _ in range(6):
         if seen is None:
             return False
-        if isinstance(seen, (NewConnectionError, ConnectTimeoutError, ConnectionRefusedError)):
+        if isinstance(seen, (NotSent, NewConnectionError, ConnectTimeoutError, ConnectionRefusedError)):
             return True
         seen = seen.reason if isinstance(seen, MaxRetryError) else (seen.__cause__ or seen.__context__)
     return False
@@ -130,6 +129,8 @@ class Sender:
 
     def close(self) -> None:
         self._client.close()
+        if "_poster" in self.__dict__:
+            self._poster.close()
 
     # -- reply -------------------------------------------------------------
     def reply(self, reply_token: str | None, messages: list[dict], fallback_to: str | None = None,
@@ -404,26 +405,30 @@ class Sender:
         )
 
     @cached_property
-    def _json_route(self) -> tuple[urllib3.HTTPConnectionPool, str, dict[str, str]]:
-        """The LINE host's pool in the SDK's pool manager, the base URL's path and the headers, for
-        ``_post_json``: found once, not per request (``PoolManager.urlopen`` parses the URL and looks
-        the pool up on every call)."""
-        base = urllib3.util.parse_url(self.configuration.host or self.api.line_base_path)
+    def _poster(self) -> LinePoster:
+        """The reply's way to LINE: the SDK's host, token, User-Agent and TLS settings, on a
+        connection each dispatcher thread keeps (``bot/infra/line_http.py``)."""
+        config = self.configuration
+        context = None
+        if (config.host or "").startswith("https"):
+            context = ssl.create_default_context(cafile=config.ssl_ca_cert)
+            if config.cert_file:
+                context.load_cert_chain(config.cert_file, config.key_file)
+            if not config.verify_ssl:
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
         headers = {**self._client.default_headers, "Content-Type": "application/json; charset=UTF-8",
                    "Accept": "application/json"}
-        return (self._client.rest_client.pool_manager.connection_from_url(base.url),
-                (base.path or "").rstrip("/"), headers)
+        return LinePoster(config.host or self.api.line_base_path, headers, context)
 
     def _post_json(self, path: str, body: bytes) -> None:
-        """POST JSON already encoded (UTF-8) on the SDK's own connection pool, with its host, token,
-        User-Agent, timeout and retries; raises ApiException on a 4xx/5xx as ``_call`` does. The reply
-        (every answer in chat) goes this way: the messages were encoded once to check LINE's limits,
-        and the SDK's call_api would walk them and encode them again (a fifth of a reply's CPU)."""
-        pool, prefix, headers = self._json_route
-        response = pool.urlopen("POST", prefix + path, body=body, headers=headers, assert_same_host=False,
-                                redirect=False, timeout=urllib3.Timeout(total=self.settings.sender_timeout))
-        if not 200 <= response.status <= 299:
-            raise ApiException(http_resp=RESTResponse(response))
+        """POST JSON already encoded (UTF-8); raises ApiException on a 4xx/5xx as ``_call`` does, and
+        ``NotSent`` when LINE could not be reached. The reply (every answer in chat) goes this way:
+        the messages were encoded once to check LINE's limits, and the SDK's call_api would walk
+        them and encode them again (a fifth of a reply's CPU)."""
+        answer = self._poster.post(path, body, self.settings.sender_timeout)
+        if not 200 <= answer.status <= 299:
+            raise ApiException(http_resp=answer)
 
     # -- rich menus (the one place that talks to LINE about them) -----------------------
     def create_rich_menu(self, definition: dict) -> str:
