@@ -59,6 +59,19 @@ def test_postback_data_of_300_passes_301_is_refused():
     assert "postback data" in refused([with_postback("a" * 301)])
 
 
+def test_postback_data_is_measured_in_characters_not_in_its_escaped_json():
+    # 300 characters whose JSON escapes ("\"", "\\", "\n") make the encoded string 450 long: allowed
+    check_messages([with_postback('a"\\\n' * 75)])
+    check_messages([with_postback("勾" * 300)])
+    assert "postback data" in refused([with_postback('a"\\\n' * 75 + "x")])
+
+
+def test_a_text_that_reads_like_postback_data_is_not_postback_data():
+    message = with_postback("ok")
+    message["text"] = '"data":"' + "z" * 400 + '"'  # escaped in the JSON: not a member
+    check_messages([message])
+
+
 def test_postback_data_inside_a_flex_button_is_checked_too():
     button = {"type": "button", "action": postback_action("認證", "b" * 301)}
     flex = {"type": "flex", "altText": "x", "contents": {

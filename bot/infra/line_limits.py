@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+import re
+from typing import Any
 
 MAX_MESSAGES = 5
 MAX_TEXT_UTF16 = 5000
@@ -27,17 +28,19 @@ def _json_bytes(obj: Any) -> int:
     return len(json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
 
 
-def _walk(obj: Any) -> Iterable[dict]:
-    """Every object (dict) inside ``obj``, in no particular order (a stack, not nested generators:
-    a big sweep checks tens of thousands of bubbles)."""
-    stack = [obj]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            yield node
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
+# A "data" member holding a string, in compact JSON: an action's data (postback; datetime picker, whose
+# limit is the same). Inside a JSON string every quote is escaped, so this matches only members.
+_DATA = re.compile(r'"data":"((?:[^"\\]|\\.)*)"')
+
+
+def _long_data(text: str) -> bool:
+    """Whether an action in the compact JSON ``text`` carries data over MAX_POSTBACK_DATA characters
+    (found in the text: walking the objects cost a reply as much as encoding them)."""
+    for raw in _DATA.findall(text):
+        # the escaped form is never shorter than the string it encodes
+        if len(raw) > MAX_POSTBACK_DATA and len(json.loads(f'"{raw}"')) > MAX_POSTBACK_DATA:
+            return True
+    return False
 
 
 def check_messages(messages: list[dict]) -> None:
@@ -50,8 +53,7 @@ def encode_checked(messages: list[dict]) -> str:
 
     Each message is encoded once: that text bounds its bubble's size (a bubble is inside its
     message), so a bubble is measured on its own only when the message is near the limit, and the
-    objects are walked for postback data only when the text holds a postback. A sweep checks tens of
-    thousands of bubbles and stores this same text."""
+    actions' data are measured in that text. A sweep checks tens of thousands of bubbles and stores this same text."""
     if not messages:
         raise MessageLimitError("no messages")
     if len(messages) > MAX_MESSAGES:
@@ -93,8 +95,6 @@ def encode_checked(messages: list[dict]) -> str:
                     raise MessageLimitError(f"{where}: carousel over 50 KB")
                 if size > MAX_BUBBLE_BYTES and any(_json_bytes(b) > MAX_BUBBLE_BYTES for b in bubbles):
                     raise MessageLimitError(f"{where}: a carousel bubble over 30 KB")
-        if '"postback"' in text:
-            for node in _walk(message):
-                if node.get("type") == "postback" and len(str(node.get("data", ""))) > MAX_POSTBACK_DATA:
-                    raise MessageLimitError(f"{where}: postback data over {MAX_POSTBACK_DATA} characters")
+        if '"data":"' in text and _long_data(text):
+            raise MessageLimitError(f"{where}: postback data over {MAX_POSTBACK_DATA} characters")
     return "[" + ",".join(encoded) + "]"
