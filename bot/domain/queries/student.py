@@ -10,14 +10,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, case, func, literal, select, union_all
+from sqlalchemy import Cast, bindparam, case, cast, func, literal, literal_column, null, select, union_all
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from bot.domain.audience import Audience
 from bot.domain.people import kept_person
 from bot.domain.queries.awaiting import AWAITING_STUDENT
 from bot.domain.queries.picks import COUNTED_PICK
-from bot.domain.queries.terms import TermKey, calendar, current_term_subquery, nearest_term_key
+from bot.domain.queries.terms import TermKey, calendar, current_term_cte, nearest_term_key
 from bot.infra.models import (
     Course, Objection, Outcome, Performance, ReceiptBatch, SchoolClass, Student, Term, Window,
 )
@@ -127,31 +127,46 @@ _WINDOWS = Prepared(
     select(Window.id, Window.kind, Window.term_id, Term.year, Term.semester, Window.starts_at, Window.ends_at,
            Window.audience)
     .join(Term, Window.term_id == Term.id).where(Window.ends_at > _NOW).order_by(Window.ends_at, Window.id))
-# The windows ending after now and, on every row, the current term: one round trip for both. The term
-# is the derived table everything hangs on (at most one row), so with no window the term still comes,
-# on a row of NULLs; with no such term no row comes and ``status_of`` asks the two apart.
-_W, _T, _CURRENT = aliased(Window), aliased(Term), current_term_subquery()
-_TERM_AND_WINDOWS = Prepared(
-    select(_CURRENT.c.id, _CURRENT.c.year, _CURRENT.c.semester, _W.id, _W.kind, _W.term_id, _T.year, _T.semester,
-           _W.starts_at, _W.ends_at, _W.audience)
-    .select_from(_CURRENT).outerjoin(_W, _W.ends_at > _NOW).outerjoin(_T, _W.term_id == _T.id)
-    .order_by(_W.ends_at, _W.id))
 _OUTCOMES = Prepared(
     select(Outcome.id, Course.subject, Outcome.title, Outcome.status, Outcome.reason, COUNTED_PICK)
     .join(Course, Outcome.course_id == Course.id)
     .where(Outcome.student_id == _STUDENT, Course.term_id == _TERM)
     .order_by(Course.subject, Outcome.id))
-# The rest in one statement, whatever the year turns out to be: per 學年度 the 多元表現 uploaded and
-# picked ("p") and the 課程學習成果 picked ("o"); the terms whose 收訖明細 await the student ("u").
-_FACTS = Prepared(union_all(
+
+
+def _nulls(*columns) -> list[Cast]:
+    """NULLs of these columns' types, for the branches of ``_STATUS`` that have no such values."""
+    return [cast(null(), column.type) for column in columns]
+
+
+# 我的進度 in one statement (one round trip), a UNION ALL of tagged rows. The current term is a common
+# table (at most one row) that the windows' row and the outcomes hang on. Columns by tag:
+#   "w": the current term (1-3) and a window ending after now (4-11), NULLs when no window ends later;
+#   "r": an outcome of the current term: id (1), subject, title, status, reason, counted pick (12-16);
+#   "p": per 學年度 (1) the 多元表現 uploaded (2) and picked (3); "o": per 學年度 (1) the 課程學習成果
+#        picked (2); "u": a term (1) whose 收訖明細 awaits the student.
+# With no current term no "w" and no "r" row comes: ``status_of`` then asks for the nearest term apart.
+_W, _T, _NOW_TERM = aliased(Window), aliased(Term), current_term_cte()
+_TERM_COLUMNS = (_NOW_TERM.c.id, _NOW_TERM.c.year, _NOW_TERM.c.semester)
+_WINDOW_COLUMNS = (_W.id, _W.kind, _W.term_id, _T.year, _T.semester, _W.starts_at, _W.ends_at, _W.audience)
+_OUTCOME_COLUMNS = (Course.subject, Outcome.title, Outcome.status, Outcome.reason, COUNTED_PICK)
+_WINDOWS_AND_OUTCOME = _nulls(*_WINDOW_COLUMNS, *_OUTCOME_COLUMNS)
+_STATUS = Prepared(union_all(
+    select(literal("w"), *_TERM_COLUMNS, *_WINDOW_COLUMNS, *_nulls(*_OUTCOME_COLUMNS))
+    .select_from(_NOW_TERM).outerjoin(_W, _W.ends_at > _NOW).outerjoin(_T, _W.term_id == _T.id),
+    select(literal("r"), Outcome.id, *_nulls(*_TERM_COLUMNS[1:], *_WINDOW_COLUMNS), *_OUTCOME_COLUMNS)
+    .join(Course, Outcome.course_id == Course.id).join(_NOW_TERM, Course.term_id == _NOW_TERM.c.id)
+    .where(Outcome.student_id == _STUDENT),
     select(literal("p"), Performance.year, func.count(Performance.id),
-           func.sum(case((Performance.picked.is_(True), 1), else_=0)))
+           func.sum(case((Performance.picked.is_(True), 1), else_=0)), *_WINDOWS_AND_OUTCOME)
     .where(Performance.student_id == _STUDENT).group_by(Performance.year),
-    select(literal("o"), Term.year, func.count(Outcome.id), literal(0))
+    select(literal("o"), Term.year, func.count(Outcome.id), literal(0), *_WINDOWS_AND_OUTCOME)
     .join(Course, Outcome.course_id == Course.id).join(Term, Course.term_id == Term.id)
     .where(Outcome.student_id == _STUDENT, COUNTED_PICK).group_by(Term.year),
-    select(literal("u"), ReceiptBatch.term_id, literal(0), literal(0))
-    .where(ReceiptBatch.student_id == _STUDENT, AWAITING_STUDENT)))
+    select(literal("u"), ReceiptBatch.term_id, literal(0), literal(0), *_WINDOWS_AND_OUTCOME)
+    .where(ReceiptBatch.student_id == _STUDENT, AWAITING_STUDENT),
+    # by tag; windows by end, then id; outcomes by subject, then id (as _WINDOWS and _OUTCOMES order them)
+).order_by(*(literal_column(str(position)) for position in (1, 11, 5, 13, 2))))
 
 
 @dataclass(frozen=True)
@@ -188,40 +203,42 @@ def windows_for(session: Session, student: Who, now: datetime) -> list[WindowRow
     return [w for row in _WINDOWS.rows(session, {"now": now}) if (w := _window(student, *row)) is not None]
 
 
-def term_and_windows(session: Session, student: Who, now: datetime, tz: ZoneInfo
-                     ) -> tuple[TermKey | None, list[WindowRow]]:
-    """The current term (``terms.current_term``, as a ``TermKey``) and ``windows_for``: in one statement
-    when the calendar's or an unfinished term exists, as it does all through a school year."""
-    rows = _TERM_AND_WINDOWS.rows(session, calendar(now, tz))
-    if not rows:  # no calendar term nor an unfinished one: the nearest term, asked apart
-        return nearest_term_key(session, now, tz), windows_for(session, student, now)
-    term = TermKey(*rows[0][:3])
-    return term, [w for row in rows if row[3] is not None and (w := _window(student, *row[3:])) is not None]
-
-
 def status_of(session: Session, student_id: int, now: datetime, tz: ZoneInfo,
               school: SchoolRules = SchoolRules()) -> StudentStatus | None:
-    """我的進度 for one student; None if the student is not in the database. Three statements (with the
-    person already loaded): the term and the windows, this term's outcomes, and the rest (``_FACTS``)."""
+    """我的進度 for one student; None if the student is not in the database. One statement (``_STATUS``)
+    with the person already loaded, as it is in chat; when the school has no current term (neither
+    the calendar's nor an unfinished one), the nearest term, its windows and outcomes are asked apart."""
     student = who(session, student_id)
     if student is None:
         return None
-    term, windows = term_and_windows(session, student, now, tz)
+    term: TermKey | None = None
+    windows: list[WindowRow] = []
+    outcomes: list[OutcomeRow] = []
     uploaded: dict[int, tuple[int, int]] = {}   # 學年度 -> (多元表現 uploaded, picked)
     outcome_picks: dict[int, int] = {}          # 學年度 -> 課程學習成果 picked
     unconfirmed: set[int] = set()
-    for kind, key, count, picked in _FACTS.rows(session, {"student": student_id}):
-        if kind == "p":
+    for row in _STATUS.rows(session, {**calendar(now, tz), "student": student_id}):
+        tag, key, count, picked = row[:4]
+        if tag == "w":
+            term = TermKey(key, count, picked)
+            if row[4] is not None and (window := _window(student, *row[4:12])) is not None:
+                windows.append(window)
+        elif tag == "r":
+            outcomes.append(OutcomeRow(key, *row[12:]))
+        elif tag == "p":
             uploaded[key] = (int(count), int(picked or 0))
-        elif kind == "o":
+        elif tag == "o":
             outcome_picks[key] = int(count)
         else:
             unconfirmed.add(key)
+    if term is None:  # no calendar term nor an unfinished one: the nearest term, asked apart
+        term = nearest_term_key(session, now, tz)
+        windows = windows_for(session, student, now)
+        if term is not None:
+            outcomes = [OutcomeRow(*row) for row in _OUTCOMES.rows(session, {"student": student_id, "term": term.id})]
     year = pick_year(windows, now, term.year if term else None)
-    outcomes: list[OutcomeRow] = []
     performances = performance_picks = picks = 0
     if term is not None:
-        outcomes = [OutcomeRow(*row) for row in _OUTCOMES.rows(session, {"student": student_id, "term": term.id})]
         performances = uploaded.get(term.year, (0, 0))[0]
         performance_picks = uploaded.get(year, (0, 0))[1]
         picks = outcome_picks.get(year, 0)

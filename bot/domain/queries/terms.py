@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, Subquery, and_, bindparam, exists, or_, select, tuple_
+from sqlalchemy import CTE, Select, and_, bindparam, exists, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from bot.infra.models import Term, Window
@@ -33,16 +33,16 @@ def _calendar_or_unfinished(*columns) -> Select:
 _CALENDAR_OR_UNFINISHED = _calendar_or_unfinished(Term)
 
 
-def current_term_subquery() -> Subquery:
-    """``current_term``'s usual answer (the calendar's or an unfinished earlier term) as a derived table
-    of at most one row (id, year, semester), for a statement that reads it together with something
-    else; its parameters are ``year``, ``semester`` and ``now``, as ``calendar`` gives them. When it has
+def current_term_cte() -> CTE:
+    """``current_term``'s usual answer (the calendar's or an unfinished earlier term) as a common table
+    of at most one row (id, year, semester), for a statement that reads it together with what hangs on
+    it; its parameters are ``year``, ``semester`` and ``now``, as ``calendar`` gives them. When it has
     no row, ``nearest_term_key`` is the answer."""
-    return _calendar_or_unfinished(Term.id, Term.year, Term.semester).subquery("current_term")
+    return _calendar_or_unfinished(Term.id, Term.year, Term.semester).cte("current_term")
 
 
 def calendar(now: datetime, tz: ZoneInfo) -> dict[str, object]:
-    """The parameters of ``current_term_subquery``."""
+    """The parameters of ``current_term_cte``."""
     year, semester = roc_term(now.astimezone(tz).date())
     return {"year": year, "semester": semester, "now": now}
 
@@ -78,7 +78,7 @@ def current_term(session: Session, now: datetime, tz: ZoneInfo) -> Term | None:
 
 def nearest_term_key(session: Session, now: datetime, tz: ZoneInfo) -> TermKey | None:
     """``current_term`` when neither the calendar's term nor an unfinished earlier one exists (what
-    ``current_term_subquery`` found no row for), as a ``TermKey``."""
+    ``current_term_cte`` found no row for), as a ``TermKey``."""
     params = calendar(now, tz)
     term = _nearest(session, params["year"], params["semester"])
     return TermKey(term.id, term.year, term.semester) if term is not None else None
