@@ -40,12 +40,17 @@ class Answer:
 
 def _closed_by_peer(sock: socket.socket) -> bool:
     """An idle kept-alive socket that is readable has been closed by the other side (or holds
-    bytes nobody asked for): either way it is not reused."""
+    bytes nobody asked for): either way it is not reused. ``poll`` where there is one (no limit on
+    the descriptor's number, unlike ``select``)."""
     try:
+        if hasattr(select, "poll"):
+            poller = select.poll()
+            poller.register(sock, select.POLLIN)
+            return bool(poller.poll(0))
         readable, _, _ = select.select([sock], [], [], 0)
+        return bool(readable)
     except (OSError, ValueError):
         return True
-    return bool(readable)
 
 
 class LinePoster:

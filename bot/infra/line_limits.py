@@ -53,7 +53,8 @@ def encode_checked(messages: list[dict]) -> str:
 
     Each message is encoded once: that text bounds its bubble's size (a bubble is inside its
     message), so a bubble is measured on its own only when the message is near the limit, and the
-    actions' data are measured in that text. A sweep checks tens of thousands of bubbles and stores this same text."""
+    actions' data are measured in that text. A sweep checks tens of thousands of bubbles and stores
+    this same text."""
     if not messages:
         raise MessageLimitError("no messages")
     if len(messages) > MAX_MESSAGES:
