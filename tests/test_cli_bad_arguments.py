@@ -1,5 +1,6 @@
 """Arguments a command cannot use get the reason in zh-TW and exit status 2, never a traceback; an
-imported NUL is a row error naming the row (on PostgreSQL it used to surface as a database error)."""
+imported NUL is a row error naming the row (on PostgreSQL it used to surface as a database error); a
+database without its tables, or out of reach, is said so in zh-TW (exit 1), never with a traceback."""
 from __future__ import annotations
 
 import pytest
@@ -48,3 +49,32 @@ def test_a_nul_in_an_imported_value_is_a_row_error(env, tmp_path):
     result = CliRunner().invoke(main, ["import", str(path)], env=env)
     assert result.exit_code == 1
     assert "s.csv 第2列：姓名含有不允許的控制字元（NUL）" in result.output
+
+
+def _without_tables(url: str, tmp_path) -> str:
+    """The test database as a command would see it before `db upgrade`: PostgreSQL through a
+    search_path that holds nothing; SQLite as a new file."""
+    if url.startswith("postgresql"):
+        return url + ("&" if "?" in url else "?") + "options=-csearch_path%3Dno_tables_here"
+    return f"sqlite:///{tmp_path / 'new.sqlite3'}"
+
+
+@pytest.mark.parametrize("args", [
+    ["stats"], ["remind", "--dry-run"], ["objections", "list"], ["purge", "--dry-run"],
+    ["codes", "--out", "codes.csv"],
+])
+def test_a_database_without_its_tables_is_named_with_the_fix_not_a_traceback(cli_env, tmp_path, args):
+    env = dict(cli_env, DATABASE_URL=_without_tables(cli_env["DATABASE_URL"], tmp_path))
+    args = [str(tmp_path / arg) if arg.endswith(".csv") else arg for arg in args]
+    result = CliRunner().invoke(main, args, env=env)
+    assert result.exit_code == 1, (result.output, result.exception)
+    assert "資料庫還沒有資料表" in result.output and "portfolio-bot db upgrade" in result.output
+    assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
+
+
+def test_a_database_that_cannot_be_reached_is_said_so_without_the_url(cli_env):
+    env = dict(cli_env, DATABASE_URL="postgresql+psycopg://someone:secret-pw@127.0.0.1:9/nowhere")
+    result = CliRunner().invoke(main, ["stats"], env=env)
+    assert result.exit_code == 1, (result.output, result.exception)
+    assert "無法連上資料庫" in result.output and "DATABASE_URL" in result.output
+    assert "secret-pw" not in result.output and "Traceback" not in result.output

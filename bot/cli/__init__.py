@@ -11,6 +11,7 @@ import logging
 import sys
 
 import click
+from sqlalchemy.exc import DBAPIError
 
 from bot.cli.codes import codes_command
 from bot.cli.console import console_link_command
@@ -19,13 +20,24 @@ from bot.cli.objections import objections_group
 from bot.cli.purge import purge_command
 from bot.cli.remind import remind_command
 from bot.cli.richmenu import richmenu_group
-from bot.cli.runtime import Runtime, pass_runtime
+from bot.cli.runtime import Runtime, database_problem, pass_runtime
 from bot.cli.stats import stats_command
 from bot.cli.teacher import teacher_group
 from bot.cli.zh_tw import ZhGroup, zh_tw
 from bot.demo import demo_command
 
-@click.group(cls=ZhGroup, context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(ZhGroup):
+    """The top group: a command that stops on the database (no tables yet, not reachable) says so in
+    zh-TW and exits 1, never with a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except DBAPIError as exc:
+            raise click.ClickException(database_problem(exc)) from None
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """學生學習歷程檔案 LINE 機器人：行政人員與系統管理者的指令。

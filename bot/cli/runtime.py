@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 import click
 
+from sqlalchemy.exc import DBAPIError, OperationalError
+
 from bot.infra.config import Settings, SettingsError
 from bot.infra.services import Services
 
@@ -45,6 +47,19 @@ class BadArgument(click.ClickException):
     in zh-TW, exit status 2, no traceback."""
 
     exit_code = 2
+
+
+def database_problem(exc: DBAPIError) -> str:
+    """What went wrong with the database, in zh-TW, for a command that stops on it: the tables not yet
+    made, the database not reachable, or else the driver's error class (never the URL: it may hold a
+    password)."""
+    text = str(exc.orig).lower()
+    if "no such table" in text or "does not exist" in text and "relation" in text:
+        return "資料庫還沒有資料表，沒有執行任何動作：請先執行 portfolio-bot db upgrade 建立資料表。"
+    if isinstance(exc, OperationalError) and any(
+            word in text for word in ("connect", "connection", "unable to open", "timeout", "timed out")):
+        return f"無法連上資料庫，沒有執行任何動作：請確認 DATABASE_URL 與資料庫是否正常（{type(exc.orig).__name__}）。"
+    return f"資料庫錯誤，沒有完成（{type(exc.orig).__name__}）。"
 
 
 def record_id(_ctx, param, value):
