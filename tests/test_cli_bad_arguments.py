@@ -68,8 +68,21 @@ def test_a_database_without_its_tables_is_named_with_the_fix_not_a_traceback(cli
     args = [str(tmp_path / arg) if arg.endswith(".csv") else arg for arg in args]
     result = CliRunner().invoke(main, args, env=env)
     assert result.exit_code == 1, (result.output, result.exception)
-    assert "資料庫還沒有資料表" in result.output and "portfolio-bot db upgrade" in result.output
+    assert "資料表還沒建立或不是最新版本" in result.output and "portfolio-bot db upgrade" in result.output
     assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
+
+
+def test_a_database_older_than_the_code_asks_for_the_upgrade(tmp_path):
+    # a database of its own (a column is taken away): as if the last migration had not been run
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'old.sqlite3'}", "SCHOOL_TZ": "Asia/Taipei"}
+    assert CliRunner().invoke(main, ["db", "upgrade"], env=env).exit_code == 0
+    import sqlite3
+    with sqlite3.connect(tmp_path / "old.sqlite3") as conn:
+        conn.execute("ALTER TABLE objection DROP COLUMN resolution")
+    result = CliRunner().invoke(main, ["objections", "list"], env=env)
+    assert result.exit_code == 1, (result.output, result.exception)
+    assert "不是最新版本" in result.output and "portfolio-bot db upgrade" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_a_database_that_cannot_be_reached_is_said_so_without_the_url(cli_env):

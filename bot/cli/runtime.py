@@ -51,11 +51,12 @@ class BadArgument(click.ClickException):
 
 def database_problem(exc: DBAPIError) -> str:
     """What went wrong with the database, in zh-TW, for a command that stops on it: the tables not yet
-    made, the database not reachable, or else the driver's error class (never the URL: it may hold a
-    password)."""
+    made or older than the code (a migration not run), the database not reachable, or else the driver's
+    error class (never the URL: it may hold a password)."""
     text = str(exc.orig).lower()
-    if "no such table" in text or "does not exist" in text and "relation" in text:
-        return "資料庫還沒有資料表，沒有執行任何動作：請先執行 portfolio-bot db upgrade 建立資料表。"
+    if "no such table" in text or "no such column" in text or (
+            "does not exist" in text and ("relation" in text or "column" in text)):
+        return "資料庫的資料表還沒建立或不是最新版本，沒有執行任何動作：請先執行 portfolio-bot db upgrade。"
     if isinstance(exc, OperationalError) and any(
             word in text for word in ("connect", "connection", "unable to open", "timeout", "timed out")):
         return f"無法連上資料庫，沒有執行任何動作：請確認 DATABASE_URL 與資料庫是否正常（{type(exc.orig).__name__}）。"
