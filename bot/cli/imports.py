@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from sqlalchemy.exc import DBAPIError
 
-from bot.cli.runtime import Runtime, pass_runtime
+from bot.cli.runtime import Runtime, database_problem, pass_runtime
 from bot.cli.zh_tw import ZhCommand
 from bot.domain.importer.runner import import_files
 from bot.domain.importer.follow_up import follow_up
@@ -22,10 +22,8 @@ def import_command(run: Runtime, files: tuple[str, ...]) -> None:
     try:
         report = import_files(run.services.db, files, run.settings.tz,
                               school=run.settings.school)
-    except DBAPIError as exc:
-        click.echo("資料庫錯誤，沒有匯入任何資料（資料表是否已建立？請先執行 portfolio-bot db upgrade）："
-                   f"{type(exc.orig).__name__}", err=True)
-        raise SystemExit(1) from None
+    except DBAPIError as exc:  # the top group would say it too, without the promise that nothing was imported
+        raise click.ClickException(database_problem(exc, undone="沒有匯入任何資料")) from None
     if not report.ok:
         for error in report.errors:
             click.echo(str(error), err=True)

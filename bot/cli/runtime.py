@@ -49,18 +49,21 @@ class BadArgument(click.ClickException):
     exit_code = 2
 
 
-def database_problem(exc: DBAPIError) -> str:
+def database_problem(exc: DBAPIError, undone: str | None = None) -> str:
     """What went wrong with the database, in zh-TW, for a command that stops on it: the tables not yet
     made or older than the code (a migration not run), the database not reachable, or else the driver's
-    error class (never the URL: it may hold a password)."""
+    error class (never the URL: it may hold a password). ``undone`` says what did not happen when the
+    command knows (``import``: nothing was imported); by default nothing ran in the first two cases."""
     text = str(exc.orig).lower()
     if "no such table" in text or "no such column" in text or (
             "does not exist" in text and ("relation" in text or "column" in text)):
-        return "資料庫的資料表還沒建立或不是最新版本，沒有執行任何動作：請先執行 portfolio-bot db upgrade。"
+        return (f"資料庫的資料表還沒建立或不是最新版本，{undone or '沒有執行任何動作'}："
+                "請先執行 portfolio-bot db upgrade。")
     if isinstance(exc, OperationalError) and any(
             word in text for word in ("connect", "connection", "unable to open", "timeout", "timed out")):
-        return f"無法連上資料庫，沒有執行任何動作：請確認 DATABASE_URL 與資料庫是否正常（{type(exc.orig).__name__}）。"
-    return f"資料庫錯誤，沒有完成（{type(exc.orig).__name__}）。"
+        return (f"無法連上資料庫，{undone or '沒有執行任何動作'}：請確認 DATABASE_URL 與資料庫是否正常"
+                f"（{type(exc.orig).__name__}）。")
+    return f"資料庫錯誤，{undone or '沒有完成'}（{type(exc.orig).__name__}）。"
 
 
 def record_id(_ctx, param, value):
