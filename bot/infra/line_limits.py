@@ -96,6 +96,6 @@ def encode_checked(messages: list[dict]) -> str:
                     raise MessageLimitError(f"{where}: carousel over 50 KB")
                 if size > MAX_BUBBLE_BYTES and any(_json_bytes(b) > MAX_BUBBLE_BYTES for b in bubbles):
                     raise MessageLimitError(f"{where}: a carousel bubble over 30 KB")
-        if '"data":"' in text and _long_data(text):
+        if _long_data(text):
             raise MessageLimitError(f"{where}: postback data over {MAX_POSTBACK_DATA} characters")
     return "[" + ",".join(encoded) + "]"
