@@ -123,12 +123,15 @@ class BatchView:
 _STUDENT, _TERM, _NOW = bindparam("student"), bindparam("term"), bindparam("now")
 _WHO = Prepared(select(Student.name, SchoolClass.grade, SchoolClass.code)
                 .join(SchoolClass, Student.class_id == SchoolClass.id).where(Student.id == _STUDENT))
+# The columns a window and an outcome are read with (``_window``, ``OutcomeRow``), alone or in ``_STATUS``.
+_W, _T = aliased(Window), aliased(Term)
+_WINDOW_COLUMNS = (_W.id, _W.kind, _W.term_id, _T.year, _T.semester, _W.starts_at, _W.ends_at, _W.audience)
+_OUTCOME_COLUMNS = (Course.subject, Outcome.title, Outcome.status, Outcome.reason, COUNTED_PICK)  # after its id
 _WINDOWS = Prepared(
-    select(Window.id, Window.kind, Window.term_id, Term.year, Term.semester, Window.starts_at, Window.ends_at,
-           Window.audience)
-    .join(Term, Window.term_id == Term.id).where(Window.ends_at > _NOW).order_by(Window.ends_at, Window.id))
+    select(*_WINDOW_COLUMNS).select_from(_W).join(_T, _W.term_id == _T.id).where(_W.ends_at > _NOW)
+    .order_by(_W.ends_at, _W.id))
 _OUTCOMES = Prepared(
-    select(Outcome.id, Course.subject, Outcome.title, Outcome.status, Outcome.reason, COUNTED_PICK)
+    select(Outcome.id, *_OUTCOME_COLUMNS)
     .join(Course, Outcome.course_id == Course.id)
     .where(Outcome.student_id == _STUDENT, Course.term_id == _TERM)
     .order_by(Course.subject, Outcome.id))
@@ -146,10 +149,8 @@ def _nulls(*columns) -> list[Cast]:
 #   "p": per 學年度 (1) the 多元表現 uploaded (2) and picked (3); "o": per 學年度 (1) the 課程學習成果
 #        picked (2); "u": a term (1) whose 收訖明細 awaits the student.
 # With no current term no "w" and no "r" row comes: ``status_of`` then asks for the nearest term apart.
-_W, _T, _NOW_TERM = aliased(Window), aliased(Term), current_term_cte()
+_NOW_TERM = current_term_cte()
 _TERM_COLUMNS = (_NOW_TERM.c.id, _NOW_TERM.c.year, _NOW_TERM.c.semester)
-_WINDOW_COLUMNS = (_W.id, _W.kind, _W.term_id, _T.year, _T.semester, _W.starts_at, _W.ends_at, _W.audience)
-_OUTCOME_COLUMNS = (Course.subject, Outcome.title, Outcome.status, Outcome.reason, COUNTED_PICK)
 _WINDOWS_AND_OUTCOME = _nulls(*_WINDOW_COLUMNS, *_OUTCOME_COLUMNS)
 _STATUS = Prepared(union_all(
     select(literal("w"), *_TERM_COLUMNS, *_WINDOW_COLUMNS, *_nulls(*_OUTCOME_COLUMNS))
@@ -266,7 +267,7 @@ def performances_of(session: Session, student_id: int, year: int) -> list[Perfor
 def picked_outcomes(session: Session, student_id: int, year: int) -> list[OutcomeRow]:
     """This school year's picked 課程學習成果 (both terms)."""
     return [OutcomeRow(*row) for row in session.execute(
-        select(Outcome.id, Course.subject, Outcome.title, Outcome.status, Outcome.reason, COUNTED_PICK)
+        select(Outcome.id, *_OUTCOME_COLUMNS)
         .join(Course, Outcome.course_id == Course.id).join(Term, Course.term_id == Term.id)
         .where(Outcome.student_id == student_id, Term.year == year, COUNTED_PICK)
         .order_by(Term.semester, Course.subject, Outcome.id))]
