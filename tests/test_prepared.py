@@ -130,3 +130,28 @@ def test_my_progress_in_one_statement_is_what_the_reads_apart_give(school, db): 
                 assert list(status.outcomes) == [queries.OutcomeRow(*row) for row in apart], (when, name)
                 seen.add((status.term_label, bool(status.windows), bool(status.outcomes)))
     assert {("115-1", True, True), ("115-1", False, True), ("114-1", True, False)} <= seen, seen
+
+
+def test_a_literal_percent_and_a_parameter_used_twice_run_as_compiled(school, db):  # noqa: F811
+    """On psycopg the statement is compiled with ``$1`` placeholders for a raw cursor: a ``%`` in the
+    SQL is then the SQL's own, and a parameter named twice is sent once."""
+    from bot.infra.models import Student
+    named = Prepared(select(Student.student_no).where(
+        Student.name.contains(bindparam("part")) | (Student.student_no == bindparam("part")))
+        .order_by(Student.student_no))
+    with db.session() as session:
+        for part in ("同學", "S-ace", "ACE", "%", "無此人"):
+            expected = [tuple(row) for row in session.execute(named.statement, {"part": part})]
+            assert named.rows(session, {"part": part}) == expected, part
+        assert len(named.rows(session, {"part": "同學"})) > 3 and named.rows(session, {"part": "S-ace"}) == [("S-ace",)]
+
+
+def test_on_postgresql_the_driver_is_given_the_statement_ready_to_send(school, db):  # noqa: F811
+    """psycopg rewrites ``%(name)s`` to ``$1`` on every execution and caches that only for statements
+    under 4 KB; 我的進度's statement is longer, so it would be rewritten on every tap."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's driver only")
+    with db.session() as session, counting(db.engine) as seen:
+        rows = queries._STATUS.rows(session, {**terms.calendar(NOW, TZ), "student": school.ids["fix"]})
+    assert rows and len(seen) == 1
+    assert len(seen[0].encode()) > 4096 and "$1" in seen[0] and "%(" not in seen[0]
