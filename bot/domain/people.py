@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from sqlalchemy import ColumnElement, and_, bindparam, exists, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from bot.infra.models import Course, CourseProxy, LineBinding, SchoolClass, Student, Teacher, TeacherDuty
@@ -86,12 +86,19 @@ def students_on_line(session: Session, student_ids: Iterable[int]) -> dict[int, 
 
 
 # The binding and, for a student (most who write), the student and their class in the same statement.
-_BOUND = Prepared(
-    select(LineBinding.person_kind, LineBinding.person_id, Student.id, Student.name, Student.class_id,
-           Student.enrolment, SchoolClass.code, SchoolClass.grade)
-    .outerjoin(Student, and_(LineBinding.person_kind == PersonKind.student, Student.id == LineBinding.person_id))
-    .outerjoin(SchoolClass, SchoolClass.id == Student.class_id)
-    .where(LineBinding.line_user_id == bindparam("user"), LineBinding.unbound_at.is_(None)).limit(1))
+BOUND_COLUMNS = (LineBinding.person_kind, LineBinding.person_id, Student.id, Student.name, Student.class_id,
+                 Student.enrolment, SchoolClass.code, SchoolClass.grade)
+
+
+def bound_to(user) -> Select:
+    """``BOUND_COLUMNS`` of the active binding of the LINE user ``user`` (at most one row: a unique index)."""
+    return (select(*BOUND_COLUMNS)
+            .outerjoin(Student, and_(LineBinding.person_kind == PersonKind.student, Student.id == LineBinding.person_id))
+            .outerjoin(SchoolClass, SchoolClass.id == Student.class_id)
+            .where(LineBinding.line_user_id == user, LineBinding.unbound_at.is_(None)))
+
+
+_BOUND = Prepared(bound_to(bindparam("user")).limit(1))
 # A teacher, and whether they teach.
 _TEACHER = select(Teacher, teaches(Teacher.id)).where(Teacher.id == bindparam("id"))
 
@@ -103,7 +110,12 @@ def load_person(session: Session, line_user_id: str | None) -> Person | None:
     ``info`` for this unit of work (我的進度 reads the student's name and class from it)."""
     if not line_user_id:
         return None
-    row = _BOUND.first(session, {"user": line_user_id})
+    return person_from_bound(session, _BOUND.first(session, {"user": line_user_id}))
+
+
+def person_from_bound(session: Session, row: tuple | None) -> Person | None:
+    """The person of a row of ``BOUND_COLUMNS`` (None: not bound), kept as ``load_person`` keeps it; a
+    teacher's row and 職務 are read here."""
     if row is None:
         return None
     kind, person_id, student_id, name, class_id, enrolment, class_code, grade = row

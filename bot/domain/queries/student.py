@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Cast, bindparam, case, cast, func, literal, literal_column, null, select, union_all
+from sqlalchemy import Cast, Select, bindparam, case, cast, func, literal, literal_column, null, select, union_all
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from bot.domain.audience import Audience
@@ -152,22 +152,30 @@ def _nulls(*columns) -> list[Cast]:
 _NOW_TERM = current_term_cte()
 _TERM_COLUMNS = (_NOW_TERM.c.id, _NOW_TERM.c.year, _NOW_TERM.c.semester)
 _WINDOWS_AND_OUTCOME = _nulls(*_WINDOW_COLUMNS, *_OUTCOME_COLUMNS)
-_STATUS = Prepared(union_all(
-    select(literal("w"), *_TERM_COLUMNS, *_WINDOW_COLUMNS, *_nulls(*_OUTCOME_COLUMNS))
-    .select_from(_NOW_TERM).outerjoin(_W, _W.ends_at > _NOW).outerjoin(_T, _W.term_id == _T.id),
-    select(literal("r"), Outcome.id, *_nulls(*_TERM_COLUMNS[1:], *_WINDOW_COLUMNS), *_OUTCOME_COLUMNS)
-    .join(Course, Outcome.course_id == Course.id).join(_NOW_TERM, Course.term_id == _NOW_TERM.c.id)
-    .where(Outcome.student_id == _STUDENT),
-    select(literal("p"), Performance.year, func.count(Performance.id),
-           func.sum(case((Performance.picked.is_(True), 1), else_=0)), *_WINDOWS_AND_OUTCOME)
-    .where(Performance.student_id == _STUDENT).group_by(Performance.year),
-    select(literal("o"), Term.year, func.count(Outcome.id), literal(0), *_WINDOWS_AND_OUTCOME)
-    .join(Course, Outcome.course_id == Course.id).join(Term, Course.term_id == Term.id)
-    .where(Outcome.student_id == _STUDENT, COUNTED_PICK).group_by(Term.year),
-    select(literal("u"), ReceiptBatch.term_id, literal(0), literal(0), *_WINDOWS_AND_OUTCOME)
-    .where(ReceiptBatch.student_id == _STUDENT, AWAITING_STUDENT),
-    # by tag; windows by end, then id; outcomes by subject, then id (as _WINDOWS and _OUTCOMES order them)
-).order_by(*(literal_column(str(position)) for position in (1, 11, 5, 13, 2))))
+
+
+def _status_branches(student) -> list[Select]:
+    """The tagged branches of 我的進度 for ``student`` (a parameter, or an expression giving the id)."""
+    return [
+        select(literal("w"), *_TERM_COLUMNS, *_WINDOW_COLUMNS, *_nulls(*_OUTCOME_COLUMNS))
+        .select_from(_NOW_TERM).outerjoin(_W, _W.ends_at > _NOW).outerjoin(_T, _W.term_id == _T.id),
+        select(literal("r"), Outcome.id, *_nulls(*_TERM_COLUMNS[1:], *_WINDOW_COLUMNS), *_OUTCOME_COLUMNS)
+        .join(Course, Outcome.course_id == Course.id).join(_NOW_TERM, Course.term_id == _NOW_TERM.c.id)
+        .where(Outcome.student_id == student),
+        select(literal("p"), Performance.year, func.count(Performance.id),
+               func.sum(case((Performance.picked.is_(True), 1), else_=0)), *_WINDOWS_AND_OUTCOME)
+        .where(Performance.student_id == student).group_by(Performance.year),
+        select(literal("o"), Term.year, func.count(Outcome.id), literal(0), *_WINDOWS_AND_OUTCOME)
+        .join(Course, Outcome.course_id == Course.id).join(Term, Course.term_id == Term.id)
+        .where(Outcome.student_id == student, COUNTED_PICK).group_by(Term.year),
+        select(literal("u"), ReceiptBatch.term_id, literal(0), literal(0), *_WINDOWS_AND_OUTCOME)
+        .where(ReceiptBatch.student_id == student, AWAITING_STUDENT),
+    ]
+
+
+# by tag; windows by end, then id; outcomes by subject, then id (as _WINDOWS and _OUTCOMES order them)
+_STATUS_ORDER = tuple(literal_column(str(position)) for position in (1, 11, 5, 13, 2))
+_STATUS = Prepared(union_all(*_status_branches(_STUDENT)).order_by(*_STATUS_ORDER))
 
 
 @dataclass(frozen=True)
@@ -212,13 +220,21 @@ def status_of(session: Session, student_id: int, now: datetime, tz: ZoneInfo,
     student = who(session, student_id)
     if student is None:
         return None
+    rows = _STATUS.rows(session, {**calendar(now, tz), "student": student_id})
+    return _status_from(session, student_id, student, rows, now, tz, school)
+
+
+def _status_from(session: Session, student_id: int, student: Who, rows: list[tuple], now: datetime, tz: ZoneInfo,
+                 school: SchoolRules) -> StudentStatus:
+    """``StudentStatus`` from the rows of ``_STATUS``; the nearest term is asked apart when they hold no
+    current term."""
     term: TermKey | None = None
     windows: list[WindowRow] = []
     outcomes: list[OutcomeRow] = []
     uploaded: dict[int, tuple[int, int]] = {}   # 學年度 -> (多元表現 uploaded, picked)
     outcome_picks: dict[int, int] = {}          # 學年度 -> 課程學習成果 picked
     unconfirmed: set[int] = set()
-    for row in _STATUS.rows(session, {**calendar(now, tz), "student": student_id}):
+    for row in rows:
         tag, key, count, picked = row[:4]
         if tag == "w":
             term = TermKey(key, count, picked)
