@@ -24,6 +24,7 @@ class EventContext:
     message_type: str | None = None
     redelivered: bool = False       # LINE sent this event again (deliveryContext.isRedelivery)
     person: Person | None = None
+    prefetched: object = None       # what the answering route's prefetch read with the person (Route.prefetch)
     services: "Services | None" = None
     # Work to run once the reply has gone out (e.g. delivering an outbox push the handler wrote
     # in its transaction): handlers do no HTTP themselves.

@@ -155,3 +155,31 @@ def test_on_postgresql_the_driver_is_given_the_statement_ready_to_send(school, d
         rows = queries._STATUS.rows(session, {**terms.calendar(NOW, TZ), "student": school.ids["fix"]})
     assert rows and len(seen) == 1
     assert len(seen[0].encode()) > 4096 and "$1" in seen[0] and "%(" not in seen[0]
+
+
+def test_the_person_with_my_progress_is_what_load_person_and_status_of_give(school, db):  # noqa: F811
+    """``status_with_person`` (one statement) against ``load_person`` then ``status_of``: students, one who
+    has left, a teacher, someone not bound, at moments with open windows, closed ones and no term loaded."""
+    from bot.domain.queries.student import status_of, status_with_person
+    from bot.infra.models import Student
+    from bot.infra.vocab import Enrolment
+    from tests.student_school import local
+
+    with db.session() as session:
+        session.get(Student, school.ids["old"]).enrolment = Enrolment.transferred
+    compared = set()
+    for when in ("2026-10-15 10:00", "2027-01-20 10:00", "2027-03-10 10:00", "2025-12-01 10:00"):
+        now = local(when)
+        for who in ("ace", "sen", "old", "fix", "max", "nil", "wang", "out"):
+            with db.reading() as session:
+                person = people.load_person(session, uid(who))
+                status = (status_of(session, person.id, now, TZ)
+                          if person is not None and person.kind == PersonKind.student else None)
+            with db.reading() as session:
+                got = status_with_person(session, uid(who), now, TZ)
+                assert people.kept_person(session) == person, who  # kept for the unit of work, as load_person keeps it
+            assert got == (person, status), (when, who)
+            compared.add((person.kind if person else None, bool(person and person.enrolled),
+                          bool(status and status.outcomes), bool(status and status.windows)))
+    assert {(PersonKind.student, True, True, True), (PersonKind.student, False, False, True),
+            (PersonKind.teacher, True, False, False), (None, False, False, False)} <= compared, compared

@@ -147,3 +147,24 @@ def test_the_guest_menu_answers_an_unbound_person():
         decision = ROUTER.decide(said(label))
         assert decision.verdict == Verdict.allowed and not decision.route.fallback, label
     assert c.BIND_HELP.label in MENU_BY_ROLE[""]
+
+
+def test_the_route_likely_to_answer_is_found_before_the_person_is_known():
+    """``prefetching`` picks the route whose prefetch finds the person (我的進度 and its details); any other
+    event finds the person the ordinary way."""
+    likely = ROUTER.prefetching(said("我的進度"))
+    assert likely is not None and likely.handler is status.my_status
+    assert ROUTER.prefetching(tapped(f"a={STATUS_ACTION}&v=outcomes")).handler is status.status_detail
+    for other in (said("說明"), said("期限"), said("ABCD-1234"), tapped("a=zz")):
+        assert ROUTER.prefetching(other) is None, other.text
+
+
+def test_a_prefetch_is_only_for_a_route_that_reads_and_matches_on_the_event_alone():
+    routes = Routes()
+    prefetch = lambda ctx, session: (None, None)  # noqa: E731
+    with pytest.raises(ValueError, match="prefetch"):
+        routes.words("甲", reads_only=False, prefetch=prefetch)
+    with pytest.raises(ValueError, match="prefetch"):
+        routes.words("甲", reads_only=True, when=lambda ctx: True, prefetch=prefetch)
+    routes.words("甲", reads_only=True, prefetch=prefetch)(lambda ctx, session: [])
+    assert routes.routes[0].prefetch is prefetch

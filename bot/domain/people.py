@@ -90,9 +90,10 @@ BOUND_COLUMNS = (LineBinding.person_kind, LineBinding.person_id, Student.id, Stu
                  Student.enrolment, SchoolClass.code, SchoolClass.grade)
 
 
-def bound_to(user) -> Select:
-    """``BOUND_COLUMNS`` of the active binding of the LINE user ``user`` (at most one row: a unique index)."""
-    return (select(*BOUND_COLUMNS)
+def bound_to(user, *before) -> Select:
+    """``BOUND_COLUMNS`` of the active binding of the LINE user ``user`` (at most one row: a unique index),
+    after the columns ``before`` (a union's tag and the NULLs of its other branches' columns)."""
+    return (select(*before, *BOUND_COLUMNS)
             .outerjoin(Student, and_(LineBinding.person_kind == PersonKind.student, Student.id == LineBinding.person_id))
             .outerjoin(SchoolClass, SchoolClass.id == Student.class_id)
             .where(LineBinding.line_user_id == user, LineBinding.unbound_at.is_(None)))

@@ -245,13 +245,21 @@ class Dispatcher:
 
         The person is found and the route decided in a unit of work that only reads
         (``Database.reading``: on PostgreSQL without BEGIN and COMMIT round trips); a route declared
-        ``reads_only`` (我的進度, 說明 ...) is answered there too, any other in a transaction of its own."""
+        ``reads_only`` (我的進度, 說明 ...) is answered there too, any other in a transaction of its own.
+        When the event matches a route with a prefetch (我的進度), the person is found by it, with the
+        route's data in the same statement; the data reaches the handler only if that route answers."""
         db = self.services.db
         with db.reading() as session:
-            ctx.person = load_person(session, ctx.user_id)
+            likely = self.router.prefetching(ctx)
+            if likely is None:
+                ctx.person = load_person(session, ctx.user_id)
+            else:
+                ctx.person, ctx.prefetched = likely.prefetch(ctx, session)
             decision = self.router.decide(ctx)
             if decision is None:
                 return []
+            if decision.route is not likely:
+                ctx.prefetched = None
             if decision.verdict == Verdict.unbound:
                 return [common.please_bind()]
             if decision.verdict == Verdict.not_enrolled:

@@ -14,12 +14,12 @@ from sqlalchemy import Cast, Select, bindparam, case, cast, func, literal, liter
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from bot.domain.audience import Audience
-from bot.domain.people import kept_person
+from bot.domain.people import BOUND_COLUMNS, Person, bound_to, kept_person, person_from_bound
 from bot.domain.queries.awaiting import AWAITING_STUDENT
 from bot.domain.queries.picks import COUNTED_PICK
 from bot.domain.queries.terms import TermKey, calendar, current_term_cte, nearest_term_key
 from bot.infra.models import (
-    Course, Objection, Outcome, Performance, ReceiptBatch, SchoolClass, Student, Term, Window,
+    Course, LineBinding, Objection, Outcome, Performance, ReceiptBatch, SchoolClass, Student, Term, Window,
 )
 from bot.infra.prepared import Prepared
 from bot.infra.config import SchoolRules
@@ -154,21 +154,22 @@ _TERM_COLUMNS = (_NOW_TERM.c.id, _NOW_TERM.c.year, _NOW_TERM.c.semester)
 _WINDOWS_AND_OUTCOME = _nulls(*_WINDOW_COLUMNS, *_OUTCOME_COLUMNS)
 
 
-def _status_branches(student) -> list[Select]:
-    """The tagged branches of 我的進度 for ``student`` (a parameter, or an expression giving the id)."""
+def _status_branches(student, *after) -> list[Select]:
+    """The tagged branches of 我的進度 for ``student`` (a parameter, or an expression giving the id),
+    each followed by the columns ``after`` (NULLs of a wider union's other columns)."""
     return [
-        select(literal("w"), *_TERM_COLUMNS, *_WINDOW_COLUMNS, *_nulls(*_OUTCOME_COLUMNS))
+        select(literal("w"), *_TERM_COLUMNS, *_WINDOW_COLUMNS, *_nulls(*_OUTCOME_COLUMNS), *after)
         .select_from(_NOW_TERM).outerjoin(_W, _W.ends_at > _NOW).outerjoin(_T, _W.term_id == _T.id),
-        select(literal("r"), Outcome.id, *_nulls(*_TERM_COLUMNS[1:], *_WINDOW_COLUMNS), *_OUTCOME_COLUMNS)
+        select(literal("r"), Outcome.id, *_nulls(*_TERM_COLUMNS[1:], *_WINDOW_COLUMNS), *_OUTCOME_COLUMNS, *after)
         .join(Course, Outcome.course_id == Course.id).join(_NOW_TERM, Course.term_id == _NOW_TERM.c.id)
         .where(Outcome.student_id == student),
         select(literal("p"), Performance.year, func.count(Performance.id),
-               func.sum(case((Performance.picked.is_(True), 1), else_=0)), *_WINDOWS_AND_OUTCOME)
+               func.sum(case((Performance.picked.is_(True), 1), else_=0)), *_WINDOWS_AND_OUTCOME, *after)
         .where(Performance.student_id == student).group_by(Performance.year),
-        select(literal("o"), Term.year, func.count(Outcome.id), literal(0), *_WINDOWS_AND_OUTCOME)
+        select(literal("o"), Term.year, func.count(Outcome.id), literal(0), *_WINDOWS_AND_OUTCOME, *after)
         .join(Course, Outcome.course_id == Course.id).join(Term, Course.term_id == Term.id)
         .where(Outcome.student_id == student, COUNTED_PICK).group_by(Term.year),
-        select(literal("u"), ReceiptBatch.term_id, literal(0), literal(0), *_WINDOWS_AND_OUTCOME)
+        select(literal("u"), ReceiptBatch.term_id, literal(0), literal(0), *_WINDOWS_AND_OUTCOME, *after)
         .where(ReceiptBatch.student_id == student, AWAITING_STUDENT),
     ]
 
@@ -176,6 +177,17 @@ def _status_branches(student) -> list[Select]:
 # by tag; windows by end, then id; outcomes by subject, then id (as _WINDOWS and _OUTCOMES order them)
 _STATUS_ORDER = tuple(literal_column(str(position)) for position in (1, 11, 5, 13, 2))
 _STATUS = Prepared(union_all(*_status_branches(_STUDENT)).order_by(*_STATUS_ORDER))
+_OUTCOME_AT = slice(12, 17)  # an "r" row's outcome after its id
+# The same for a LINE user, with the person: a "b" row (sorted first) holds ``BOUND_COLUMNS`` from column 18,
+# as ``load_person`` reads them; the other branches hang on the bound student's id (none for anyone else).
+_USER = bindparam("user")
+_BOUND_STUDENT = (select(LineBinding.person_id)
+                  .where(LineBinding.line_user_id == _USER, LineBinding.person_kind == PersonKind.student,
+                         LineBinding.unbound_at.is_(None)).scalar_subquery())
+_PERSON_AT = slice(17, None)
+_STATUS_WITH_PERSON = Prepared(union_all(
+    bound_to(_USER, literal("b"), *_nulls(*_TERM_COLUMNS, *_WINDOW_COLUMNS, *_OUTCOME_COLUMNS)),
+    *_status_branches(_BOUND_STUDENT, *_nulls(*BOUND_COLUMNS))).order_by(*_STATUS_ORDER))
 
 
 @dataclass(frozen=True)
@@ -224,6 +236,22 @@ def status_of(session: Session, student_id: int, now: datetime, tz: ZoneInfo,
     return _status_from(session, student_id, student, rows, now, tz, school)
 
 
+def status_with_person(session: Session, line_user_id: str | None, now: datetime, tz: ZoneInfo,
+                       school: SchoolRules = SchoolRules()) -> tuple[Person | None, StudentStatus | None]:
+    """The person bound to this LINE account, as ``load_person`` finds (and keeps) them, and for a student
+    their 我的進度 as ``status_of`` gives it: both in one statement, one round trip for a tap on 我的進度.
+    The status is None for anyone who is not a student."""
+    if not line_user_id:
+        return None, None
+    rows = _STATUS_WITH_PERSON.rows(session, {**calendar(now, tz), "user": line_user_id})
+    has_person = bool(rows) and rows[0][0] == "b"
+    person = person_from_bound(session, rows[0][_PERSON_AT] if has_person else None)
+    if person is None or person.kind != PersonKind.student:
+        return person, None
+    student = Who(person.name, person.class_grade, person.class_code)
+    return person, _status_from(session, person.id, student, rows[1:], now, tz, school)
+
+
 def _status_from(session: Session, student_id: int, student: Who, rows: list[tuple], now: datetime, tz: ZoneInfo,
                  school: SchoolRules) -> StudentStatus:
     """``StudentStatus`` from the rows of ``_STATUS``; the nearest term is asked apart when they hold no
@@ -241,7 +269,7 @@ def _status_from(session: Session, student_id: int, student: Who, rows: list[tup
             if row[4] is not None and (window := _window(student, *row[4:12])) is not None:
                 windows.append(window)
         elif tag == "r":
-            outcomes.append(OutcomeRow(key, *row[12:]))
+            outcomes.append(OutcomeRow(key, *row[_OUTCOME_AT]))
         elif tag == "p":
             uploaded[key] = (int(count), int(picked or 0))
         elif tag == "o":
