@@ -2,6 +2,7 @@
 kept alive per thread, not reused once LINE closed it, and "not sent" told apart from "may have landed"."""
 from __future__ import annotations
 
+import http.client
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -109,3 +110,125 @@ def test_no_answer_after_the_request_went_out_is_not_called_not_sent():
 def test_only_http_and_https_bases_are_taken():
     with pytest.raises(ValueError):
         LinePoster("ftp://api.line.me", {})
+
+
+class Scripted:
+    """A server on loopback that answers each request with the next of ``answers`` (raw bytes, as sent),
+    closing the connection after an answer when told; it keeps each request as it came."""
+
+    def __init__(self, answers: list[bytes], close_after: bool = False) -> None:
+        self.answers, self.close_after = list(answers), close_after
+        self.requests: list[bytes] = []
+        self.connections = 0
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn: socket.socket) -> None:
+        with conn:
+            buffer = b""
+            while self.answers:
+                while b"\r\n\r\n" not in buffer:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    buffer += chunk
+                head, _, buffer = buffer.partition(b"\r\n\r\n")
+                length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                                  if line.lower().startswith(b"content-length")))
+                while len(buffer) < length:
+                    buffer += conn.recv(65536)
+                self.requests.append(head + b"\r\n\r\n" + buffer[:length])
+                buffer = buffer[length:]
+                conn.sendall(self.answers.pop(0))
+                if self.close_after:
+                    return
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture
+def scripted():
+    servers: list[Scripted] = []
+
+    def make(*answers: bytes, close_after: bool = False) -> LinePoster:
+        servers.append(Scripted(list(answers), close_after))
+        return LinePoster(f"http://127.0.0.1:{servers[-1].port}/base", {"Authorization": "Bearer t"})
+    make.servers = servers
+    yield make
+    for server in servers:
+        server.close()
+
+
+OK = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+
+
+def test_the_request_is_what_line_reads(scripted):
+    post = scripted(OK)
+    assert post.post("/v2/bot/message/reply", '{"t":"你好"}'.encode(), timeout=5).status == 200
+    request = scripted.servers[0].requests[0]
+    head, _, body = request.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    assert lines[0] == "POST /base/v2/bot/message/reply HTTP/1.1"
+    assert {"Host: 127.0.0.1:%d" % scripted.servers[0].port, "Authorization: Bearer t",
+            "Content-Length: %d" % len(body)} <= set(lines[1:])
+    assert body.decode() == '{"t":"你好"}'
+
+
+def test_answers_in_chunks_after_an_interim_answer_and_without_a_length_are_read_whole(scripted):
+    chunked = (b"HTTP/1.1 100 Continue\r\n\r\n"
+               b"HTTP/1.1 400 Bad Request\r\nTransfer-Encoding: chunked\r\ncontent-type: application/json\r\n\r\n"
+               b"5;x=1\r\n{\"mes\r\n8\r\nsage\":1}\r\n0\r\nX-Trailer: 1\r\n\r\n")
+    post = scripted(chunked, OK)
+    answer = post.post("/x", b"{}", timeout=5)
+    assert (answer.status, answer.reason, answer.data) == (400, "Bad Request", b'{"message":1}')
+    assert answer.getheader("Content-Type") == "application/json"  # names in any case
+    assert post.post("/x", b"{}", timeout=5).data == b"{}"
+    assert scripted.servers[0].connections == 1  # kept alive after the chunks
+    until_closed = scripted(b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n{\"a\":1}", close_after=True)
+    assert until_closed.post("/x", b"{}", timeout=5).data == b'{"a":1}'
+
+
+def test_a_connection_line_says_it_closes_or_that_holds_more_is_not_reused(scripted):
+    post = scripted(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}", OK,
+                    OK + b"HTTP/1.1 200 OK\r\n", OK)
+    for _ in range(4):
+        assert post.post("/x", b"{}", timeout=5).status == 200
+    assert scripted.servers[0].connections == 3  # a new one after "close", and after the stray bytes
+
+
+@pytest.mark.parametrize("answer", [
+    b"SSH-2.0-OpenSSH\r\n\r\n",
+    b"HTTP/1.1 2000 OK\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}",  # then closed: short
+])
+def test_an_answer_that_is_not_http_is_an_error_after_sending_never_not_sent(scripted, answer):
+    post = scripted(answer, close_after=True)
+    with pytest.raises(Exception) as info:
+        post.post("/x", b"{}", timeout=2)
+    assert isinstance(info.value, (http.client.HTTPException, ConnectionError)), info.value
+    assert not isinstance(info.value, NotSent)
+    assert len(scripted.servers[0].requests) == 1  # it was sent
+
+
+def test_a_header_that_would_split_the_request_is_refused():
+    for headers in ({"Authorization": "Bearer t\r\nX-Evil: 1"}, {"X\r\nY": "1"}):
+        with pytest.raises(ValueError):
+            LinePoster("http://127.0.0.1:9", headers)
+    with pytest.raises(ValueError):
+        LinePoster("http://127.0.0.1:9", {}).post("/x HTTP/1.1\r\nX: 1", b"{}", timeout=1)
