@@ -53,6 +53,17 @@ def test_on_postgresql_a_reading_unit_of_work_is_in_autocommit(db):
     assert level == (None if db.is_sqlite else "AUTOCOMMIT")
 
 
+def test_on_postgresql_the_taps_statements_run_on_the_reading_connection_without_a_session_transaction(db):
+    """In autocommit there is no transaction to begin: the session's own (built and closed on every tap)
+    is not begun for the statements every tap runs (``Prepared``), which run on its connection."""
+    from bot.domain.people import _BOUND
+    from tests.test_teacher_query_counts import counting
+    with db.reading() as session, counting(db.engine) as seen:
+        assert _BOUND.first(session, {"user": "U" + "0" * 32}) is None
+        assert len(seen) == 1
+        assert session.in_transaction() is db.is_sqlite  # SQLite's reading unit is an ordinary session
+
+
 def test_a_reads_only_route_that_writes_answers_try_again_and_writes_nothing(client, services, line_api, db):
     router = Router()
 

@@ -9,6 +9,8 @@ from sqlalchemy import create_engine, event, exc, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
+from bot.infra.prepared import run_on
+
 
 class ReadOnlyError(RuntimeError):
     """A unit of work opened to read (``Database.reading``) tried to write."""
@@ -121,6 +123,7 @@ class Database:
             return
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             with self._reading(bind=conn) as session:
+                run_on(session, conn)
                 yield session
 
     def ping(self) -> bool:

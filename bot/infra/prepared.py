@@ -29,6 +29,14 @@ from sqlalchemy.sql import Executable
 _CONNECTION = "prepared.connection"  # a session's connection, kept in its ``info`` while its transaction lasts
 
 
+def run_on(session: Session, conn: Connection) -> None:
+    """Run this session's ``Prepared`` statements on ``conn`` at once: for a session bound to a connection
+    in autocommit (``Database.reading``), where the session's own transaction, begun by asking it for
+    its connection, would be one more object to build and close on every tap, and no database
+    transaction."""
+    session.info[_CONNECTION] = conn
+
+
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
