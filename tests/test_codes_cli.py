@@ -110,14 +110,14 @@ def test_teachers_only(env, school, tmp_path):
 def test_unknown_class_is_a_clear_error_and_writes_nothing(env, school, tmp_path):
     out = tmp_path / "none.csv"
     result = CliRunner().invoke(main, ["codes", "--class", "999", "--out", str(out)], env=env)
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a bad argument, as an unknown 疑義 number is
     assert "找不到班級 999" in result.output
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 
 def test_missing_output_folder_is_a_clear_error(env, school, tmp_path):
     result = CliRunner().invoke(main, ["codes", "--out", str(tmp_path / "no" / "x.csv")], env=env)
-    assert result.exit_code == 1 and "輸出資料夾不存在" in result.output
+    assert result.exit_code == 2 and "輸出資料夾不存在" in result.output
 
 
 def closed_port_url() -> str:

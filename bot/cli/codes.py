@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from bot.cli.runtime import Runtime, pass_runtime
+from bot.cli.runtime import BadArgument, Runtime, pass_runtime
 from bot.cli.zh_tw import ZhCommand
 from bot.domain.binding_codes import CodeRow, basic_id_of, issue_rows, unbound_people, write_csv_atomically
 from bot.infra.models import SchoolClass
@@ -41,7 +41,7 @@ def codes_command(run: Runtime, role: str | None, class_code: str | None, out: P
     role = role_for(role, class_code)
     out = out.resolve()
     if not out.parent.is_dir():
-        raise click.ClickException(f"輸出資料夾不存在：{out.parent}")
+        raise BadArgument(f"輸出資料夾不存在：{out.parent}")
     services = run.services
     tmp: Path | None = None
     try:
@@ -50,7 +50,7 @@ def codes_command(run: Runtime, role: str | None, class_code: str | None, out: P
             if class_code is not None:
                 klass = session.scalar(select(SchoolClass).where(SchoolClass.code == class_code.strip()))
                 if klass is None:
-                    raise click.ClickException(f"找不到班級 {class_code}：請先匯入學生名冊，或確認班級代碼。")
+                    raise BadArgument(f"找不到班級 {class_code}：請先匯入學生名冊，或確認班級代碼。")
             people = unbound_people(session, role, klass)
             basic_id, why = basic_id_of(services) if people else (None, "")
             rows = issue_rows(session, people, basic_id)
