@@ -254,8 +254,8 @@ def status_with_person(session: Session, line_user_id: str | None, now: datetime
 
 def _status_from(session: Session, student_id: int, student: Who, rows: list[tuple], now: datetime, tz: ZoneInfo,
                  school: SchoolRules) -> StudentStatus:
-    """``StudentStatus`` from the rows of ``_STATUS``; the nearest term is asked apart when they hold no
-    current term."""
+    """``StudentStatus`` from the rows of ``_STATUS`` (or ``_STATUS_WITH_PERSON``'s after its "b" row); the
+    nearest term is asked apart when they hold no current term."""
     term: TermKey | None = None
     windows: list[WindowRow] = []
     outcomes: list[OutcomeRow] = []
