@@ -214,6 +214,10 @@ def test_a_connection_line_says_it_closes_or_that_holds_more_is_not_reused(scrip
     b"HTTP/1.1 2000 OK\r\n\r\n",
     b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n",
     b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+    b"HTTP/1.1 2\xb20 OK\r\n\r\n",  # a digit to str.isdigit, not to int
+    b"HTTP/1.1 200 OK\r\nContent-Length: \xb2\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\n",
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x2\r\n{}\r\n0\r\n\r\n",
     b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
     b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}",  # then closed: short
 ])

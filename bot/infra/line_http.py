@@ -12,6 +12,7 @@ request went out (it may have landed).
 from __future__ import annotations
 
 import http.client
+import re
 import select
 import socket
 import ssl
@@ -21,6 +22,8 @@ from urllib.parse import urlsplit
 
 MAX_HEAD = 64 * 1024  # an answer's status line and headers (LINE's are under 1 KB)
 MAX_BODY = 1024 * 1024  # an answer's body (LINE answers a reply with {} or an error of a few hundred bytes)
+_DIGITS = re.compile(r"[0-9]+")  # ASCII digits only (str.isdigit takes ² too)
+_HEX = re.compile(rb"[0-9A-Fa-f]+")  # a chunk's size (int(..., 16) takes -1, 0x10 and 1_0 too)
 
 
 class LineProtocolError(http.client.HTTPException):
@@ -95,10 +98,9 @@ def _chunks(sock: socket.socket, buffer: bytearray) -> bytes:
     body = bytearray()
     while True:
         size_line = _line(sock, buffer).split(b";", 1)[0].strip()
-        try:
-            size = int(size_line, 16)
-        except ValueError:
-            raise LineProtocolError(f"not a chunk size: {size_line[:20]!r}") from None
+        if not _HEX.fullmatch(size_line):
+            raise LineProtocolError(f"not a chunk size: {size_line[:20]!r}")
+        size = int(size_line, 16)
         if size == 0:
             while _line(sock, buffer):  # trailers, up to the empty line
                 pass
@@ -117,7 +119,7 @@ def read_answer(sock: socket.socket) -> tuple[Answer, bool]:
         head = _line(sock, buffer, b"\r\n\r\n").decode("iso-8859-1").split("\r\n")
         version, _, rest = head[0].partition(" ")
         code, _, reason = rest.partition(" ")
-        if not version.startswith("HTTP/1.") or len(code) != 3 or not code.isdigit():
+        if not version.startswith("HTTP/1.") or not _DIGITS.fullmatch(code) or len(code) != 3:
             raise LineProtocolError(f"not an HTTP/1.x answer: {head[0][:40]!r}")
         headers: dict[str, str] = {}
         lower: dict[str, str] = {}
@@ -136,7 +138,7 @@ def read_answer(sock: socket.socket) -> tuple[Answer, bool]:
         data = _chunks(sock, buffer)
     elif "content-length" in lower:
         length = lower["content-length"]
-        if not length.isdigit() or int(length) > MAX_BODY:
+        if not _DIGITS.fullmatch(length) or int(length) > MAX_BODY:
             raise LineProtocolError(f"not a usable Content-Length: {length[:20]!r}")
         data = _exactly(sock, buffer, int(length))
     else:  # the answer ends when LINE closes the connection
