@@ -1,7 +1,9 @@
 """Helpers the tests share (plain functions and constants; fixtures live in conftest.py)."""
 from __future__ import annotations
 
-from typing import Iterator
+import socket
+import threading
+from typing import Callable, Iterator
 
 SECRET = "test-channel-secret"
 TOKEN = "test-channel-access-token"
@@ -45,3 +47,21 @@ def postbacks_of(messages: list[dict], prefix: str = "") -> list[str]:
 def quick_labels(message: dict) -> list[str]:
     """The labels of a message's quick-reply buttons, in order."""
     return [item["action"]["label"] for item in message.get("quickReply", {}).get("items", [])]
+
+
+def listening(backlog: int, on_connection: Callable[[socket.socket], object]) -> socket.socket:
+    """A socket listening on a free loopback port; each connection it accepts goes to ``on_connection``
+    (on the accepting thread) until the socket is closed. For stand-ins that misbehave on purpose."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(backlog)
+
+    def accept() -> None:
+        while True:
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                return
+            on_connection(conn)
+    threading.Thread(target=accept, daemon=True).start()
+    return sock

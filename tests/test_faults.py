@@ -25,7 +25,7 @@ from bot.infra.sender import Sender
 from bot.infra.services import Services
 from bot.infra.store import RedisStore
 from bot.web.webhook import signature_for
-from tests.helpers import SECRET, TOKEN, signed_post, texts_of
+from tests.helpers import SECRET, TOKEN, listening, signed_post, texts_of
 from tests.openapi import messaging_validator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,20 +40,9 @@ class HungRedis:
     """A server that accepts connections and never answers (a SIGSTOPped Redis)."""
 
     def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.url = f"redis://127.0.0.1:{self.sock.getsockname()[1]}/0"
         self.held: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.held.append(conn)  # read nothing, answer nothing
+        self.sock = listening(64, self.held.append)  # read nothing, answer nothing
+        self.url = f"redis://127.0.0.1:{self.sock.getsockname()[1]}/0"
 
     def close(self) -> None:
         self.sock.close()
