@@ -11,16 +11,20 @@ Serves the real app over real HTTP and measures two latencies per message:
 appended), configured only through the environment (``LINE_CHANNEL_SECRET``,
 ``LINE_API_BASE``, ``DATABASE_URL``, ``REDIS_URL``). ``--server werkzeug`` serves
 ``create_app(services=...)`` with werkzeug's threaded server in this process instead.
-A `LineStandIn` on another loopback port plays LINE. The database it is given is reset
+A `LineStandIn` on another loopback port plays LINE, keeping connections alive as LINE's API
+does (``bench/keepalive.py``; ``--line-closes``: werkzeug's server, which closes each one). The database it is given is reset
 (PostgreSQL: the ``public`` schema is dropped and recreated; SQLite: a fresh file),
 migrated, and seeded with one class and one bound student per sender. A separate
 load-generator process (so the senders do not share a GIL with anything measured) runs
 one thread per student, each posting signed text events one after another on its own
 ``requests.Session``. Every reply is checked to be what that bound student gets, by reply.
+Besides the server's own CPU, the machine's CPU over the load (``/proc/stat``: the load generator,
+the stand-in, the database and Redis included) is reported per reply: on a box of a few cores,
+replies/s moves with everything else running there.
 
     python bench/bench_webhook.py [--senders 50] [--requests-per-sender 20] [--text 我的進度]
                                   [--server gunicorn|werkzeug] [--gunicorn-args "--workers 2"]
-                                  [--database-url URL] [--redis-url URL] [--line-latency-ms 0]
+                                  [--database-url URL] [--redis-url URL] [--line-latency-ms 0] [--line-closes]
 
 Traffic goes to 127.0.0.1 only; the run is bounded in count and by --timeout.
 """
@@ -66,6 +70,7 @@ from bot.infra.sender import Sender
 from bot.infra.services import Services
 from bot.infra.store import MemoryStore, RedisStore, Store
 from bot.infra.vocab import Duty, OutcomeStatus, PersonKind, WindowKind
+from keepalive import KeepAliveServer  # bench/keepalive.py: this script's folder is on sys.path
 from bot.web.dispatch import Dispatcher
 from bot.web.webhook import signature_for
 from handlers.context import EventContext
@@ -159,6 +164,14 @@ class Gunicorn:
         Path(self.log.name).unlink(missing_ok=True)
 
 
+def box_cpu_seconds() -> float:
+    """CPU time all processes of the machine have used so far (Linux /proc/stat: user, nice, system,
+    irq, softirq): the load generator, the stand-in, the database and Redis as well as the bot."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    user, nice, system, _idle, _iowait, irq, softirq = (int(f) for f in fields[1:8])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
 def argv_url(argv: list[str]) -> str:
     bind = next(a.split("=", 1)[1] if "=" in a else argv[i + 1] for i, a in enumerate(argv) if a.startswith("--bind"))
     return "http://" + bind
@@ -188,6 +201,7 @@ class LoadResult:
     event_ids: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     duration: float = 0.0
+    box_at_start: float = 0.0  # box_cpu_seconds() as the senders were released
 
 
 # One connection's work: (LINE user, reply token, seconds after the start to send it or None = at once).
@@ -340,6 +354,7 @@ def generate_load(callback_url: str, ask: str, plans: list[Plan]) -> LoadResult:
                for plan in plans]
     for thread in threads:
         thread.start()
+    out.box_at_start = box_cpu_seconds()
     began[0] = time.perf_counter()
     barrier.wait()
     for thread in threads:
@@ -373,6 +388,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--redis-url", default=None, help="the bot's REDIS_URL")
     parser.add_argument("--line-latency-ms", type=float, default=0.0,
                         help="the stand-in holds each answer this long (a real round trip to LINE)")
+    parser.add_argument("--line-closes", action="store_true",
+                        help="the stand-in closes every connection after answering (werkzeug's development server, "
+                             "as in the figures before 2026-11-28's fifth session); by default it keeps them alive, "
+                             "as LINE's API does")
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for all replies")
     args = parser.parse_args(argv)
     if args.senders < 1 or args.requests_per_sender < 1 or args.burst < 0 or args.connections < 1:
@@ -400,6 +419,8 @@ class Measured:
     total: int
     load: LoadResult
     cpu: float | None  # the server's CPU seconds during the run (gunicorn only)
+    box: float  # the whole machine's CPU seconds from the first POST to the last reply
+    line_connections: int | None  # connections the bot opened to the stand-in (None: it closes each one)
     callback: list[float]
     reply: list[float]
     replies_per_s: float
@@ -407,6 +428,7 @@ class Measured:
     pushed: int
     wrong: int
     failed_calls: int
+    line_calls: int
 
     @property
     def ok(self) -> bool:
@@ -443,7 +465,7 @@ def measure(bot: str, url: str, args: argparse.Namespace, users: list[str], expe
     line_app = Flask("line-standin")
     line_app.register_blueprint(standin.blueprint())
     quiet_logs()
-    line_server = Served(line_app)
+    line_server = Served(line_app) if args.line_closes else KeepAliveServer(line_app)
     services = None
     if bot == "echo":
         server = Gunicorn(echo_bot_command(free_port()), gunicorn_env(line_server.url))
@@ -465,6 +487,7 @@ def measure(bot: str, url: str, args: argparse.Namespace, users: list[str], expe
     total = sum(len(plan) for plan in plans)
     cpu_before = server.cpu_seconds() if isinstance(server, Gunicorn) else None
     cpu = None
+    box = 0.0
     try:
         with multiprocessing.get_context("spawn").Pool(1) as pool:
             pending = pool.apply_async(generate_load, (server.url + "/callback", args.text, plans))
@@ -476,6 +499,7 @@ def measure(bot: str, url: str, args: argparse.Namespace, users: list[str], expe
             if not pending.ready():
                 raise SystemExit(f"the senders did not finish within --timeout {args.timeout:.0f} s")
             load = pending.get()
+            box = box_cpu_seconds() - load.box_at_start
             time.sleep(0.5)  # a late push (which should not come) would still be counted
             if cpu_before is not None:
                 cpu = server.cpu_seconds() - cpu_before
@@ -490,13 +514,14 @@ def measure(bot: str, url: str, args: argparse.Namespace, users: list[str], expe
     last = max(arrived.values(), default=first)
     want = (lambda u: [{"type": "text", "text": args.text}]) if bot == "echo" else expected.__getitem__
     return Measured(
-        label=label, total=total, load=load, cpu=cpu,
+        label=label, total=total, load=load, cpu=cpu, box=box,
+        line_connections=line_server.connections() if isinstance(line_server, KeepAliveServer) else None,
         callback=sorted(latency for _, latency in load.sent.values()),
         reply=sorted(arrived[t] - posted for t, (posted, _) in load.sent.items() if t in arrived),
         replies_per_s=len(arrived) / (last - first) if last > first else 0.0,
         delivered=len(deliveries), pushed=sum(1 for _, d in deliveries if d.via != "reply"),
         wrong=sum(1 for u, d in deliveries if d.via != "reply" or d.messages != want(u)),
-        failed_calls=sum(1 for r in standin.requests if r.status != 200))
+        failed_calls=sum(1 for r in standin.requests if r.status != 200), line_calls=len(standin.requests))
 
 
 def run(url: str, args: argparse.Namespace) -> int:
@@ -539,10 +564,15 @@ def run(url: str, args: argparse.Namespace) -> int:
         print(f"  replies/s       {r.replies_per_s:.1f} (replies at LINE / first POST to last reply)")
         if r.cpu is not None and r.delivered:
             print(f"  server CPU      {r.cpu:.2f} s, {r.cpu / r.delivered * 1000:.2f} ms a reply")
+        if r.delivered:
+            print(f"  machine CPU     {r.box:.2f} s, {r.box / r.delivered * 1000:.2f} ms a reply "
+                  "(every process: load generator, stand-in, database, Redis, bot)")
         for name, values in (("/callback 200", r.callback), ("reply at LINE", r.reply)):
             if values:
                 print(f"  {name:<15} p50 {percentile(values, 50) * 1000:.1f} ms, "
                       f"p99 {percentile(values, 99) * 1000:.1f} ms, max {values[-1] * 1000:.1f} ms")
+        if r.line_connections is not None:
+            print(f"  LINE connections {r.line_connections} opened for {r.line_calls} calls")
         print(f"  replies         {r.delivered}/{r.total} delivered, {r.wrong} not the expected answer by reply, "
               f"{r.pushed} by push, {r.failed_calls} LINE calls not 200")
         if r.load.errors:
@@ -551,7 +581,9 @@ def run(url: str, args: argparse.Namespace) -> int:
         echo, ours = results
         print(f"  ratio           this bot / echo bot = {ours.replies_per_s / echo.replies_per_s:.2f} (replies/s)"
               + (f"; CPU a reply {ours.cpu / ours.delivered / (echo.cpu / echo.delivered):.2f}x the echo bot's"
-                 if echo.cpu and ours.cpu and echo.delivered and ours.delivered else ""))
+                 if echo.cpu and ours.cpu and echo.delivered and ours.delivered else "")
+              + (f"; machine CPU a reply {ours.box / ours.delivered / (echo.box / echo.delivered):.2f}x"
+                 if echo.box and ours.box and echo.delivered and ours.delivered else ""))
     return 0 if all(r.ok for r in results) else 1
 
 

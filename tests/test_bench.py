@@ -25,6 +25,10 @@ def test_webhook_bench_runs_the_echo_bot_and_the_procfile_command_and_checks_eve
         assert "requests        6 (200 OK: 6, errors: 0)" in block
         assert "replies         6/6 delivered, 0 not the expected answer by reply, 0 by push, 0 LINE calls not 200" in block
         assert "/callback 200   p50" in block and "reply at LINE   p50" in block and "replies/s" in block
+        assert "machine CPU     " in block
+    # The stand-in keeps connections alive, as LINE does: the echo bot opens a client (and a connection) per event
+    assert "LINE connections 6 opened for 6 calls" in echo
+    assert "LINE connections " in ours
     assert "ratio           this bot / echo bot = " in ours
 
 
