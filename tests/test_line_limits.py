@@ -1,9 +1,13 @@
 """check_messages at and just over each of LINE's limits."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from bot.infra.line_limits import MAX_BUBBLE_BYTES, MessageLimitError, _json_bytes, check_messages, utf16_len
+from bot.infra.line_limits import (
+    MAX_BUBBLE_BYTES, MessageLimitError, _json_bytes, check_messages, compact_json, encode_checked, utf16_len,
+)
 from messages.common import message_action, postback_action, quick_reply, text
 
 EMOJI = "😀"  # outside the BMP: two UTF-16 units, one Python character
@@ -123,3 +127,35 @@ def test_alt_text_of_1500_passes_1501_is_refused():
         "items not a list", "quickReply not an object", "null altText"])
 def test_malformed_messages_are_refused_with_a_reason_not_a_crash(message, reason):
     assert reason in refused([message])
+
+
+def stdlib_json(obj) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+EVERY_CHARACTER = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+
+
+@pytest.mark.parametrize("obj", [
+    EVERY_CHARACTER,  # every escape json makes (quote, backslash, control characters), and none it does not
+    {EVERY_CHARACTER[:3000]: [True, False, None, 0, -1, 2**63 - 1, -2**63, 2**64 - 1, "", [], {}]},
+    {"type": "text", "text": 'a "quote", a \\ backslash, a\nnew line, a \u2028 and 😀 \x7f \x00'},
+], ids=["every character", "keys and scalars", "a text message"])
+def test_messages_are_encoded_as_json_dumps_encodes_them_byte_for_byte(obj):
+    assert compact_json(obj) == stdlib_json(obj)
+
+
+def test_what_orjson_refuses_is_encoded_or_refused_as_json_does():
+    big = {"n": 2**64}  # past orjson's 64 bits: json takes it
+    assert compact_json(big) == stdlib_json(big) == b'{"n":18446744073709551616}'
+    keys = {1: "one"}  # a key that is not a string: json turns it into one
+    assert compact_json(keys) == stdlib_json(keys)
+    with pytest.raises(UnicodeEncodeError):  # a lone surrogate cannot be UTF-8, as before
+        encode_checked([{"type": "text", "text": "\ud800"}])
+    with pytest.raises(TypeError):  # nor can an object json does not know
+        encode_checked([{"type": "text", "text": object()}])
+
+
+def test_the_encoded_messages_are_the_json_array_of_the_messages():
+    messages = [{"type": "text", "text": "你好\n"}, bubble_of(300)]
+    assert encode_checked(messages).encode("utf-8") == stdlib_json(messages)

@@ -1,9 +1,16 @@
-"""LINE's hard limits on what one request may carry; anything over them is refused before sending."""
+"""LINE's hard limits on what one request may carry; anything over them is refused before sending.
+
+Messages are encoded with orjson: the same compact UTF-8 JSON as ``json.dumps(ensure_ascii=False,
+separators=(",", ":"))``, byte for byte (tests/test_line_limits.py), at a tenth of its cost. That
+encoding was a tenth of the CPU of a tap on 我的進度 under load (bench/README.md, issue #12 item 12).
+"""
 from __future__ import annotations
 
 import json
 import re
 from typing import Any
+
+import orjson
 
 MAX_MESSAGES = 5
 MAX_TEXT_UTF16 = 5000
@@ -24,8 +31,18 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def compact_json(obj: Any) -> bytes:
+    """``obj`` as compact JSON in UTF-8, as ``json.dumps(obj, ensure_ascii=False, separators=(",", ":"))``
+    encoded would give it. What orjson does not take (an integer past 64 bits, a key that is not a
+    string, a lone surrogate) goes through ``json``, which accepts it or raises as it always did."""
+    try:
+        return orjson.dumps(obj)
+    except orjson.JSONEncodeError:
+        return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
 def _json_bytes(obj: Any) -> int:
-    return len(json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    return len(compact_json(obj))
 
 
 # A "data" member holding a string, in compact JSON: an action's data (postback; datetime picker, whose
@@ -64,9 +81,10 @@ def encode_checked(messages: list[dict]) -> str:
         where = f"message {index + 1}"
         if not isinstance(message, dict):
             raise MessageLimitError(f"{where}: not a message object")
-        text = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+        raw = compact_json(message)
+        size = len(raw)
+        text = raw.decode("utf-8")
         encoded.append(text)
-        size = len(text.encode("utf-8"))
         if message.get("type") == "text":
             if not isinstance(message.get("text"), str) or not message["text"]:
                 raise MessageLimitError(f"{where}: a text message without text")
