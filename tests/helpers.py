@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import socket
 import threading
+from contextlib import contextmanager
 from typing import Callable, Iterator
+
+from sqlalchemy import event
 
 SECRET = "test-channel-secret"
 TOKEN = "test-channel-access-token"
@@ -65,3 +68,16 @@ def listening(backlog: int, on_connection: Callable[[socket.socket], object]) ->
             on_connection(conn)
     threading.Thread(target=accept, daemon=True).start()
     return sock
+
+
+@contextmanager
+def counting(engine):
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)

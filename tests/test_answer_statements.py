@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.domain.people import load_person
 from tests.student_school import uid
 from tests.test_student_status import school  # noqa: F401  (the fixture)
-from tests.test_teacher_query_counts import counting
+from tests.helpers import counting
 
 MY_PROGRESS = [
     "INSERT INTO webhook_event",            # durable intake, before the 200

@@ -17,7 +17,7 @@ from bot.infra.prepared import Prepared
 from bot.infra.vocab import OutcomeStatus, PersonKind, WindowKind
 from tests.student_school import NOW, TZ, uid
 from tests.test_student_status import school  # noqa: F401  (the fixture)
-from tests.test_teacher_query_counts import counting
+from tests.helpers import counting
 
 
 def _cases(school):  # noqa: F811

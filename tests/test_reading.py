@@ -57,7 +57,7 @@ def test_on_postgresql_the_taps_statements_run_on_the_reading_connection_without
     """In autocommit there is no transaction to begin: the session's own (built and closed on every tap)
     is not begun for the statements every tap runs (``Prepared``), which run on its connection."""
     from bot.domain.people import _BOUND
-    from tests.test_teacher_query_counts import counting
+    from tests.helpers import counting
     with db.reading() as session, counting(db.engine) as seen:
         assert _BOUND.first(session, {"user": "U" + "0" * 32}) is None
         assert len(seen) == 1

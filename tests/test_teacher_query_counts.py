@@ -2,10 +2,9 @@
 whatever the number of students, items and courses."""
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import timedelta
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from bot.domain import nudge
 from bot.domain.queries.homeroom import LIST_KEYS, class_list
@@ -17,20 +16,8 @@ from bot.infra.models import (
     Course, CourseProxy, LineBinding, Outcome, Performance, ReceiptBatch, SchoolClass, Student, Teacher,
 )
 from bot.infra.vocab import OutcomeStatus, PersonKind
+from tests.helpers import counting
 from tests.roles_school import NOW, TZ, build
-
-
-@contextmanager
-def counting(engine):
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def grow(s, school, n: int) -> None:
