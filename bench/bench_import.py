@@ -152,13 +152,13 @@ def main() -> None:
         timed("first import", db, files, rows)
         if args.county:  # what a county does once: the first import, in this process and through the CLI
             timed_cli(db, url, files, rows)
-            db.engine.dispose()
+            db.dispose()
             return
         timed("re-import (no change)", db, files, rows)
         changed = generate(Path(tmp), args.students, args.outcomes, status="已認證")
         timed("status change", db, changed, rows)
         timed_cli(db, url, files, rows)
-        db.engine.dispose()
+        db.dispose()
 
 
 if __name__ == "__main__":

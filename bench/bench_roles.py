@@ -140,7 +140,7 @@ def main() -> None:
             nudge.plan(s, listing, NOW, TZ)
     report("班級名單 4 lists + nudge plans", *timed(db, [(lambda s, c=c: lists(s, c)) for c in classes]))
     report("統計 (whole school)", *timed(db, [(lambda s: rates(s, term, NOW, TZ))] * 5))
-    db.engine.dispose()
+    db.dispose()
 
 
 if __name__ == "__main__":

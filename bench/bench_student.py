@@ -93,7 +93,7 @@ def main() -> None:
         probe = Database(url)
         with probe.engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        probe.engine.dispose()
+        probe.dispose()
     upgrade(url)
     db = Database(url)
     started = time.perf_counter()
@@ -123,7 +123,7 @@ def main() -> None:
     print(f"我的進度 + 收訖明細 per student: p50 {p(0.5):.1f} ms, p95 {p(0.95):.1f} ms, max {timings[-1]:.1f} ms "
           f"over {len(timings)} students; SQL statements per student: {min(counts)}-{max(counts)} "
           f"(mean {statistics.mean(counts):.1f})")
-    db.engine.dispose()
+    db.dispose()
 
 
 if __name__ == "__main__":

@@ -91,7 +91,7 @@ def reset(url: str) -> Database:
         raise SystemExit("bench_sweep needs PostgreSQL (--database-url postgresql+psycopg://...)")
     with db.engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    db.engine.dispose()
+    db.dispose()
     upgrade(url)
     return Database(url)
 
@@ -237,11 +237,13 @@ _lock = threading.Lock()
 @contextmanager
 def counting(db: Database):
     counter = Counter()
-    event.listen(db.engine, "before_cursor_execute", counter)
+    for engine in db.engines:
+        event.listen(engine, "before_cursor_execute", counter)
     try:
         yield counter
     finally:
-        event.remove(db.engine, "before_cursor_execute", counter)
+        for engine in db.engines:
+            event.remove(engine, "before_cursor_execute", counter)
 
 
 def forget_sends(db: Database) -> None:

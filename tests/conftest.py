@@ -43,7 +43,7 @@ def database_url(tmp_path_factory) -> str:
     with probe.engine.begin() as conn:
         if probe.engine.dialect.name == "postgresql":
             conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    probe.engine.dispose()
+    probe.dispose()
     return url
 
 
@@ -80,7 +80,7 @@ def db(migrated: str) -> Iterator[Database]:
     database = Database(migrated)
     _truncate(database)
     yield database
-    database.engine.dispose()
+    database.dispose()
 
 
 @pytest.fixture

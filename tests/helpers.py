@@ -71,13 +71,16 @@ def listening(backlog: int, on_connection: Callable[[socket.socket], object]) ->
 
 
 @contextmanager
-def counting(engine):
+def counting(db):
+    """The SQL statements run while the block runs, on every pool of ``db`` (a ``Database``)."""
     statements: list[str] = []
 
     def count(conn, cursor, statement, *args):
         statements.append(statement)
-    event.listen(engine, "before_cursor_execute", count)
+    for engine in db.engines:
+        event.listen(engine, "before_cursor_execute", count)
     try:
         yield statements
     finally:
-        event.remove(engine, "before_cursor_execute", count)
+        for engine in db.engines:
+            event.remove(engine, "before_cursor_execute", count)

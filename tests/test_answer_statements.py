@@ -19,7 +19,7 @@ MY_PROGRESS = [
 
 def test_my_progress_runs_three_statements(school, chat, db):  # noqa: F811
     chat(uid("fix")).say("我的進度")  # warm: statements compiled once per process
-    with counting(db.engine) as seen:
+    with counting(db) as seen:
         answer = chat(uid("fix")).say("我的進度")
     assert answer and answer[0]["type"] == "flex"
     assert len(seen) == len(MY_PROGRESS), "\n".join(s[:120] for s in seen)
@@ -33,7 +33,7 @@ def test_my_progress_runs_three_statements(school, chat, db):  # noqa: F811
 
 def test_a_status_detail_is_one_statement_with_the_person_too(school, chat, db):  # noqa: F811
     chat(uid("fix")).tap("a=st&v=outcomes")
-    with counting(db.engine) as seen:
+    with counting(db) as seen:
         answer = chat(uid("fix")).tap("a=st&v=outcomes")
     assert answer and "課程學習成果" in answer[0]["text"]
     assert len(seen) == 3 and "FROM line_binding" in seen[1] and "current_term" in seen[1], seen
@@ -50,7 +50,7 @@ def test_whoever_else_taps_my_progress_gets_their_own_answer(school, chat, db): 
 
 def test_a_student_is_found_in_one_statement_a_teacher_in_three(school, db):  # noqa: F811
     for who, kind, statements in (("fix", "student", 1), ("wang", "teacher", 3), ("nobody-bound", None, 1)):
-        with db.session() as session, counting(db.engine) as seen:
+        with db.session() as session, counting(db) as seen:
             person = load_person(session, uid(who))
         assert (person.kind if person else None) == kind, who
         assert len(seen) == statements, (who, seen)

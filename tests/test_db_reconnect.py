@@ -34,4 +34,4 @@ def test_a_dropped_connection_is_replaced_after_a_rest(pg_url, monkeypatch):
     monkeypatch.setattr(db_module, "PING_AFTER_IDLE", 0.0)  # it has rested long enough
     second = backend_pid(database)  # would raise "server closed the connection" without the check
     assert second != first
-    database.engine.dispose()
+    database.dispose()

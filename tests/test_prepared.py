@@ -64,7 +64,7 @@ def test_values_come_back_typed_as_sqlalchemy_gives_them(school, db):  # noqa: F
 
 
 def test_listeners_see_the_statement_and_its_parameters(school, db):  # noqa: F811
-    with db.session() as session, counting(db.engine) as seen:
+    with db.session() as session, counting(db) as seen:
         queries._WHO.first(session, {"student": school.ids["ace"]})
     assert len(seen) == 1 and "FROM student" in seen[0]
 
@@ -151,7 +151,7 @@ def test_on_postgresql_the_driver_is_given_the_statement_ready_to_send(school, d
     under 4 KB; 我的進度's statement is longer, so it would be rewritten on every tap."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL's driver only")
-    with db.session() as session, counting(db.engine) as seen:
+    with db.session() as session, counting(db) as seen:
         rows = queries._STATUS.rows(session, {**terms.calendar(NOW, TZ), "student": school.ids["fix"]})
     assert rows and len(seen) == 1
     assert len(seen[0].encode()) > 4096 and "$1" in seen[0] and "%(" not in seen[0]
@@ -201,4 +201,4 @@ def test_on_postgresql_a_statement_is_prepared_on_the_server_at_its_first_run(sc
                                          "WHERE strpos(statement, 'FROM line_binding') > 0")).scalar()
         assert prepared == 1
     finally:
-        fresh.engine.dispose()
+        fresh.dispose()

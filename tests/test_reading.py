@@ -49,8 +49,39 @@ def test_a_reading_unit_of_work_refuses_writes(db):
 
 def test_on_postgresql_a_reading_unit_of_work_is_in_autocommit(db):
     with db.reading() as session:
-        level = session.connection().get_execution_options().get("isolation_level")
-    assert level == (None if db.is_sqlite else "AUTOCOMMIT")
+        autocommit = getattr(session.connection().connection.dbapi_connection, "autocommit", False)
+    assert (autocommit is True) is not db.is_sqlite
+
+
+def test_on_postgresql_reads_and_the_intake_run_on_the_autocommit_pool_and_transactions_on_the_other(db):
+    """Each pool keeps its connections as they are (no switching in and out of autocommit on every use):
+    a read and the webhook's intake take theirs from ``db.autocommit``, a unit of work from ``db.engine``."""
+    if db.is_sqlite:
+        pytest.skip("PostgreSQL's two pools (SQLite has one)")
+    from datetime import datetime, timezone
+
+    from sqlalchemy import event
+
+    from bot.infra import intake
+    ran: dict[str, list[str]] = {"autocommit": [], "transactions": []}
+    listeners = [(db.autocommit, lambda *a: ran["autocommit"].append(a[2])),
+                 (db.engine, lambda *a: ran["transactions"].append(a[2]))]
+    for engine, listener in listeners:
+        event.listen(engine, "before_cursor_execute", listener)
+    try:
+        with db.reading() as session:
+            assert session.connection().connection.dbapi_connection.autocommit
+            session.execute(select(func.count()).select_from(Term)).scalar()
+        accepted = intake.accept(db, [text_event(USER, "我的進度", "t")], datetime.now(timezone.utc))
+        assert len(accepted) == 1 and len(ran["autocommit"]) == 2 and not ran["transactions"]
+        with db.session() as session:
+            assert not session.connection().connection.dbapi_connection.autocommit
+            session.execute(select(func.count()).select_from(Term)).scalar()
+        assert len(ran["transactions"]) == 1 and len(ran["autocommit"]) == 2
+    finally:
+        for engine, listener in listeners:
+            event.remove(engine, "before_cursor_execute", listener)
+    assert db.engines == (db.engine, db.autocommit)
 
 
 def test_on_postgresql_the_taps_statements_run_on_the_reading_connection_without_a_session_transaction(db):
@@ -58,7 +89,7 @@ def test_on_postgresql_the_taps_statements_run_on_the_reading_connection_without
     is not begun for the statements every tap runs (``Prepared``), which run on its connection."""
     from bot.domain.people import _BOUND
     from tests.helpers import counting
-    with db.reading() as session, counting(db.engine) as seen:
+    with db.reading() as session, counting(db) as seen:
         assert _BOUND.first(session, {"user": "U" + "0" * 32}) is None
         assert len(seen) == 1
         assert session.in_transaction() is db.is_sqlite  # SQLite's reading unit is an ordinary session

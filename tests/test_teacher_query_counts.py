@@ -43,7 +43,7 @@ def grow(s, school, n: int) -> None:
 
 def statements_for(db) -> list[int]:
     counts = []
-    with db.session() as s, counting(db.engine) as seen:
+    with db.session() as s, counting(db) as seen:
         pending_for_teacher(s, _id(s, "T-wang"), NOW, StageConfig(), TZ)
         counts.append(len(seen))
         for key in LIST_KEYS:

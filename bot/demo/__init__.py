@@ -132,7 +132,7 @@ def start_demo(host: str = "127.0.0.1", port: int = 8000, db_path: str | Path | 
     seeding = Database(url)
     with seeding.session() as session:
         demo = seed_demo_school(session, today, settings.tz)
-    seeding.engine.dispose()
+    seeding.dispose()
 
     services = Services.build(settings)
     app = create_app(services=services, router=demo_router(demo, chat_router()))

@@ -46,7 +46,7 @@ def _one_statement(db: Database) -> Iterator[Connection]:
         with db.engine.begin() as conn:
             yield conn
         return
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+    with db.autocommit.connect() as conn:
         yield conn
 
 

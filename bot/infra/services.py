@@ -49,4 +49,4 @@ class Services:
         if self.dispatcher is not None:
             self.dispatcher.shutdown()
         self.sender.close()
-        self.db.engine.dispose()
+        self.db.dispose()
