@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, g, request
 
 Validator = Callable[[str, str, dict | None], list[str]]  # (method, path, body) -> errors
 
@@ -110,8 +110,18 @@ class LineStandIn:
         bp = Blueprint(name, __name__)
         standin = self
 
+        def posted() -> dict | list | None:
+            """The request's body as JSON, parsed once however many steps read it (a Flex reply is KBs)."""
+            if "standin_body" not in g:
+                g.standin_body = json.loads(request.get_data() or b"null")
+            return g.standin_body
+
+        def json_body() -> dict:
+            """What ``request.get_json()`` gives (and refuses) for a route, without parsing it again."""
+            return posted() if request.is_json and request.get_data() else request.get_json()
+
         def answer(status: int, payload: dict, headers: dict | None = None) -> Response:
-            body = json.loads(request.get_data() or b"null") if request.method == "POST" else None
+            body = posted() if request.method == "POST" else None
             standin.requests.append(Recorded(request.method, request.path, dict(request.headers), body, status))
             response = Response(json.dumps(payload), status=status, mimetype="application/json")
             response.headers["x-line-request-id"] = uuid.uuid4().hex
@@ -125,7 +135,7 @@ class LineStandIn:
             Under werkzeug's server the socket is shut down (what is returned never arrives);
             elsewhere the error surfaces as a 500, the nearest a WSGI app can get.
             """
-            body = json.loads(request.get_data() or b"null")
+            body = posted()
             standin.requests.append(Recorded(request.method, request.path, dict(request.headers), body, 0))
             sock = request.environ.get("werkzeug.socket")
             if sock is None:
@@ -147,7 +157,7 @@ class LineStandIn:
                     uuid.UUID(key)
                 except ValueError:
                     return answer(400, {"message": "The value for the 'X-Line-Retry-Key' header is invalid"})
-            body = json.loads(request.get_data() or b"null") if request.method == "POST" else None
+            body = posted() if request.method == "POST" else None
             if standin.validator is not None:
                 errors = standin.validator(request.method, "/v2/bot/" + request.path.split("/v2/bot/", 1)[1], body)
                 if errors:
@@ -195,7 +205,7 @@ class LineStandIn:
             failure = scripted("reply")
             if failure and not failure[2]:
                 return answer(failure[0], {"message": failure[1]})
-            body = request.get_json()
+            body = json_body()
             with standin._lock:
                 user = standin._tokens.pop(body.get("replyToken", ""), None)
                 if user is None:
@@ -210,7 +220,7 @@ class LineStandIn:
             bad = check("push")
             if bad:
                 return bad
-            body = request.get_json()
+            body = json_body()
             return send("push", "push", [body["to"]], body["messages"])
 
         @bp.post("/v2/bot/message/multicast")
@@ -218,7 +228,7 @@ class LineStandIn:
             bad = check("multicast")
             if bad:
                 return bad
-            body = request.get_json()
+            body = json_body()
             return send("multicast", "multicast", list(body["to"]), body["messages"])
 
         @bp.get("/v2/bot/message/quota")
