@@ -12,19 +12,21 @@ appended), configured only through the environment (``LINE_CHANNEL_SECRET``,
 ``LINE_API_BASE``, ``DATABASE_URL``, ``REDIS_URL``). ``--server werkzeug`` serves
 ``create_app(services=...)`` with werkzeug's threaded server in this process instead.
 A `LineStandIn` on another loopback port plays LINE, keeping connections alive as LINE's API
-does (``bench/keepalive.py``; ``--line-closes``: werkzeug's server, which closes each one). The database it is given is reset
-(PostgreSQL: the ``public`` schema is dropped and recreated; SQLite: a fresh file),
-migrated, and seeded with one class and one bound student per sender. A separate
-load-generator process (so the senders do not share a GIL with anything measured) runs
-one thread per student, each posting signed text events one after another on its own
-``requests.Session``. Every reply is checked to be what that bound student gets, by reply.
-Besides the server's own CPU, the machine's CPU over the load (``/proc/stat``: the load generator,
-the stand-in, the database and Redis included) is reported per reply: on a box of a few cores,
-replies/s moves with everything else running there.
+does (``bench/keepalive.py``; ``--line-closes``: werkzeug's server, which closes each one).
+The database it is given is reset (PostgreSQL: the ``public`` schema is dropped and recreated;
+SQLite: a fresh file), migrated, and seeded with one class and one bound student per sender.
+A separate load-generator process (so the senders do not share a GIL with anything measured)
+runs one thread per student, each posting signed text events one after another on its own
+connection (``Poster``: a socket and the bot's HTTP reader; ``--client requests``: a
+``requests.Session``, at ten times the CPU). Every reply is checked to be what that bound
+student gets, by reply. Besides the server's own CPU, the machine's CPU over the load
+(``/proc/stat``: the load generator, the stand-in, the database and Redis included) is
+reported per reply: on a box of a few cores, replies/s moves with everything else there.
 
     python bench/bench_webhook.py [--senders 50] [--requests-per-sender 20] [--text 我的進度]
                                   [--server gunicorn|werkzeug] [--gunicorn-args "--workers 2"]
                                   [--database-url URL] [--redis-url URL] [--line-latency-ms 0] [--line-closes]
+                                  [--client raw|requests]
 
 Traffic goes to 127.0.0.1 only; the run is bounded in count and by --timeout.
 """
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import http.client as http_client
 import logging
 import math
 import multiprocessing
@@ -48,6 +51,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import requests
@@ -62,6 +66,7 @@ from bot.demo.simulator.line_api import LineStandIn
 from bot.domain.queries.terms import roc_term
 from bot.infra.config import Settings
 from bot.infra.db import Database
+from bot.infra.line_http import read_answer
 from bot.infra.migrate import upgrade
 from bot.infra.models import (
     Course, LineBinding, Outcome, Performance, SchoolClass, Student, Teacher, TeacherDuty, Term, Window,
@@ -202,6 +207,7 @@ class LoadResult:
     errors: list[str] = field(default_factory=list)
     duration: float = 0.0
     box_at_start: float = 0.0  # box_cpu_seconds() as the senders were released
+    cpu: float = 0.0  # the load generator's own CPU seconds while it sent
 
 
 # One connection's work: (LINE user, reply token, seconds after the start to send it or None = at once).
@@ -226,7 +232,7 @@ def reset_database(url: str) -> None:
                 for suffix in ("", "-wal", "-shm"):
                     Path(path + suffix).unlink(missing_ok=True)
     finally:
-        db.engine.dispose()
+        db.dispose()
     upgrade(url)
 
 
@@ -312,53 +318,98 @@ def make_store(redis_url: str | None) -> Store:
     return store
 
 
+class Poster:
+    """A load generator's connection: a POST written in one piece on a raw socket, the answer read by
+    the bot's own HTTP/1.1 reader (``bot.infra.line_http.read_answer``), the connection kept while the
+    server keeps it (gunicorn's sync worker closes each one). About a tenth of the CPU ``requests``
+    spends on a POST, which on a box of a few cores is taken from the bot being measured."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        self.address = (parts.hostname or "127.0.0.1", parts.port or 80)
+        self.head = f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Type: application/json\r\n"
+        self.sock: socket.socket | None = None
+
+    def request(self, body: bytes, headers: dict[str, str]) -> bytes:
+        extra = "".join(f"{name}: {value}\r\n" for name, value in headers.items() if name != "Content-Type")
+        return (self.head + extra + f"Content-Length: {len(body)}\r\n\r\n").encode("latin-1") + body
+
+    def post(self, request: bytes, timeout: float) -> int:
+        """Send one prepared request; the answer's status."""
+        try:
+            if self.sock is None:
+                self.sock = socket.create_connection(self.address, timeout=timeout)
+                self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.sock.sendall(request)
+            answer, keep = read_answer(self.sock)
+        except BaseException:
+            self.close()
+            raise
+        if not keep:
+            self.close()
+        return answer.status
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+
 def send_all(callback_url: str, ask: str, plan: Plan, start: threading.Barrier, began: list[float],
-             out: LoadResult, guard: threading.Lock) -> None:
-    """One connection: post its pre-signed bodies one after another on one Session, each at its
-    planned moment (or at once); a connection that falls behind sends the next as soon as it can."""
+             out: LoadResult, guard: threading.Lock, client: str = "raw") -> None:
+    """One connection: post its pre-signed bodies one after another, each at its planned moment (or
+    at once); a connection that falls behind sends the next as soon as it can. ``client``: "raw"
+    (``Poster``) or "requests" (a ``requests.Session``, as the figures before 2026-11-28's fifth session)."""
+    poster = Poster(callback_url)
     bodies = []
     for user, token, at in plan:
         event = text_event(user, ask, token)
         body = callback_body([event])
-        bodies.append((token, at, event["webhookEventId"], body,
-                       {"Content-Type": "application/json", "X-Line-Signature": signature_for(SECRET, body)}))
+        headers = {"Content-Type": "application/json", "X-Line-Signature": signature_for(SECRET, body)}
+        bodies.append((token, at, event["webhookEventId"], body, headers, poster.request(body, headers)))
     sent: dict[str, tuple[float, float]] = {}
     errors: list[str] = []
     with requests.Session() as http:
         start.wait()
-        for token, at, _, body, headers in bodies:
+        for token, at, _, body, headers, prepared in bodies:
             if at is not None:
                 time.sleep(max(0.0, began[0] + at - time.perf_counter()))
             posted, t0 = time.time(), time.perf_counter()
             try:
-                response = http.post(callback_url, data=body, headers=headers, timeout=30)
-            except requests.RequestException as exc:
+                if client == "raw":
+                    status = poster.post(prepared, timeout=30)
+                else:
+                    status = http.post(callback_url, data=body, headers=headers, timeout=30).status_code
+            except (OSError, http_client.HTTPException, requests.RequestException) as exc:
                 errors.append(type(exc).__name__)
                 continue
-            if response.status_code != 200:
-                errors.append(f"HTTP {response.status_code}")
+            if status != 200:
+                errors.append(f"HTTP {status}")
                 continue
             sent[token] = (posted, time.perf_counter() - t0)
+    poster.close()
     with guard:
         out.sent.update(sent)
-        out.event_ids.extend(event_id for _, _, event_id, _, _ in bodies)
+        out.event_ids.extend(event_id for _, _, event_id, _, _, _ in bodies)
         out.errors.extend(errors)
 
 
-def generate_load(callback_url: str, ask: str, plans: list[Plan]) -> LoadResult:
+def generate_load(callback_url: str, ask: str, plans: list[Plan], client: str = "raw") -> LoadResult:
     """Runs in a separate process: one thread (and connection) per plan, all released together."""
     out, guard = LoadResult(), threading.Lock()
     barrier = threading.Barrier(len(plans) + 1)
     began = [0.0]
-    threads = [threading.Thread(target=send_all, args=(callback_url, ask, plan, barrier, began, out, guard))
+    threads = [threading.Thread(target=send_all, args=(callback_url, ask, plan, barrier, began, out, guard, client))
                for plan in plans]
     for thread in threads:
         thread.start()
     out.box_at_start = box_cpu_seconds()
+    cpu = time.process_time()
     began[0] = time.perf_counter()
     barrier.wait()
     for thread in threads:
         thread.join()
+    out.cpu = time.process_time() - cpu
     out.duration = time.perf_counter() - began[0]
     return out
 
@@ -392,6 +443,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="the stand-in closes every connection after answering (werkzeug's development server, "
                              "as in the figures before 2026-11-28's fifth session); by default it keeps them alive, "
                              "as LINE's API does")
+    parser.add_argument("--client", choices=("raw", "requests"), default="raw",
+                        help="the load generator's HTTP client: raw (default: a socket and the bot's HTTP reader) or "
+                             "requests (as in the figures before 2026-11-28's fifth session; ten times its CPU)")
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for all replies")
     args = parser.parse_args(argv)
     if args.senders < 1 or args.requests_per_sender < 1 or args.burst < 0 or args.connections < 1:
@@ -420,6 +474,7 @@ class Measured:
     load: LoadResult
     cpu: float | None  # the server's CPU seconds during the run (gunicorn only)
     box: float  # the whole machine's CPU seconds from the first POST to the last reply
+    standin_cpu: float  # this process's CPU seconds over the same time: the stand-in (and the wait for it)
     line_connections: int | None  # connections the bot opened to the stand-in (None: it closes each one)
     callback: list[float]
     reply: list[float]
@@ -488,9 +543,10 @@ def measure(bot: str, url: str, args: argparse.Namespace, users: list[str], expe
     cpu_before = server.cpu_seconds() if isinstance(server, Gunicorn) else None
     cpu = None
     box = 0.0
+    standin_cpu = time.process_time()
     try:
         with multiprocessing.get_context("spawn").Pool(1) as pool:
-            pending = pool.apply_async(generate_load, (server.url + "/callback", args.text, plans))
+            pending = pool.apply_async(generate_load, (server.url + "/callback", args.text, plans, args.client))
             deadline = time.perf_counter() + args.burst_seconds * bool(args.burst) + args.timeout
             while time.perf_counter() < deadline:
                 if pending.ready() and sum(len(standin.sent_to(u)) for u in users) >= total:
@@ -500,6 +556,7 @@ def measure(bot: str, url: str, args: argparse.Namespace, users: list[str], expe
                 raise SystemExit(f"the senders did not finish within --timeout {args.timeout:.0f} s")
             load = pending.get()
             box = box_cpu_seconds() - load.box_at_start
+            standin_cpu = time.process_time() - standin_cpu
             time.sleep(0.5)  # a late push (which should not come) would still be counted
             if cpu_before is not None:
                 cpu = server.cpu_seconds() - cpu_before
@@ -514,7 +571,7 @@ def measure(bot: str, url: str, args: argparse.Namespace, users: list[str], expe
     last = max(arrived.values(), default=first)
     want = (lambda u: [{"type": "text", "text": args.text}]) if bot == "echo" else expected.__getitem__
     return Measured(
-        label=label, total=total, load=load, cpu=cpu, box=box,
+        label=label, total=total, load=load, cpu=cpu, box=box, standin_cpu=standin_cpu,
         line_connections=line_server.connections() if isinstance(line_server, KeepAliveServer) else None,
         callback=sorted(latency for _, latency in load.sent.values()),
         reply=sorted(arrived[t] - posted for t, (posted, _) in load.sent.items() if t in arrived),
@@ -540,7 +597,7 @@ def run(url: str, args: argparse.Namespace) -> int:
         expected = expected_replies(local, users, args.text)
         local.sender.close()
     backend = make_url(db.url).get_backend_name()
-    db.engine.dispose()
+    db.dispose()
 
     bots = ("echo", "ours") if args.bot == "both" else (args.bot,)
     results = [measure(bot, url, args, users, expected, settings) for bot in bots]
@@ -567,6 +624,8 @@ def run(url: str, args: argparse.Namespace) -> int:
         if r.delivered:
             print(f"  machine CPU     {r.box:.2f} s, {r.box / r.delivered * 1000:.2f} ms a reply "
                   "(every process: load generator, stand-in, database, Redis, bot)")
+            print(f"  bench's own CPU load generator {r.load.cpu / r.delivered * 1000:.2f} ms, "
+                  f"LINE stand-in {r.standin_cpu / r.delivered * 1000:.2f} ms a reply")
         for name, values in (("/callback 200", r.callback), ("reply at LINE", r.reply)):
             if values:
                 print(f"  {name:<15} p50 {percentile(values, 50) * 1000:.1f} ms, "
