@@ -44,7 +44,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -237,13 +237,8 @@ _lock = threading.Lock()
 @contextmanager
 def counting(db: Database):
     counter = Counter()
-    for engine in db.engines:
-        event.listen(engine, "before_cursor_execute", counter)
-    try:
+    with db.watching(counter):
         yield counter
-    finally:
-        for engine in db.engines:
-            event.remove(engine, "before_cursor_execute", counter)
 
 
 def forget_sends(db: Database) -> None:

@@ -6,8 +6,6 @@ import threading
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
-from sqlalchemy import event
-
 SECRET = "test-channel-secret"
 TOKEN = "test-channel-access-token"
 PUBLIC_URL = "http://localhost"  # the test client's own address: console links open in it
@@ -74,13 +72,5 @@ def listening(backlog: int, on_connection: Callable[[socket.socket], object]) ->
 def counting(db):
     """The SQL statements run while the block runs, on every pool of ``db`` (a ``Database``)."""
     statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-    for engine in db.engines:
-        event.listen(engine, "before_cursor_execute", count)
-    try:
+    with db.watching(lambda conn, cursor, statement, *args: statements.append(statement)):
         yield statements
-    finally:
-        for engine in db.engines:
-            event.remove(engine, "before_cursor_execute", count)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
 
 from sqlalchemy import create_engine, event, exc, text
 from sqlalchemy.engine import Engine
@@ -124,6 +124,18 @@ class Database:
         """Close every pooled connection (both pools)."""
         for engine in self.engines:
             engine.dispose()
+
+    @contextmanager
+    def watching(self, listener: Callable[..., None]) -> Iterator[None]:
+        """``listener`` sees every statement run on either pool while the block runs (SQLAlchemy's
+        ``before_cursor_execute``): the tests and benchmarks count statements with it."""
+        for engine in self.engines:
+            event.listen(engine, "before_cursor_execute", listener)
+        try:
+            yield
+        finally:
+            for engine in self.engines:
+                event.remove(engine, "before_cursor_execute", listener)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
