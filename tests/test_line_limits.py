@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 
 import pytest
 
@@ -150,6 +151,13 @@ def test_what_orjson_refuses_is_encoded_or_refused_as_json_does():
     assert compact_json(big) == stdlib_json(big) == b'{"n":18446744073709551616}'
     keys = {1: "one"}  # a key that is not a string: json turns it into one
     assert compact_json(keys) == stdlib_json(keys)
+
+    class Label(str):  # a subclass of str (a StrEnum's members are): json writes its text
+        def __str__(self) -> str:
+            return "not this"
+    assert compact_json({"text": Label("你好")}) == stdlib_json({"text": Label("你好")}) == '{"text":"你好"}'.encode()
+    with pytest.raises(TypeError):  # json refuses a datetime (orjson would write it)
+        compact_json({"at": datetime(2026, 11, 28, tzinfo=timezone.utc)})
     with pytest.raises(UnicodeEncodeError):  # a lone surrogate cannot be UTF-8, as before
         encode_checked([{"type": "text", "text": "\ud800"}])
     with pytest.raises(TypeError):  # nor can an object json does not know

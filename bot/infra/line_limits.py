@@ -31,12 +31,18 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+# What json would refuse or write otherwise is passed over by orjson, so that it goes to json below.
+_ORJSON_AS_JSON = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
+
+
 def compact_json(obj: Any) -> bytes:
     """``obj`` as compact JSON in UTF-8, as ``json.dumps(obj, ensure_ascii=False, separators=(",", ":"))``
-    encoded would give it. What orjson does not take (an integer past 64 bits, a key that is not a
-    string, a lone surrogate) goes through ``json``, which accepts it or raises as it always did."""
+    encoded would give it, for what messages hold: strings, integers, booleans, null, lists and
+    objects. What orjson does not take (an integer past 64 bits, a key that is not a string, a lone
+    surrogate, a subclass of str, a datetime, a dataclass) goes through ``json``, which writes it or
+    raises as it always did. (A float could be spelled otherwise, 1e-7 for 1e-07: messages hold none.)"""
     try:
-        return orjson.dumps(obj)
+        return orjson.dumps(obj, option=_ORJSON_AS_JSON)
     except orjson.JSONEncodeError:
         return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
