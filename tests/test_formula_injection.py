@@ -58,3 +58,25 @@ def test_imported_text_is_text_in_the_workbook_and_the_codes_csv(cli_env, tmp_pa
     cells = [cell for row in rows[1:] for cell in row]
     assert not any(cell.startswith(FORMULA_STARTS) for cell in cells), cells
     assert {"'" + name for name in EVIL[1:]} <= set(cells) and "'=1+1" in cells
+
+
+def test_every_start_owasp_names_is_neutralised_and_stays_text_in_a_saved_workbook(tmp_path: Path):
+    """OWASP's list: ``=``, ``+``, ``-``, ``@``, a tab and a carriage return; what the importer would strip
+    (a leading tab or CR) is still neutralised if it reaches a cell some other way."""
+    from openpyxl import Workbook
+
+    from bot.infra.cells import append_row, as_text
+    risky = ["=1+1", "+1", "-1", "@SUM(1)", "\t=1+1", "\r=1+1"]
+    safe = ["plain", "王小明", "1+1", ""]
+    book = Workbook()
+    append_row(book.active, [*risky, *safe, 7, None])
+    path = tmp_path / "cells.xlsx"
+    book.save(path)
+    row = [cell for cell in next(load_workbook(path).active.iter_rows())]
+    assert all(cell.data_type != "f" for cell in row)
+    # (the workbook's XML reads a carriage return back as a line feed)
+    assert [cell.value for cell in row[:len(risky)]] == ["'" + value.replace("\r", "\n") for value in risky]
+    assert [cell.value for cell in row[len(risky):len(risky) + 3]] == safe[:3]
+    assert row[len(risky) + len(safe)].value == 7  # numbers stay numbers
+    assert [as_text(value) for value in risky] == ["'" + value for value in risky]
+    assert [as_text(value) for value in safe] == safe and as_text(None) == ""
