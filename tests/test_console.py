@@ -265,6 +265,39 @@ def test_delivery_records_and_their_csv_are_text_never_formulas(school, db, clie
     assert not any(cell.startswith(("=", "+", "-", "@")) for r in rows for cell in r)
 
 
+def test_a_reminder_given_up_is_reported_failed_in_the_delivery_records_and_the_log(school, db, client, services,
+                                                                                       line_api, caplog):
+    """Issue #12 item 6: an outbox row LINE never accepts is given up after MAX_OUTBOX_ATTEMPTS requests, and
+    the office sees it: 提醒紀錄 shows it 失敗 with the reason, and the worker's log says so."""
+    import logging
+
+    from sqlalchemy import update
+
+    from bot.infra.models import OutboxMessage
+    from bot.infra.sender import MAX_OUTBOX_ATTEMPTS
+    from scheduler.sweep import run_sweep
+
+    for endpoint in ("push", "multicast"):
+        line_api.fail_next(endpoint, 500, times=1000)
+    run_sweep(services, now=NOW)
+    with db.session() as s:
+        pending = s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending"))
+        assert pending > 0
+        s.execute(update(OutboxMessage).where(OutboxMessage.status == "pending").values(
+            attempts=MAX_OUTBOX_ATTEMPTS - 1, next_attempt_at=None, created_at=NOW - timedelta(hours=1)))
+    with caplog.at_level(logging.ERROR, logger="bot.infra.sender"):
+        assert services.sender.retry_pending() == 0
+    with db.session() as s:
+        rows = list(s.scalars(select(OutboxMessage)))
+    # (a try's own retries count too: it is given up at the first check past the cap)
+    assert {r.status for r in rows} == {"failed"}
+    assert all(MAX_OUTBOX_ATTEMPTS <= r.attempts < MAX_OUTBOX_ATTEMPTS + services.settings.sender_attempts for r in rows)
+    assert sum("given up after" in r.getMessage() for r in caplog.records) == pending
+    sign_in(client, db, school, "reg")
+    page = client.get("/console/deliveries").get_data(as_text=True)
+    assert "失敗" in page and "gave up after" in page and "已送達" not in page
+
+
 def test_the_audit_page_lists_who_did_what(school, db, client):
     sign_in(client, db, school, "reg")
     page = client.get("/console/audit").get_data(as_text=True)
