@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from bot.domain import console_access, objections
 from bot.infra.models import ConsoleAudit, Objection, Student, TeacherAbsence, TeacherDuty
-from bot.infra.vocab import Duty, ReceiptItem
+from bot.infra.vocab import ReceiptItem
 from tests.helpers import texts_of
 from tests.student_school import NOW, build, uid
 

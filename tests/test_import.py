@@ -5,7 +5,6 @@ import and expect rejection).
 """
 from __future__ import annotations
 
-import csv
 from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
