@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from bot.domain.importer.bulk import CHUNK, insert_all, insert_returning_ids
+from bot.domain.importer.bulk import CHUNK, _recordset, insert_all, insert_returning_ids
+from bot.infra.models.base import UTCDateTime
 from bot.infra.models import Course, Outcome, OutcomeEvent, Term
 from bot.infra.vocab import OutcomeStatus
 from tests.factories import school_class, student, teacher
@@ -64,3 +66,24 @@ def test_a_chunk_is_one_statement_and_stores_what_insert_stores(db):
         assert sample.certified_at == AT and sample.certified_at.tzinfo is not None
         assert sample.title == '成果 "1" \\ 第1件 😀'
         assert s.scalar(select(OutcomeEvent).where(OutcomeEvent.outcome_id == ids[-1])).happened_at == AT
+
+
+def test_a_table_whose_default_is_sql_is_written_by_sqlalchemys_insert(db):
+    """A default SQLAlchemy renders as SQL (here ``func.now()``) cannot be told in the JSON document: such a
+    table takes ``insert(model)``."""
+    class Scratch(DeclarativeBase):
+        pass
+
+    class Stamped(Scratch):
+        __tablename__ = "stamped"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        at: Mapped[datetime] = mapped_column(UTCDateTime, default=func.now())
+
+    class Plain(Scratch):
+        __tablename__ = "plain"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        at: Mapped[datetime] = mapped_column(UTCDateTime, default=lambda: AT)
+
+    with db.session() as s:
+        assert _recordset(s, Stamped, [{"id": 1}]) is None
+        assert (_recordset(s, Plain, [{"id": 1}]) is None) is db.is_sqlite  # PostgreSQL: the JSON path

@@ -39,8 +39,9 @@ def _recordset(session: Session, model: type, rows: Sequence[dict[str, Any]],
     if any(len(row) != len(given) or any(key not in row for key in given) for row in rows) \
             or any(key not in table.c for key in given):
         return None
-    defaulted = [c.name for c in table.c if c.name not in given and c.default is not None
-                 and (c.default.is_scalar or c.default.is_callable)]
+    if any(c.default is not None and not (c.default.is_scalar or c.default.is_callable) for c in table.c):
+        return None  # a default SQLAlchemy renders as SQL (a function, a sequence): insert(model) writes it
+    defaulted = [c.name for c in table.c if c.name not in given and c.default is not None]
     columns = given + defaulted
     if not all(_plain(table.c[name]) for name in columns):
         return None
