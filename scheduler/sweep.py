@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from bot.domain import ledger, snooze
 from bot.domain.stages import StageConfig, in_quiet_hours
+from bot.infra.gc_pause import paused_gc
 from bot.infra.sender import Quota
 from bot.infra.line_limits import MAX_MULTICAST_RECIPIENTS
 from bot.infra.models import ReminderLedger, Teacher, TeacherDuty
@@ -135,17 +136,31 @@ def run_sweep(services: Services, now: datetime | None = None, dry_run: bool = F
 
 
 def _sweep(services: Services, ctx: SweepContext, dry_run: bool, forecast: bool = True) -> SweepReport:
+    with paused_gc():  # planning and recording make no reference cycles, only a great many objects
+        report, outbox_ids = _plan_and_record(services, ctx, dry_run, forecast)
+    for outbox_id, result in zip(outbox_ids, _deliver_all(services, outbox_ids)):
+        if result.status == "quota":
+            report.deferred += _forget(services, outbox_id)
+        elif not result.ok:
+            report.undelivered += 1
+    return report
+
+
+def _plan_and_record(services: Services, ctx: SweepContext, dry_run: bool,
+                     forecast: bool) -> tuple[SweepReport, list[int]]:
+    """Steps 1-4 up to the commit: the report and the outbox rows to deliver (none in a dry run).
+    What it built is dropped when it returns: the outbox rows hold the messages now."""
     report = SweepReport(now=ctx.now, dry_run=dry_run)
     with services.db.session() as session:
         items = _snoozed(session, collect(session, ctx), ctx.now)
         done = ledger.held(session, {(i.rule, i.scope, i.stage) for i in items})
         recipients = fold(item for item in items if item.key not in done) if done else fold(items)
         if not recipients and not (dry_run and forecast):
-            return report
+            return report, []
         if recipients and in_quiet_hours(ctx.now, services.settings.quiet_hours, ctx.tz):
             _tally(report, recipients, requests=0)   # what waits, per rule and stage
             report.held, report.people, report.counted = len(recipients), 0, 0
-            return report
+            return report, []
         quota = _quota(services)
         limit = services.settings.line_monthly_budget
         if limit is None and quota is not None:
@@ -158,20 +173,14 @@ def _sweep(services: Services, ctx: SweepContext, dry_run: bool, forecast: bool 
                             len(skipped), report.month.budget - report.month.used)
         recipients = _budget(session, ctx, recipients, report, quota)
         if not recipients:
-            return report
+            return report, []
     _offer_snooze(recipients, ctx, services.settings.quiet_hours)
     if dry_run:
         _tally(report, recipients, requests=len(group(recipients)))
-        return report
+        return report, []
     outbox_ids, sent = _record(services, recipients)
     _tally(report, sent, requests=len(outbox_ids))
-    del items, done, recipients, sent  # the outbox rows hold the messages now; free them before sending
-    for outbox_id, result in zip(outbox_ids, _deliver_all(services, outbox_ids)):
-        if result.status == "quota":
-            report.deferred += _forget(services, outbox_id)
-        elif not result.ok:
-            report.undelivered += 1
-    return report
+    return report, outbox_ids
 
 
 def _deliver_all(services: Services, outbox_ids: list[int]) -> list:
