@@ -108,12 +108,16 @@ class Recipient:
     snooze: tuple[tuple[str, str], ...] = ()  # the snooze buttons: (label, postback data)
 
     def urgency(self) -> tuple:
-        deadlines = [i.deadline.replace(tzinfo=None) for i in self.items if i.deadline is not None]
-        soonest = min(deadlines) if deadlines else FAR_FUTURE
-        return (soonest, 0 if self.person_kind == PersonKind.teacher else 1, self.line_user_id)
+        """(soonest deadline, teachers first, LINE user id): the most urgent sorts first. Deadlines are
+        all aware (UTC), so the soonest is found before its zone is dropped (once, not per item)."""
+        soonest = min((i.deadline for i in self.items if i.deadline is not None), default=None)
+        return (FAR_FUTURE if soonest is None else soonest.replace(tzinfo=None),
+                0 if self.person_kind == PersonKind.teacher else 1, self.line_user_id)
 
     def sections(self) -> tuple[reminders.Section, ...]:
         """What the message says, in order: a staff notice first, then the soonest deadline."""
+        if len(self.items) == 1:  # most people: nothing to order
+            return (self.items[0].section,)
         ordered = sorted(self.items, key=lambda i: (i.rule != QUOTA_RULE, i.deadline is None,
                                                     i.deadline or datetime.min, i.rule, i.scope))
         return tuple(i.section for i in ordered)

@@ -22,9 +22,13 @@ from messages.reminders import Section, when
 from scheduler.rules.audience import audience_where
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Item:
-    """One reminder owed to one person: its ledger key, its section, and how urgent it is."""
+    """One reminder owed to one person: its ledger key, its section, and how urgent it is.
+
+    Treated as a value: never changed, only copied with ``dataclasses.replace``. Not frozen, because a
+    big sweep makes 200,000 of them and a frozen dataclass sets each field through
+    ``object.__setattr__`` (3.3 µs an item against 0.6 µs, bench/README.md)."""
 
     rule: str
     scope: str
@@ -39,7 +43,7 @@ class Item:
     key: tuple[str, int, str, str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "key", (self.person_kind.value, self.person_id, self.rule, self.scope, self.stage))
+        self.key = (self.person_kind.value, self.person_id, self.rule, self.scope, self.stage)
 
 
 @dataclass(frozen=True)

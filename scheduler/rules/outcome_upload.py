@@ -39,8 +39,14 @@ def items(session: Session, window: Window, ctx: SweepContext) -> list[Item]:
             drafts[who] += 1
         else:
             failed[who].append((subject, title, reason or ""))
-    people = sorted(set(drafts) | set(failed))
-    return [Item(RULE, scope, stage.name, student, sid, uid,
-                 reminders.outcome_upload_todo(term, deadline, drafts.get((sid, uid), 0), failed.get((sid, uid), [])),
-                 window.ends_at)
-            for sid, uid in people]
+    sections: dict[tuple, reminders.Section] = {}  # most students share theirs: built once for each
+
+    def section(who: tuple[int, str]) -> reminders.Section:
+        todo = (drafts.get(who, 0), tuple(failed.get(who, ())))
+        found = sections.get(todo)
+        if found is None:
+            found = sections[todo] = reminders.outcome_upload_todo(term, deadline, todo[0], list(todo[1]))
+        return found
+
+    return [Item(RULE, scope, stage.name, student, sid, uid, section((sid, uid)), window.ends_at)
+            for sid, uid in sorted(set(drafts) | set(failed))]

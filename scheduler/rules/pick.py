@@ -39,10 +39,14 @@ def items(session: Session, window: Window, ctx: SweepContext) -> list[Item]:
     year, deadline, scope = window.term.year, ctx.deadline(window), window_scope(window)
     stmt = _to_pick(audience_students(window, Student.id), year)
     found: list[Item] = []
+    sections: dict[tuple[bool, bool], reminders.Section] = {}  # four at most, whatever the number of students
     for student_id, outcomes, performances, uid in session.execute(
             reachable(stmt, PersonKind.student, Student.id, RULE).order_by(Student.id)):
-        section = (reminders.pick_opening(year, deadline) if stage.name == OPENING
-                   else reminders.pick_todo(year, deadline, bool(outcomes), bool(performances)))
+        need = (bool(outcomes), bool(performances))
+        section = sections.get(need)
+        if section is None:
+            section = sections[need] = (reminders.pick_opening(year, deadline) if stage.name == OPENING
+                                        else reminders.pick_todo(year, deadline, *need))
         found.append(Item(RULE, scope, stage.name, PersonKind.student, student_id, uid, section, window.ends_at))
     if stage.name != OPENING:
         found += homeroom_items(session, window, ctx, stage.name)
