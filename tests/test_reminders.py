@@ -116,6 +116,28 @@ def test_pick_reaches_students_with_unpicked_items_and_their_homeroom_teacher(se
     assert "101 班尚未勾選的同學（1 人）" in got["wang"] and "01 AMY（成果）" in got["wang"]
 
 
+def test_pick_homeroom_list_names_the_students_the_bot_cannot_remind(services, line_api, db, school):
+    """One query reads both lists: a student who blocked the bot (ben) or muted 勾選 (cat) gets no reminder
+    but is still on the homeroom teacher's list; the list and the reminders agree otherwise."""
+    from sqlalchemy import update
+
+    from bot.infra.models import LineBinding, Outcome, ReminderMute
+    from bot.infra.vocab import PersonKind
+
+    with db.session() as s:
+        for name in ("amy", "ben"):
+            add_outcome(s, school, name, "101", OutcomeStatus.certified)
+        s.execute(update(Outcome).where(Outcome.student_id == school.ids["cat"]).values(picked=False))
+        s.execute(update(LineBinding).where(LineBinding.line_user_id == school.line("ben")).values(blocked=True))
+        s.add(ReminderMute(person_kind=PersonKind.student, person_id=school.ids["cat"], kind=WindowKind.pick.value))
+        add_window(s, school, WindowKind.pick, "2026-12-01 00:00", "2026-12-10 17:00")
+    sweep(services, "2026-12-07 08:00")
+    got = reached(line_api, school)
+    assert sorted(got) == ["amy", "wang"]
+    assert "101 班尚未勾選的同學（3 人）" in got["wang"]
+    assert all(line in got["wang"] for line in ("01 AMY（成果）", "02 BEN（成果）", "03 CAT（成果）"))
+
+
 def test_receipt_students_at_opening_and_last_day_homeroom_daily_then_deemed(services, line_api, db, school):
     from bot.infra.models import ReceiptBatch
     from scheduler.deemed import deem_confirmed

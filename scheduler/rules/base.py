@@ -76,6 +76,19 @@ def reachable(stmt: Select, kind: PersonKind, id_col, mute_kind: str, group_by: 
     return stmt
 
 
+def reachable_or_none(stmt: Select, kind: PersonKind, id_col, mute_kind: str) -> Select:
+    """As `reachable`, but keeping everyone: the LINE user id is NULL for whoever cannot be reminded
+    (a rule that lists a class for its homeroom teacher and reminds its students reads them once).
+    For students, ``stmt`` must keep only enrolled ones itself (`audience_students` does)."""
+    binding = aliased(LineBinding)
+    muted = exists().where(
+        ReminderMute.person_kind == kind, ReminderMute.person_id == id_col, ReminderMute.kind == mute_kind)
+    return stmt.add_columns(binding.line_user_id).outerjoin(binding, and_(
+        binding.person_kind == kind, binding.person_id == id_col,
+        binding.unbound_at.is_(None), binding.blocked.is_(False), ~muted,
+    ))
+
+
 def window_scope(window: Window) -> str:
     return f"window:{window.id}"
 
