@@ -156,7 +156,8 @@ def _plan_and_record(services: Services, ctx: SweepContext, dry_run: bool,
     What it built is dropped when it returns: the outbox rows hold the messages now."""
     report = SweepReport(now=ctx.now, dry_run=dry_run)
     with services.db.session() as session:
-        items = _snoozed(session, collect(session, ctx), ctx.now)
+        reading = None if services.db.is_sqlite else services.db.reading  # SQLite: one rule at a time
+        items = _snoozed(session, collect(session, ctx, reading), ctx.now)
         done = ledger.held(session, {(i.rule, i.scope, i.stage) for i in items})
         recipients = fold(item for item in items if item.key not in done) if done else fold(items)
         if not recipients and not (dry_run and forecast):

@@ -46,9 +46,9 @@ def test_a_sweep_plans_with_the_collector_paused_and_sends_with_it_on(services, 
     seen: dict[str, bool] = {}
     real_collect, real_deliver = sweep_module.collect, sweep_module._deliver_all
 
-    def collect(session, ctx):
+    def collect(session, ctx, reading=None):
         seen["collecting"] = gc.isenabled()
-        return real_collect(session, ctx)
+        return real_collect(session, ctx, reading)
 
     def deliver_all(services, outbox_ids):
         seen["delivering"] = gc.isenabled()

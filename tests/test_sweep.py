@@ -273,3 +273,18 @@ def test_remind_command_stage_options_override_the_environment(services, line_ap
     out = runner.invoke(main, ["remind", "--now", "2026-11-14T08:30", "--dry-run", "--days-before", "6",
                                "--send-time", "09:00"], env=env).output
     assert "opening" in out and "before:" not in out                                # not 09:00 yet
+
+
+def test_rules_collected_concurrently_give_the_same_items_in_the_same_order(db, school):
+    """On PostgreSQL the sweep runs the rules two at a time, each in a read-only session of its own
+    (`collect(..., reading)`); what they find, and its order, is what one session finds rule by rule."""
+    from scheduler.rules import SweepContext, collect
+
+    with db.session() as s:
+        add_window(s, school, WindowKind.performance_upload, "2026-11-02 00:00", "2026-11-20 17:00")
+    ctx = SweepContext(now=local("2026-11-17 08:05"), cfg=CFG, tz=TZ)
+    with db.session() as s:
+        one_by_one = [(i.key, i.section) for i in collect(s, ctx)]
+        concurrently = [(i.key, i.section) for i in collect(s, ctx, db.reading)]
+    assert {key[2] for key, _ in one_by_one} == {"outcome_upload", "performance_upload"}
+    assert concurrently == one_by_one
