@@ -169,6 +169,31 @@ def test_the_unique_ledger_stops_a_second_sweep_that_skips_the_lock(services, li
     assert copies(line_api, school) == dict.fromkeys(REACHABLE, 1) and ledger_count(db) == 4
 
 
+def test_a_reminder_claimed_meanwhile_leaves_that_person_alone_and_sends_the_rest(services, line_api, db, school,
+                                                                                   monkeypatch):
+    """Another sweep claimed amy's reminder after this one read the ledger: this sweep leaves amy to it and
+    sends everyone else once (on PostgreSQL its plain INSERT is refused and the claim made again with
+    ON CONFLICT DO NOTHING, which names amy's row)."""
+    import scheduler.sweep as sweep_module
+    from bot.domain import ledger
+    from scheduler.rules import SweepContext, collect
+
+    now = local("2026-11-02 08:05")
+    with db.session() as s:
+        amy = [i.key for i in collect(s, SweepContext(now=now, cfg=CFG, tz=TZ)) if i.line_user_id == school.line("amy")]
+        assert len(amy) == 1
+        assert ledger.claim(s, amy, now)  # what the other sweep wrote
+    monkeypatch.setattr(sweep_module.ledger, "held", lambda session, triples: set())  # read before that
+    report = run_sweep(services, now, cfg=CFG)
+    assert copies(line_api, school) == {"amy": 0, "ben": 1, "cat": 1, "dan": 1}
+    assert report.people == 3 and ledger_count(db) == 4
+    with db.session() as s:  # amy's row is the other sweep's (no outbox row); the others point at what was sent
+        rows = dict(s.execute(select(ReminderLedger.person_id, ReminderLedger.outbox_id)).all())
+        assert rows[amy[0][1]] is None and all(rows[pid] for pid in rows if pid != amy[0][1])
+        assert s.scalar(select(func.count()).select_from(OutboxMessage)
+                        .where(OutboxMessage.status != "sent")) == 0
+
+
 # -- quiet hours, quota, grouping ----------------------------------------------------
 def test_quiet_hours_hold_then_release(services, line_api, db, school):
     services.settings = services.settings.with_(quiet_hours=(time(7, 0), time(9, 0)))
