@@ -313,3 +313,21 @@ def test_rules_collected_concurrently_give_the_same_items_in_the_same_order(db, 
         concurrently = [(i.key, i.section) for i in collect(s, ctx, db.reading)]
     assert {key[2] for key, _ in one_by_one} == {"outcome_upload", "performance_upload"}
     assert concurrently == one_by_one
+
+
+def test_held_names_every_ledger_key_of_the_asked_triples_and_no_other(db):
+    """`ledger.held`: on PostgreSQL the triples go as one JSON document joined by hash (a row-value IN list
+    of a sweep's 7,000 triples was compared with every ledger row); the answer is the same on both."""
+    from bot.domain import ledger
+
+    now = local("2026-11-17 08:05")
+    keys = [("student", pid, "status_change", f"outcome_event:{pid}", "once") for pid in range(1, 301)]
+    keys += [("student", pid, "pick", "window:4", "before:3") for pid in range(1, 51)]
+    keys += [("teacher", 7, "pick_homeroom", "window:4", "before:3"), ("student", 1, "pick", "window:4", "opening")]
+    with db.session() as s:
+        ledger.claim(s, keys, now)
+        asked = {("status_change", f"outcome_event:{pid}", "once") for pid in range(1, 301, 2)}
+        asked |= {("pick", "window:4", "before:3"), ("status_change", "outcome_event:999", "once")}
+        want = {k for k in keys if k[2:] in asked}
+        assert ledger.held(s, asked) == want and len(want) == 150 + 50
+        assert ledger.held(s, set()) == set()

@@ -63,6 +63,13 @@ JOIN reminder_ledger l ON l.person_kind = t.k AND l.person_id = t.p AND l.rule =
 WHERE l.outbox_id IS DISTINCT FROM t.o
 """)
 
+_HELD_TRIPLES_PG = text("""
+SELECT l.person_kind, l.person_id, l.rule, l.scope, l.stage
+FROM reminder_ledger l
+JOIN json_to_recordset(CAST(:rows AS json)) AS t(r varchar, s varchar, g varchar)
+  ON l.rule = t.r AND l.scope = t.s AND l.stage = t.g
+""")
+
 _LINK_PG = text("""
 UPDATE reminder_ledger AS l SET outbox_id = v.o
 FROM json_to_recordset(CAST(:rows AS json)) AS v(l integer, o integer)
@@ -109,13 +116,21 @@ def existing(session: Session, keys: Iterable[LedgerKey]) -> set[LedgerKey]:
 
 
 def held(session: Session, triples: Iterable[tuple[str, str, str]]) -> set[LedgerKey]:
-    """Every ledger key of these (rule, scope, stage) triples (one query)."""
+    """Every ledger key of these (rule, scope, stage) triples (one query).
+
+    A sweep asks for thousands of triples (a scope per recent status change). On PostgreSQL they go as
+    one JSON document, joined by hash: a row-value IN list of 7,000 triples was compared with every
+    ledger row, 4-6 s against a day's 197,000 rows (bench/README.md), and growing with the ledger."""
     triples = sorted(set(triples))
     if not triples:
         return set()
-    L = ReminderLedger
-    rows = session.execute(select(L.person_kind, L.person_id, L.rule, L.scope, L.stage)
-                           .where(tuple_(L.rule, L.scope, L.stage).in_(triples)))
+    if _pg(session):
+        rows = session.execute(_HELD_TRIPLES_PG, {"rows": compact_json(
+            [{"r": rule, "s": scope, "g": stage} for rule, scope, stage in triples]).decode()})
+    else:
+        L = ReminderLedger
+        rows = session.execute(select(L.person_kind, L.person_id, L.rule, L.scope, L.stage)
+                               .where(tuple_(L.rule, L.scope, L.stage).in_(triples)))
     return {(_kind(kind), pid, rule, scope, stage) for kind, pid, rule, scope, stage in rows}
 
 
