@@ -17,7 +17,8 @@ the worst case for one sweep: 課程學習成果上傳 (3 days before closing), 
 (its last day, homeroom lists); plus 認證失敗 news from the day before. The sweep at 08:05
 runs for real: ledger rows, outbox rows, and sends to a LINE stand-in in another process.
 
-Printed per size: wall time; peak Python memory of the sweep (tracemalloc, a second run
+Printed per size: wall time; the next sweep's wall time (5 minutes later, when everything found is
+already in the ledger: the worker's steady state); peak Python memory of the sweep (tracemalloc, a second run
 on an emptied ledger) and the process's peak RSS; SQL statements (every cursor execute,
 counted by a SQLAlchemy event) split into planning + recording and delivery; LINE
 requests; counted messages; and the naive bot's counted messages for the same moment (every
@@ -60,6 +61,7 @@ PER_CLASS = 40
 COURSES_PER_CLASS = 6
 REASONS = ["照片模糊", "缺少心得", "檔案無法開啟", "內容與課程無關", "重複上傳"]
 SWEEP_AT = "2026-11-17 08:05"
+NEXT_SWEEP_MINUTES = 5  # the worker's next sweep: finds the same items, all in the ledger by then
 WINDOWS = [  # kind, audience, start, end (local)
     ("outcome_upload", "全校", "2026-11-02 00:00", "2026-11-20 17:00"),
     ("certification", "全校", "2026-11-10 00:00", "2026-11-19 17:00"),
@@ -286,6 +288,10 @@ def one_sweep(url: str, base: str, n_students: int) -> None:
         wall = time.perf_counter() - started
         sent_in = sending[0]
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    later = run_sweep(services, local(SWEEP_AT) + timedelta(minutes=NEXT_SWEEP_MINUTES), cfg=cfg)
+    next_wall = time.perf_counter() - started
+    assert later.people == 0, later.lines()  # everything due was sent by the first sweep
     forget_sends(services.db)
     tracemalloc.start()
     again = run_sweep(services, local(SWEEP_AT), cfg=cfg)
@@ -297,6 +303,8 @@ def one_sweep(url: str, base: str, n_students: int) -> None:
         print(f"   {rule:<22} {stage:<16} {people:>8,} people")
     print(f"   wall time                 {wall:8.2f} s  (planning + recording {wall - sent_in:.2f} s, "
           f"sending to the stand-in {sent_in:.2f} s)")
+    print(f"   the next sweep            {next_wall:8.2f} s  ({NEXT_SWEEP_MINUTES} min later: the same items found, "
+          f"all already in the ledger, nothing sent)")
     print(f"   peak Python memory        {peak / 2**20:8.1f} MB (tracemalloc)   peak RSS {rss_after / 1024:.0f} MB "
           f"(grew {max(rss_after - rss_before, 0) / 1024:.0f} MB in the sweep)")
     print(f"   SQL statements            {counter.n - counter.delivering:8,} planning + recording, "
