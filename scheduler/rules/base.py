@@ -57,18 +57,24 @@ class SweepContext:
         return when(window.ends_at, self.tz)
 
 
+def _binding_and_mute(kind: PersonKind, id_col, mute_kind: str):
+    """The person's binding (aliased), the condition that it is active and unblocked, and whether they
+    muted ``mute_kind``: what reachable means, shared by `reachable` and `reachable_or_none`."""
+    binding = aliased(LineBinding)
+    active = and_(binding.person_kind == kind, binding.person_id == id_col,
+                  binding.unbound_at.is_(None), binding.blocked.is_(False))
+    muted = exists().where(
+        ReminderMute.person_kind == kind, ReminderMute.person_id == id_col, ReminderMute.kind == mute_kind)
+    return binding, active, muted
+
+
 def reachable(stmt: Select, kind: PersonKind, id_col, mute_kind: str, group_by: tuple = ()) -> Select:
     """Join the person's active, unblocked binding (adds its line_user_id) and drop muted people.
 
     With ``group_by`` the statement is grouped by those columns and the LINE user id.
     """
-    binding = aliased(LineBinding)
-    muted = exists().where(
-        ReminderMute.person_kind == kind, ReminderMute.person_id == id_col, ReminderMute.kind == mute_kind)
-    stmt = stmt.add_columns(binding.line_user_id).join(binding, and_(
-        binding.person_kind == kind, binding.person_id == id_col,
-        binding.unbound_at.is_(None), binding.blocked.is_(False),
-    )).where(~muted)
+    binding, active, muted = _binding_and_mute(kind, id_col, mute_kind)
+    stmt = stmt.add_columns(binding.line_user_id).join(binding, active).where(~muted)
     if kind == PersonKind.student:
         stmt = stmt.where(Student.enrolled)
     if group_by:
@@ -80,13 +86,8 @@ def reachable_or_none(stmt: Select, kind: PersonKind, id_col, mute_kind: str) ->
     """As `reachable`, but keeping everyone: the LINE user id is NULL for whoever cannot be reminded
     (a rule that lists a class for its homeroom teacher and reminds its students reads them once).
     For students, ``stmt`` must keep only enrolled ones itself (`audience_students` does)."""
-    binding = aliased(LineBinding)
-    muted = exists().where(
-        ReminderMute.person_kind == kind, ReminderMute.person_id == id_col, ReminderMute.kind == mute_kind)
-    return stmt.add_columns(binding.line_user_id).outerjoin(binding, and_(
-        binding.person_kind == kind, binding.person_id == id_col,
-        binding.unbound_at.is_(None), binding.blocked.is_(False), ~muted,
-    ))
+    binding, active, muted = _binding_and_mute(kind, id_col, mute_kind)
+    return stmt.add_columns(binding.line_user_id).outerjoin(binding, and_(active, ~muted))
 
 
 def window_scope(window: Window) -> str:
