@@ -331,3 +331,32 @@ def test_held_names_every_ledger_key_of_the_asked_triples_and_no_other(db):
         want = {k for k in keys if k[2:] in asked}
         assert ledger.held(s, asked) == want and len(want) == 150 + 50
         assert ledger.held(s, set()) == set()
+
+
+def test_claim_sends_writes_every_key_as_given_and_names_those_already_held(db):
+    """`ledger.claim_sends`: on PostgreSQL the rows go in by COPY, whose text format would read a tab, a
+    newline, a backslash or ``\\N`` in a value as the end of a field or row, an escape, or NULL; each key
+    comes back as it was given and points at its outbox row. Claimed again by another sweep (its own
+    outbox rows), every key is already held."""
+    from bot.domain import ledger
+
+    now = local("2026-11-17 08:05")
+    odd = ["tab\there", "line\nbreak", "cr\rhere", "back\\slash", "\\N", "\\.", "引號\"與，全形"]
+    with db.session() as s:
+        outbox = ledger.enqueue(s, [("push", ["U" + "0" * 32], [{"type": "text", "text": "提醒"}])] * 3,
+                                "reminder", now)
+        outbox_of = {("student", pid, "status_change", scope, "once"): outbox[pid % 2]
+                     for pid, scope in enumerate(odd, start=1)}
+        outbox_of[("teacher", 7, "pick_homeroom", "window:4", "before:3")] = outbox[0]
+        assert ledger.claim_sends(s, outbox_of, now) == set()
+    with db.session() as s:
+        rows = s.execute(select(ReminderLedger.person_kind, ReminderLedger.person_id, ReminderLedger.rule,
+                                ReminderLedger.scope, ReminderLedger.stage, ReminderLedger.outbox_id,
+                                ReminderLedger.created_at, ReminderLedger.skipped)).all()
+        assert {(k.value, p, r, sc, g): o for k, p, r, sc, g, o, _, _ in rows} == outbox_of
+        assert {(at.astimezone(timezone.utc), skipped) for *_, at, skipped in rows} == {(now, None)}
+        assert ledger.held(s, {k[2:] for k in outbox_of}) == set(outbox_of)
+    with db.session() as s:
+        assert ledger.claim_sends(s, dict.fromkeys(outbox_of, outbox[2]), now) == set(outbox_of)
+    assert ledger_count(db) == len(odd) + 1
+
