@@ -360,3 +360,16 @@ def test_claim_sends_writes_every_key_as_given_and_names_those_already_held(db):
         assert ledger.claim_sends(s, dict.fromkeys(outbox_of, outbox[2]), now) == set(outbox_of)
     assert ledger_count(db) == len(odd) + 1
 
+
+def test_retry_keys_are_distinct_version_4_uuids():
+    """A sweep's outbox rows take their retry keys a batch at a time (`ledger.retry_keys`); LINE wants
+    each as a UUID (X-Line-Retry-Key), written as ``str(uuid.uuid4())`` writes one."""
+    import uuid
+
+    from bot.domain import ledger
+
+    keys = ledger.retry_keys(5000)
+    assert len(set(keys)) == 5000 and ledger.retry_keys(0) == []
+    for key in keys:
+        parsed = uuid.UUID(key)
+        assert (parsed.version, parsed.variant, str(parsed)) == (4, uuid.RFC_4122, key)

@@ -18,7 +18,7 @@ sweeps racing on the same people wait on each other's rows instead of deadlockin
 """
 from __future__ import annotations
 
-import uuid
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable, Iterator, Sequence
@@ -285,9 +285,20 @@ class OutboxBatch:
     columns: dict[str, list[str]] | None
 
 
+def retry_keys(n: int) -> list[str]:
+    """``n`` random UUIDs (version 4, as ``str(uuid.uuid4())`` writes them) from one read of the system's
+    randomness: a sweep's 32,502 took 0.12 s one by one."""
+    raw = bytearray(os.urandom(16 * n))
+    raw[6::16] = bytes(b & 0x0F | 0x40 for b in raw[6::16])  # version 4
+    raw[8::16] = bytes(b & 0x3F | 0x80 for b in raw[8::16])  # RFC 4122's variant
+    h = raw.hex()
+    return [f"{h[i:i + 8]}-{h[i + 8:i + 12]}-{h[i + 12:i + 16]}-{h[i + 16:i + 20]}-{h[i + 20:i + 32]}"
+            for i in range(0, 32 * n, 32)]
+
+
 def outbox_batch(sends: Sequence[tuple[str, list[str], list[dict]]], pg: bool) -> OutboxBatch:
     encoded = [encode_checked(messages) for _kind_, _to, messages in sends]
-    keys = [str(uuid.uuid4()) for _ in sends]
+    keys = retry_keys(len(sends))
     columns = None
     if pg:
         columns = {"k": keys, "t": [kind for kind, _to, _messages in sends],

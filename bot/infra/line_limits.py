@@ -52,8 +52,10 @@ def _json_bytes(obj: Any) -> int:
 
 
 # A "data" member holding a string, in compact JSON: an action's data (postback; datetime picker, whose
-# limit is the same). Inside a JSON string every quote is escaped, so this matches only members.
-_DATA = re.compile(r'"data":"((?:[^"\\]|\\.)*)"')
+# limit is the same). Inside a JSON string every quote is escaped, so this matches only members. The
+# string is matched as runs of plain characters between escapes (a run is one step of the matcher, not
+# one per character: a sweep's 32,502 reminders, each with its snooze buttons, took 0.2 s the other way).
+_DATA = re.compile(r'"data":"([^"\\]*(?:\\.[^"\\]*)*)"')
 
 
 def _long_data(text: str) -> bool:
