@@ -98,7 +98,7 @@ class SweepReport:
         return out
 
 
-@dataclass
+@dataclass(slots=True)
 class Recipient:
     """One person's folded reminder for this sweep."""
 
@@ -110,7 +110,9 @@ class Recipient:
     def urgency(self) -> tuple:
         """(soonest deadline, teachers first, LINE user id): the most urgent sorts first. Deadlines are
         all aware (UTC), so the soonest is found before its zone is dropped (once, not per item)."""
-        soonest = min((i.deadline for i in self.items if i.deadline is not None), default=None)
+        items = self.items
+        soonest = items[0].deadline if len(items) == 1 else min(  # most people have one item
+            (i.deadline for i in items if i.deadline is not None), default=None)
         return (FAR_FUTURE if soonest is None else soonest.replace(tzinfo=None),
                 0 if self.person_kind == PersonKind.teacher else 1, self.line_user_id)
 
@@ -197,7 +199,9 @@ def fold(items: Iterable[Item]) -> dict[str, Recipient]:
     """Everything due for one LINE account, in one place."""
     folded: dict[str, Recipient] = {}
     for item in items:
-        recipient = folded.setdefault(item.line_user_id, Recipient(item.line_user_id, item.person_kind, []))
+        recipient = folded.get(item.line_user_id)
+        if recipient is None:  # (setdefault would make a Recipient for every item, not every person)
+            recipient = folded[item.line_user_id] = Recipient(item.line_user_id, item.person_kind, [])
         recipient.items.append(item)
     return folded
 
@@ -210,8 +214,7 @@ def group(recipients: dict[str, Recipient]) -> list[tuple[Content, list[Recipien
     chunks of at most 500, the most urgent first (a chunk ranks by its most urgent member). The messages
     themselves are built batch by batch when recorded (``_record``), so a big sweep never holds them all."""
     by_content: dict[Content, list[Recipient]] = {}
-    for uid in sorted(recipients, key=lambda u: recipients[u].urgency()):
-        recipient = recipients[uid]
+    for recipient in sorted(recipients.values(), key=Recipient.urgency):
         by_content.setdefault((recipient.sections(), recipient.snooze), []).append(recipient)
     chunks = []
     for content, members in by_content.items():  # the builder is deterministic: same content, same bytes
