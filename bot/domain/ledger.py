@@ -1,9 +1,9 @@
 """The reminder ledger and the sweep's outbox rows, written set-based.
 
-Every write here is one statement per batch (CLAIM_BATCH ledger rows, OUTBOX_BATCH outbox rows) or one in all,
-so the statements grow with the number of people a sweep reaches divided by the batch: 100,000
-students take a handful. On PostgreSQL nothing is escaped element by element (psycopg's text-format
-arrays took 14 s at 100,000 students):
+Every write here is one statement per batch (CLAIM_BATCH ledger rows, OUTBOX_BATCH outbox rows), or
+one for all of a sweep's ledger rows, so the statements grow with the number of people a sweep reaches
+divided by the batch: 100,000 students take a handful. On PostgreSQL nothing is escaped element by
+element (psycopg's text-format arrays took 14 s at 100,000 students):
 
 * a sweep's ledger rows go in by one COPY (``bot.infra.copy_in``), as long as nobody else holds any of
   their keys; other ledger keys (many small values) go as one JSON document a batch, unpacked by
