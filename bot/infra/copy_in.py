@@ -13,6 +13,8 @@ from typing import Iterable
 
 from sqlalchemy.orm import Session
 
+from bot.infra.prepared import announce
+
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 NULL = "\\N"
 
@@ -33,8 +35,7 @@ def copy_in(session: Session, statement: str, lines: Iterable[str]) -> None:
     conn = session.connection()
     raw = conn.connection.dbapi_connection
     with raw.cursor() as cursor:
-        for listen in conn.dispatch.before_cursor_execute:
-            listen(conn, cursor, statement, None, None, False)
+        announce(conn, cursor, statement, None)
         with cursor.copy(statement) as copy:
             for chunk in lines:
                 copy.write(chunk)

@@ -32,6 +32,13 @@ from sqlalchemy.sql import Executable
 _CONNECTION = "prepared.connection"  # a session's connection, kept in its ``info`` while its transaction lasts
 
 
+def announce(conn: Connection, cursor: Any, statement: str, parameters: Any) -> None:
+    """Tell ``conn``'s ``before_cursor_execute`` listeners about a statement run on the driver's cursor
+    itself (a ``Prepared`` statement, a COPY), as SQLAlchemy tells them about its own."""
+    for listen in conn.dispatch.before_cursor_execute:
+        listen(conn, cursor, statement, parameters, None, False)
+
+
 def run_on(session: Session, conn: Connection) -> None:
     """Run this session's ``Prepared`` statements on ``conn`` at once: for a session bound to a connection
     in autocommit (``Database.reading``), where the session's own transaction, begun by asking it for
@@ -114,10 +121,7 @@ class Prepared:
         cursor = (conn.connection.cursor() if compiled.cursor is None
                   else compiled.cursor(conn.connection.dbapi_connection))
         try:
-            dispatch = conn.dispatch
-            if dispatch.before_cursor_execute:
-                for listen in dispatch.before_cursor_execute:
-                    listen(conn, cursor, compiled.sql, parameters, None, False)
+            announce(conn, cursor, compiled.sql, parameters)
             if compiled.cursor is None:
                 cursor.execute(compiled.sql, parameters)
             else:
